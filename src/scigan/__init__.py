@@ -1,0 +1,42 @@
+"""scigan: generative adversarial networks for scientific data, judged with each field's metrics.
+
+Public API::
+
+    from scigan import Synthesizer
+    gan = Synthesizer(domain="toy", steps=2000).fit("ring8", out="runs/ring8")
+    samples = gan.sample(1000, seed=0)
+    print(gan.evaluate(n=2000))          # every metric with its real-vs-real floor
+    gan2 = Synthesizer.load("runs/ring8")
+"""
+
+__version__ = "0.1.0"
+
+from scigan.api import Synthesizer  # noqa: E402
+from scigan.config import TrainConfig  # noqa: E402
+from scigan.errors import (  # noqa: E402
+    CheckpointError,
+    ConfigError,
+    DataError,
+    MissingDependencyError,
+    OutputError,
+    SciganError,
+    TrainingDivergedError,
+    UnknownNameError,
+)
+from scigan.registry import DATASETS, DOMAINS  # noqa: E402
+
+__all__ = [
+    "DATASETS",
+    "DOMAINS",
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "MissingDependencyError",
+    "OutputError",
+    "SciganError",
+    "Synthesizer",
+    "TrainConfig",
+    "TrainingDivergedError",
+    "UnknownNameError",
+    "__version__",
+]

@@ -1,0 +1,438 @@
+"""The scikit-learn-style estimator: :class:`Synthesizer`.
+
+``Synthesizer(domain=..., **hyperparameters).fit(data)`` trains a GAN; ``sample``,
+``evaluate``, ``save`` and ``Synthesizer.load`` follow scikit-learn conventions: ``__init__``
+stores its arguments verbatim, ``fit`` returns ``self``, learned state ends in ``_``.
+A saved model is a run folder: ``config.json``, ``encoder.json``, ``checkpoints/``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import scigan.domains  # noqa: F401  (registers domains and datasets)
+from scigan import __version__
+from scigan.config import TrainConfig, read_config_file
+from scigan.core import dist
+from scigan.core.checkpoint import (
+    atomic_write_text,
+    load_checkpoint,
+    save_checkpoint,
+)
+from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
+from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
+from scigan.errors import CheckpointError, ConfigError, DataError, OutputError
+from scigan.registry import DATASETS, DOMAINS
+
+IN_MEMORY = "<in-memory>"
+_COND_POOL = 10_000  # conditions kept in the checkpoint to sample from when none are given
+_POOL = "extra.cond_pool"
+
+
+def versions() -> dict[str, str]:
+    return {
+        "scigan": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _infer_domain(domain: str | None, data: Any, cfg_values: Mapping[str, Any]) -> str:
+    if domain is not None:
+        return domain
+    if "domain" in cfg_values:
+        return str(cfg_values["domain"])
+    if isinstance(data, str) and data in DATASETS:
+        return DATASETS.get(data).domain
+    if isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data:
+        DATASETS.get(data)  # raises UnknownNameError listing the registered datasets
+    raise ConfigError(
+        "cannot tell the domain of this data; pass domain=... (CLI: --domain toy|fields|...)"
+    )
+
+
+class Synthesizer:
+    """A GAN for one scientific domain.
+
+    Args:
+        domain: registered domain name (``scigan datasets`` lists them); inferred from a
+            registered dataset name when omitted.
+        config: a YAML/JSON config file or a mapping of settings (flat or nested).
+        **hyperparameters: any :class:`~scigan.config.TrainConfig` field by its flat name,
+            e.g. ``steps=2000, loss="hinge", lr_d=1e-4``; they override ``config``.
+
+    Example:
+        >>> gan = Synthesizer(domain="toy", steps=200).fit("ring8")
+        >>> x = gan.sample(1000, seed=0)
+    """
+
+    def __init__(
+        self,
+        domain: str | None = None,
+        *,
+        config: str | Path | Mapping[str, Any] | None = None,
+        **hyperparameters: Any,
+    ) -> None:
+        self.domain = domain
+        self.config = config
+        self.hyperparameters = hyperparameters
+
+    def get_params(self) -> dict[str, Any]:
+        return {"domain": self.domain, "config": self.config, **self.hyperparameters}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v is not None)
+        return f"Synthesizer({args})"
+
+    # ------------------------------------------------------------------ configuration
+    def resolve_config(self, data: Any = None) -> TrainConfig:
+        """The resolved :class:`TrainConfig`: defaults → domain defaults → config → kwargs."""
+        file_values: Mapping[str, Any] = {}
+        if isinstance(self.config, str | Path):
+            file_values = read_config_file(self.config)
+        elif isinstance(self.config, Mapping):
+            file_values = self.config
+        elif self.config is not None:
+            raise ConfigError("config must be a file path or a mapping of settings")
+        merged = {**file_values, **self.hyperparameters}
+        data_name = data if isinstance(data, str) else None
+        if isinstance(data, Path):
+            data_name = str(data)
+        if data_name is None and data is None:
+            data_name = merged.get("data", TrainConfig().data)
+        domain = _infer_domain(self.domain, data_name if data is None else data, merged)
+        domain_obj = DOMAINS.get(domain)()
+        base = TrainConfig(domain=domain)
+        base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
+        cfg = base.replace(file_values, source=str(self.config) if file_values else "config")
+        cfg = cfg.replace(self.hyperparameters, source="hyperparameters")
+        updates: dict[str, Any] = {"domain": domain}
+        if data is not None:
+            updates["data"] = data_name if data_name is not None else IN_MEMORY
+        return cfg.replace(updates)
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        data: Any = None,
+        *,
+        out: str | Path | None = None,
+        progress: bool = False,
+    ) -> Synthesizer:
+        """Train on ``data`` (registered name, file path or in-memory data).
+
+        Args:
+            data: dataset; defaults to the config's ``data``.
+            out: run folder for config.json, metrics.jsonl and checkpoints (None: in memory).
+            progress: show a progress bar.
+
+        Returns:
+            self
+        """
+        cfg = self.resolve_config(data)
+        domain: AbstractDomain = DOMAINS.get(cfg.domain)()
+        source = data if data is not None else cfg.data
+        dataset = domain.load(source, options=cfg.options, seed=cfg.seed)
+        torch.manual_seed(cfg.seed)
+        encoder = domain.make_encoder(cfg).fit(dataset)
+        problem = _build_problem(cfg, domain, encoder, dataset)
+        run_dir = _prepare_run_dir(out) if out is not None else None
+        self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
+        if run_dir is not None and dist.is_main():
+            self._write_run_files(run_dir)
+        self.state_ = train(cfg, problem, run_dir, progress=progress)
+        return self
+
+    def resume(self, steps: int | None = None, *, progress: bool = False) -> Synthesizer:
+        """Continue a saved run to ``steps`` (default: the configured total) exactly."""
+        self._check_fitted()
+        if self.run_dir_ is None:
+            raise CheckpointError("resume needs a model loaded from a run folder")
+        cfg = self.config_ if steps is None else self.config_.replace({"steps": steps})
+        if cfg.steps < self.state_.step:
+            raise ConfigError(
+                f"--steps {cfg.steps} is below the checkpoint's step {self.state_.step}; "
+                "pass a larger number"
+            )
+        if self.config_.data == IN_MEMORY:
+            raise DataError("this run was trained on in-memory data; resume it with the API")
+        dataset = self.domain_.load(self.config_.data, options=cfg.options, seed=cfg.seed)
+        problem = _build_problem(cfg, self.domain_, self.encoder_, dataset)
+        saved_hash = self.run_info_["data_hash"]
+        if problem.data_hash != saved_hash:
+            raise DataError(
+                f"{self.config_.data}: the data changed since this run started "
+                f"({problem.data_hash[:19]} vs {saved_hash[:19]}); start a new run instead"
+            )
+        state = resume_state(cfg, problem, self.run_dir_)
+        self._set_fitted(cfg, self.domain_, self.encoder_, dataset, problem, self.run_dir_)
+        if dist.is_main():
+            self._write_run_files(self.run_dir_)
+        self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
+        return self
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, n: int, *, seed: int | None = None, conditions: Any = None) -> Any:
+        """Draw ``n`` samples from the EMA generator, in the domain's natural type.
+
+        Args:
+            n: number of samples.
+            seed: fixes the samples; None draws fresh randomness.
+            conditions: for conditional models, raw conditions (see the domain's README);
+                None samples conditions from the training data.
+        """
+        self._check_fitted()
+        if not isinstance(n, int | np.integer) or n < 1:
+            raise ConfigError(f"n must be a positive integer, got {n!r}")
+        n = int(n)
+        seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+        return generate(
+            self.state_.ema.shadow, self.encoder_, self.config_.net.z_dim, n, seed,
+            conditions, self.cond_pool_,
+        )
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, reference: Any = None, n: int | None = None, *, seed: int = 0
+    ) -> dict[str, Any]:
+        """Domain metrics with their real-vs-real floors.
+
+        Args:
+            reference: reference data (name, path or in-memory); defaults to the training data.
+            n: sample size (default: the config's ``eval_n``).
+            seed: fixes the generated and reference samples.
+
+        Returns:
+            ``{"n": n, "seed": seed, "metrics": {name: {"value": v, "floor": f, ...}}}``
+        """
+        self._check_fitted()
+        n = self.config_.eval_n if n is None else int(n)
+        if n < 2:
+            raise ConfigError(f"n must be at least 2, got {n}")
+        ref = self._reference(reference)
+        metrics = self.domain_.evaluate(
+            lambda k, c, s: self.sample(k, seed=s, conditions=c), ref, n=n, seed=seed
+        )
+        return {"n": n, "seed": seed, "metrics": metrics}
+
+    def _reference(self, reference: Any) -> Dataset:
+        if reference is None:
+            if self.dataset_ is not None:
+                return self.dataset_
+            if self.config_.data == IN_MEMORY:
+                raise DataError("this model was trained on in-memory data; pass reference=...")
+            reference = self.config_.data
+        if isinstance(reference, Dataset):
+            return reference
+        self.dataset_ = self.domain_.load(
+            reference, options=self.config_.options, seed=self.config_.seed
+        )
+        return self.dataset_
+
+    def report(self, n: int | None = None, *, seed: int = 0) -> Path:
+        """Evaluate and write ``RUN/report.html``; returns its path."""
+        from scigan.report import write_report
+
+        self._check_fitted()
+        if self.run_dir_ is None:
+            raise CheckpointError("report needs a run folder: save(path) or fit(out=...) first")
+        evaluation = self.evaluate(n=n, seed=seed)
+        generated = self.sample(evaluation["n"], seed=seed)
+        figures = self.domain_.figures(generated, self._reference(None))
+        return write_report(self.run_dir_, evaluation=evaluation, figures=figures)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the model as a run folder (config.json, encoder.json, checkpoints/)."""
+        self._check_fitted()
+        path = Path(path)
+        if self.run_dir_ is not None and path.resolve() == self.run_dir_.resolve():
+            return path
+        path = _prepare_run_dir(path)
+        self._write_run_files(path)
+        tensors = self.state_.tensors()
+        tensors.update(self.problem_extra_)
+        save_checkpoint(path / "checkpoints", ["latest"], self.state_.step, tensors,
+                        self.state_.json_state(tensors))
+        self.run_dir_ = path
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, checkpoint: str = "latest") -> Synthesizer:
+        """Load a run folder written by ``fit(out=...)``, ``save`` or ``scigan train``.
+
+        Only JSON and safetensors are read: nothing is unpickled.
+        """
+        path = Path(path)
+        if not path.is_dir():
+            raise CheckpointError(
+                f"{path}: run folder not found; pass the --out folder of a scigan train run"
+            )
+        info = _read_json(path / "config.json")
+        if not isinstance(info, dict) or "config" not in info:
+            raise CheckpointError(f"{path / 'config.json'}: not a scigan run config")
+        try:
+            cfg = TrainConfig.from_dict(info["config"], source=str(path / "config.json"))
+        except ConfigError as exc:
+            raise CheckpointError(str(exc)) from None
+        domain: AbstractDomain = DOMAINS.get(cfg.domain)()
+        encoder = domain.make_encoder(cfg)
+        try:
+            encoder.load_state_dict(_read_json(path / "encoder.json"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path / 'encoder.json'}: invalid encoder state ({exc})") from None
+        tensors, saved = load_checkpoint(path / "checkpoints", checkpoint)
+        self = cls(domain=cfg.domain, config=info["config"])
+        G = domain.build_generator(cfg, encoder)
+        D = domain.build_discriminator(cfg, encoder)
+        extra = {k: v for k, v in tensors.items() if k.startswith("extra.")}
+        problem = Problem(G, D, torch.zeros(1), None, cfg.net.z_dim, extra_tensors=extra,
+                          data_hash=str(info.get("data_hash", "")))
+        self._set_fitted(cfg, domain, encoder, None, problem, path)
+        self.run_info_ = info
+        with torch.random.fork_rng(devices=[]):
+            self.state_ = init_state(cfg, problem)
+            self.state_.restore(tensors, saved)
+        return self
+
+    # ------------------------------------------------------------------ internals
+    def _set_fitted(self, cfg, domain, encoder, dataset, problem, run_dir) -> None:
+        self.config_: TrainConfig = cfg
+        self.domain_: AbstractDomain = domain
+        self.encoder_: AbstractEncoder = encoder
+        self.dataset_: Dataset | None = dataset
+        self.problem_extra_ = problem.extra_tensors
+        self.cond_pool_ = problem.extra_tensors.get(_POOL)
+        self.run_dir_: Path | None = Path(run_dir) if run_dir is not None else None
+        self.run_info_ = {
+            "config": cfg.to_dict(),
+            "versions": versions(),
+            "seed": cfg.seed,
+            "data_hash": problem.data_hash,
+            "data": {"name": cfg.data, **(dataset.info if dataset is not None else {})},
+            "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": sys.argv[:],
+        }
+
+    def _write_run_files(self, run_dir: Path) -> None:
+        atomic_write_text(run_dir / "encoder.json", json.dumps(self.encoder_.state_dict()))
+        atomic_write_text(run_dir / "config.json", json.dumps(self.run_info_, indent=2))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "config_"):
+            raise ConfigError("this Synthesizer is not fitted yet; call fit(data) first")
+
+    state_: TrainState
+
+
+def _build_problem(
+    cfg: TrainConfig, domain: AbstractDomain, encoder: AbstractEncoder, dataset: Dataset
+) -> Problem:
+    """Encode the data and build fresh networks (seeded) for the engine."""
+    data = encoder.encode(dataset.samples)
+    cond = encoder.encode_conditions(dataset.conditions) if encoder.cond_dim else None
+    if len(data) < 2:
+        raise DataError(f"{dataset.name}: need at least 2 samples to train, got {len(data)}")
+    torch.manual_seed(cfg.seed)
+    G = domain.build_generator(cfg, encoder)
+    D = domain.build_discriminator(cfg, encoder)
+    extra: dict[str, torch.Tensor] = {}
+    if cond is not None:
+        pool = torch.Generator().manual_seed(cfg.seed)
+        idx = torch.randperm(len(cond), generator=pool)[:_COND_POOL]
+        extra[_POOL] = cond[idx].clone()
+
+    def evaluate(G_ema: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
+        def sample(k: int, conditions: Any, s: int) -> Any:
+            return generate(G_ema, encoder, cfg.net.z_dim, k, s, conditions, extra.get(_POOL))
+
+        return domain.evaluate(sample, dataset, n=n, seed=seed)
+
+    best, lower = domain.best_metric
+    problem = Problem(
+        G=G,
+        D=D,
+        data=data,
+        cond=cond,
+        z_dim=cfg.net.z_dim,
+        evaluate=evaluate,
+        best_metric=cfg.best_metric or best,
+        best_lower_is_better=lower,
+        extra_tensors=extra,
+        data_hash=hash_tensors(data, cond),
+    )
+    return problem
+
+
+def generate(
+    G: torch.nn.Module,
+    encoder: AbstractEncoder,
+    z_dim: int,
+    n: int,
+    seed: int,
+    conditions: Any = None,
+    cond_pool: torch.Tensor | None = None,
+) -> Any:
+    """n samples from ``G`` decoded to the domain's type; RNG isolated and fixed by ``seed``."""
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        if encoder.cond_dim and conditions is None:
+            c = cond_pool[torch.randint(len(cond_pool), (n,))]
+        elif encoder.cond_dim:
+            c = encoder.encode_conditions(conditions)
+            if c is None or len(c) != n:
+                raise DataError(f"conditions must describe {n} rows, got {len(c)}")
+        else:
+            if conditions is not None:
+                raise DataError("this model is unconditional; do not pass conditions")
+            c = None
+        was_training = G.training
+        G.eval()
+        chunks = []
+        for start in range(0, n, 4096):
+            z = torch.randn(min(4096, n - start), z_dim)
+            chunks.append(G(z, None if c is None else c[start : start + len(z)]))
+        G.train(was_training)
+        return encoder.decode(torch.cat(chunks))
+
+
+def _prepare_run_dir(out: str | Path) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is a file; choose a folder for --out")
+    if (out / "config.json").exists():
+        raise OutputError(
+            f"{out}: already holds a run; continue it with `scigan resume {out}` "
+            "or choose a new --out"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(
+            f"{out}: cannot write here ({exc.strerror}); choose a writable --out folder"
+        ) from None
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{path}: not found; is {path.parent} a scigan run folder (scigan train --out)?"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable or corrupt JSON ({exc})") from None

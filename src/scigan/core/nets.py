@@ -1,0 +1,156 @@
+"""Building blocks every domain uses: output spans, MLP G/D, residual blocks, conditioning.
+
+Generators are called ``G(z, cond) -> x`` and discriminators ``D(x, cond) -> (B,)``; ``cond`` is
+``None`` for unconditional models or a float tensor ``(B, C)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+Activation = Literal["identity", "tanh", "sigmoid", "softplus", "softmax", "gumbel"]
+ACTIVATIONS: tuple[str, ...] = ("identity", "tanh", "sigmoid", "softplus", "softmax", "gumbel")
+
+
+@dataclass(frozen=True)
+class OutputSpan:
+    """One block of the generator's (flat) output: ``dim`` columns with one activation.
+
+    The same contract serves continuous columns (tanh/identity), one-hot categories
+    (softmax/gumbel), sequence positions and tokens (CTGAN's SpanInfo idea).
+    """
+
+    dim: int
+    activation: Activation
+
+    def __post_init__(self) -> None:
+        if self.dim < 1 or self.activation not in ACTIVATIONS:
+            raise ValueError(f"bad OutputSpan({self.dim}, {self.activation!r})")
+
+
+def apply_spans(x: Tensor, spans: Sequence[OutputSpan], *, tau: float = 0.2) -> Tensor:
+    """Apply each span's activation to its slice of ``x`` (B, sum(dims)) → same shape."""
+    parts, start = [], 0
+    for span in spans:
+        h = x[:, start : start + span.dim]
+        start += span.dim
+        if span.activation == "tanh":
+            h = torch.tanh(h)
+        elif span.activation == "sigmoid":
+            h = torch.sigmoid(h)
+        elif span.activation == "softplus":
+            h = F.softplus(h)
+        elif span.activation == "softmax":
+            h = torch.softmax(h, dim=1)
+        elif span.activation == "gumbel":
+            h = F.gumbel_softmax(h, tau=tau, hard=False, dim=1)
+        parts.append(h)
+    if start != x.shape[1]:
+        raise ValueError(f"spans cover {start} columns but the output has {x.shape[1]}")
+    return torch.cat(parts, dim=1)
+
+
+def maybe_sn(layer: nn.Module, enabled: bool) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) when enabled."""
+    return nn.utils.parametrizations.spectral_norm(layer) if enabled else layer
+
+
+class ResidualMLPBlock(nn.Module):
+    """x + W2 act(W1 act(x)) — pre-activation residual block for MLPs."""
+
+    def __init__(self, width: int, *, sn: bool = False, norm: bool = False) -> None:
+        super().__init__()
+        self.fc1 = maybe_sn(nn.Linear(width, width), sn)
+        self.fc2 = maybe_sn(nn.Linear(width, width), sn)
+        self.norm1 = nn.LayerNorm(width) if norm else nn.Identity()
+        self.norm2 = nn.LayerNorm(width) if norm else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.fc1(F.leaky_relu(self.norm1(x), 0.2))
+        h = self.fc2(F.leaky_relu(self.norm2(h), 0.2))
+        return x + h
+
+
+class MLPGenerator(nn.Module):
+    """z (B, Z) [+ cond (B, C) concatenated] → MLP → span activations → (B, sum(spans))."""
+
+    def __init__(
+        self,
+        z_dim: int,
+        spans: Sequence[OutputSpan],
+        *,
+        cond_dim: int = 0,
+        width: int = 256,
+        depth: int = 3,
+    ) -> None:
+        super().__init__()
+        self.z_dim, self.cond_dim, self.spans = z_dim, cond_dim, tuple(spans)
+        out_dim = sum(s.dim for s in spans)
+        self.inp = nn.Linear(z_dim + cond_dim, width)
+        self.blocks = nn.Sequential(*[ResidualMLPBlock(width, norm=True) for _ in range(depth)])
+        self.out = nn.Linear(width, out_dim)
+
+    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        h = z if cond is None else torch.cat([z, cond], dim=1)
+        h = self.blocks(self.inp(h))
+        return apply_spans(self.out(F.leaky_relu(h, 0.2)), self.spans)
+
+
+class ProjectionHead(nn.Module):
+    """Projection discriminator output (Miyato & Koyama 2018): ψ(h) + <embed(c), h>."""
+
+    def __init__(self, width: int, cond_dim: int, *, sn: bool = False) -> None:
+        super().__init__()
+        self.linear = maybe_sn(nn.Linear(width, 1), sn)
+        self.embed = maybe_sn(nn.Linear(cond_dim, width, bias=False), sn) if cond_dim else None
+
+    def forward(self, h: Tensor, cond: Tensor | None) -> Tensor:
+        out = self.linear(h).squeeze(1)  # (B,)
+        if self.embed is not None:
+            if cond is None:
+                raise ValueError("this discriminator is conditional: pass a condition tensor")
+            out = out + (self.embed(cond) * h).sum(1)
+        return out
+
+
+class MLPDiscriminator(nn.Module):
+    """x (B, D) → residual MLP (no BatchNorm: safe under DDP and gradient penalties) → (B,).
+
+    ``pac`` > 1 packs that many samples into one critic input (PacGAN, Lin et al. 2018), which
+    penalises mode collapse; the batch size must then be a multiple of ``pac``.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        *,
+        cond_dim: int = 0,
+        width: int = 256,
+        depth: int = 3,
+        sn: bool = False,
+        pac: int = 1,
+    ) -> None:
+        super().__init__()
+        self.pac = pac
+        self.inp = maybe_sn(nn.Linear(in_dim * pac, width), sn)
+        self.blocks = nn.Sequential(*[ResidualMLPBlock(width, sn=sn) for _ in range(depth)])
+        self.head = ProjectionHead(width, cond_dim * pac, sn=sn)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        x = x.flatten(1)
+        if self.pac > 1:
+            x = x.reshape(len(x) // self.pac, -1)
+            cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
+        h = F.leaky_relu(self.blocks(self.inp(x)), 0.2)
+        out = self.head(h, cond)
+        return out.repeat_interleave(self.pac) if self.pac > 1 else out
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

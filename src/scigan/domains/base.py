@@ -1,0 +1,169 @@
+"""The domain interface: what a scientific domain supplies to the domain-blind engine.
+
+A domain turns its natural data (arrays, tables, sequences, molecules) into tensors and back
+(:class:`AbstractEncoder`), builds a generator/discriminator pair whose heads follow the
+encoder's :class:`~scigan.core.nets.OutputSpan` layout, and judges samples with its field's
+metrics — each reported with the same statistic between two disjoint real samples (the floor).
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from scigan.config import TrainConfig
+from scigan.core.nets import OutputSpan
+from scigan.errors import DataError
+
+# sample_fn(n, conditions, seed) -> samples in the domain's natural type
+SampleFn = Callable[[int, Any, int], Any]
+MetricResult = dict[str, dict[str, Any]]
+
+
+@dataclass
+class Dataset:
+    """Data in the domain's natural type.
+
+    Attributes:
+        name: registered name, file path, or ``"<in-memory>"``.
+        samples: e.g. an ``(N, ...)`` float array, a DataFrame, or a list of strings.
+        conditions: per-sample raw conditions (same length) or None.
+        info: small JSON-able description (shape, columns, source) for config.json.
+    """
+
+    name: str
+    samples: Any
+    conditions: Any = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+class AbstractEncoder(abc.ABC):
+    """Fits on a dataset; maps samples ↔ tensors; declares the generator's output layout."""
+
+    @abc.abstractmethod
+    def fit(self, dataset: Dataset) -> AbstractEncoder:
+        """Learn the transformation from training data; returns self."""
+
+    @abc.abstractmethod
+    def encode(self, samples: Any) -> Tensor:
+        """Samples → float32 tensor ``(N, ...)`` in the generator's output space."""
+
+    @abc.abstractmethod
+    def decode(self, x: Tensor) -> Any:
+        """Generator output ``(N, ...)`` → samples in the domain's natural type."""
+
+    @abc.abstractmethod
+    def output_spans(self) -> list[OutputSpan]:
+        """The generator's output blocks (flat layout)."""
+
+    @property
+    def cond_dim(self) -> int:
+        """Width of the encoded condition vector (0 = unconditional)."""
+        return 0
+
+    def encode_conditions(self, conditions: Any) -> Tensor | None:
+        """Raw conditions (N rows) → ``(N, cond_dim)`` tensor; None when unconditional."""
+        if conditions is not None:
+            raise DataError("this model is unconditional; do not pass conditions")
+        return None
+
+    @abc.abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able learned state (saved as encoder.json; never pickled)."""
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore from :meth:`state_dict` output."""
+
+
+class AbstractDomain(abc.ABC):
+    """A scientific domain. Subclasses are final and registered in ``scigan.registry.DOMAINS``.
+
+    Attributes:
+        name: the registered domain name.
+        sample_suffixes: file extensions :meth:`write_samples` supports.
+        best_metric: (metric name, lower-is-better) that selects the best checkpoint.
+    """
+
+    name: ClassVar[str]
+    sample_suffixes: ClassVar[tuple[str, ...]]
+    best_metric: ClassVar[tuple[str, bool]]
+
+    def default_config(self, data: str) -> dict[str, Any]:
+        """Flat config overrides suited to this domain / dataset (applied before user values)."""
+        return {}
+
+    @abc.abstractmethod
+    def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
+        """Load a registered dataset name, a file path, or in-memory data; validate it."""
+
+    @abc.abstractmethod
+    def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
+        """A fresh (unfitted) encoder."""
+
+    @abc.abstractmethod
+    def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
+        """``G(z, cond) -> (B, ...)`` following ``encoder.output_spans()``."""
+
+    @abc.abstractmethod
+    def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
+        """``D(x, cond) -> (B,)``; no BatchNorm (DDP and gradient penalties)."""
+
+    @abc.abstractmethod
+    def evaluate(
+        self, sample: SampleFn, reference: Dataset, *, n: int, seed: int
+    ) -> MetricResult:
+        """Domain metrics ``{name: {"value": v, "floor": f, ...}}`` for ``n`` samples.
+
+        ``floor`` is the same metric between two disjoint real samples of size ``n``.
+        """
+
+    @abc.abstractmethod
+    def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:
+        """Write samples to ``path`` in the format its suffix names (atomically)."""
+
+    def parse_conditions(self, encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> Any:
+        """``{"T": "2.269"}`` from the CLI → raw conditions for ``n`` samples."""
+        raise DataError(f"the {self.name} domain has no conditions; remove --condition")
+
+    def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
+        """Domain figures for the report: title → matplotlib Figure."""
+        return {}
+
+
+def hash_tensors(*tensors: Tensor | None) -> str:
+    """SHA-256 of the exact bytes the engine trains on (identifies the data in config.json)."""
+    h = hashlib.sha256()
+    for t in tensors:
+        if t is None:
+            h.update(b"none")
+            continue
+        arr = t.detach().cpu().contiguous().numpy()
+        h.update(str(arr.shape).encode() + str(arr.dtype).encode())
+        h.update(arr.tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def check_finite(array: np.ndarray, where: str) -> None:
+    """Raise a DataError naming the first non-finite entry."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{where}: non-finite value {array[pos]} at index {pos}; remove or impute NaN/inf"
+        )
+
+
+def as_float_tensor(array: np.ndarray) -> Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))

@@ -1,0 +1,216 @@
+"""Tests of the self-contained HTML run report."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from scigan.errors import CheckpointError
+from scigan.report import figure_to_data_uri, render_report, write_report
+
+IMG = '<img src="data:image/png;base64,'
+
+
+def _config() -> dict:
+    return {
+        "config": {
+            "domain": "toy",
+            "data": "ring8",
+            "seed": 7,
+            "steps": 1000,
+            "loss": {"name": "ns", "r1": 0.1},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "betas": [0.5, 0.999]},
+            "net": {"hidden": 128, "note": "<script>alert(1)</script>"},
+        },
+        "versions": {"scigan": "0.1.0", "torch": "2.13.0", "numpy": "2.4.6", "python": "3.11.7"},
+        "seed": 7,
+        "data_hash": "sha256:abc123def456",
+        "data": {"name": "ring8", "n": 20000, "shape": [20000, 2]},
+        "created": "2026-11-24T19:00:00Z",
+    }
+
+
+def _train_row(step: int, loss_d: float | None = 0.7) -> str:
+    row = {
+        "kind": "train",
+        "step": step,
+        "loss_d": loss_d,
+        "loss_g": 1.0 + step / 1000,
+        "grad_norm_d": 0.5 + step / 500,
+        "grad_norm_g": 2.0,
+        "d_real": 0.6,
+        "d_fake": 0.4,
+        "d_acc": 0.55,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "elapsed_s": step / 10,
+    }
+    return json.dumps(row)
+
+
+def _make_run(root: Path, *, watchdog: bool = True) -> Path:
+    run = root / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(_config()), encoding="utf-8")
+    lines = [_train_row(s) for s in range(0, 600, 100)]
+    lines.append(_train_row(600, loss_d=None).replace('"loss_d": null', '"loss_d": NaN'))
+    for step in (200, 500):
+        lines.append(
+            json.dumps(
+                {
+                    "kind": "eval",
+                    "step": step,
+                    "n": 2000,
+                    "seed": 0,
+                    "metrics": {
+                        "modes_covered": {"value": 7 + step // 500, "floor": 8},
+                        "high_quality_fraction": {"value": 0.9, "floor": 0.99},
+                        "mmd_rbf": {"value": 0.02, "floor": 0.0035},
+                    },
+                    "elapsed_s": step / 10,
+                }
+            )
+        )
+    if watchdog:
+        lines.append(
+            json.dumps(
+                {
+                    "kind": "watchdog",
+                    "step": 600,
+                    "event": "rollback",
+                    "reason": "non-finite loss_d",
+                    "to_step": 500,
+                    "lr_g": 1e-4,
+                    "lr_d": 1e-4,
+                    "elapsed_s": 61.0,
+                }
+            )
+        )
+    lines.append(json.dumps({"kind": "future_kind", "step": 600, "x": 1}))
+    lines += [_train_row(s) for s in (500, 600, 700)]  # resumed after the rollback
+    text = "\n".join(lines) + '\n{"kind": "train", "step": 800, "loss_d": 0.6'  # truncated
+    (run / "metrics.jsonl").write_text(text, encoding="utf-8")
+    return run
+
+
+EVALUATION = {
+    "n": 5000,
+    "seed": 123,
+    "metrics": {
+        "modes_covered": {"value": 8, "floor": 8, "better": "higher"},
+        "high_quality_fraction": {"value": 0.97, "floor": 0.995, "ci": [0.96, 0.98]},
+        "energy_distance": {
+            "value": 0.0123,
+            "floor": 0.0041,
+            "better": "lower",
+            "description": "Energy distance between generated and real points",
+        },
+        "zero_floor_metric": {"value": 0.5, "floor": 0.0},
+    },
+}
+
+
+def _custom_figure() -> Figure:
+    fig = Figure(figsize=(3, 3))
+    ax = fig.add_subplot()
+    ax.scatter([0, 1, 2], [1, 0, 1])
+    return fig
+
+
+def test_write_report_full(tmp_path: Path) -> None:
+    run = _make_run(tmp_path)
+    path = write_report(
+        run, evaluation=EVALUATION, figures={"Samples vs real data": _custom_figure()}
+    )
+    assert path == run / "report.html"
+    assert path.is_file()
+    text = path.read_text(encoding="utf-8")
+
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.rstrip().endswith("</html>")
+    assert text.count(IMG) >= 5
+    # Self-contained: no external resources of any kind.
+    assert not re.search(r"https?://", text)
+    assert not re.search(r"<(script|link)\b", text, flags=re.IGNORECASE)
+
+    # Final evaluation table: names, values, floors, ratio, N/seed, CI, floor sentence.
+    for name in EVALUATION["metrics"]:
+        assert name in text
+    for floor in ("0.995", "0.0041"):
+        assert floor in text
+    assert "0.9749" in text  # ratio 0.97 / 0.995
+    assert "N = 5000" in text and "seed 123" in text
+    assert "[0.96, 0.98]" in text
+    assert "two disjoint real samples of the same size" in text
+    assert "lower is better" in text
+
+    # Run summary and reproduction command.
+    assert "sha256:abc123def456" in text
+    assert "2026-11-24T19:00:00Z" in text
+    assert "torch 2.13.0" in text
+    assert "scigan train --data ring8 --domain toy --seed 7 --steps 1000" in text
+    assert "70.0 s" in text  # wall time = elapsed_s of the last complete train row
+
+    # Watchdog table, notes on the log, config block, samples section.
+    assert "non-finite loss_d" in text
+    assert "rollback" in text
+    assert "truncated" in text
+    assert "future_kind" in text
+    assert "<details>" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script>alert" not in text
+    assert "Samples vs real data" in text
+    assert "No watchdog events" not in text
+
+    # Atomic write leaves nothing behind.
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.jsonl", "report.html"]
+
+
+def test_report_without_events_or_evaluation(tmp_path: Path) -> None:
+    run = _make_run(tmp_path, watchdog=False)
+    out = tmp_path / "elsewhere" / "r.html"
+    path = write_report(run, out=out)
+    assert path == out
+    text = out.read_text(encoding="utf-8")
+    assert "No watchdog events (no divergence or collapse detected)" in text
+    # Falls back to the last evaluation logged during training.
+    assert "Latest evaluation" in text and "modes_covered" in text
+    assert "0.0035" in text
+    assert not (run / "report.html").exists()
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_render_report_minimal_log(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"config": {"seed": 1}}), encoding="utf-8")
+    (run / "metrics.jsonl").write_text("", encoding="utf-8")
+    text = render_report(run)
+    assert text.startswith("<!DOCTYPE html>")
+    assert "No training rows were logged" in text
+    assert "scigan train --seed 1" in text
+    assert IMG not in text
+
+
+def test_missing_files_raise_checkpoint_error(tmp_path: Path) -> None:
+    run = _make_run(tmp_path)
+    (run / "config.json").unlink()
+    with pytest.raises(CheckpointError, match=r"config\.json.*scigan train"):
+        write_report(run)
+    assert not (run / "report.html").exists()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps(_config()), encoding="utf-8")
+    with pytest.raises(CheckpointError, match=r"metrics\.jsonl"):
+        write_report(other)
+
+
+def test_figure_to_data_uri() -> None:
+    uri = figure_to_data_uri(_custom_figure())
+    assert uri.startswith("data:image/png;base64,")
+    assert len(uri) > 200
