@@ -46,9 +46,12 @@ class NetConfig:
     spectral_norm: bool = field(
         default=False, metadata=_help("spectral normalisation on discriminator layers")
     )
+    pac: int = field(
+        default=1, metadata=_help("PacGAN packing: samples per discriminator input (1 = off)")
+    )
 
     def __post_init__(self) -> None:
-        for name in ("z_dim", "g_width", "d_width", "g_depth", "d_depth"):
+        for name in ("z_dim", "g_width", "d_width", "g_depth", "d_depth", "pac"):
             v = getattr(self, name)
             _check(isinstance(v, int) and 1 <= v <= 100_000, name, v, "an integer in [1, 100000]")
 
@@ -165,7 +168,7 @@ SECTIONS: dict[str, type] = {
     "net": NetConfig,
     "optim": OptimConfig,
     "objective": LossConfig,
-    "watchdog": WatchdogConfig,
+    "monitor": WatchdogConfig,
 }
 
 
@@ -194,7 +197,7 @@ class TrainConfig:
     net: NetConfig = field(default_factory=NetConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     objective: LossConfig = field(default_factory=LossConfig)
-    watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    monitor: WatchdogConfig = field(default_factory=WatchdogConfig)
 
     def __post_init__(self) -> None:
         _check(isinstance(self.seed, int) and 0 <= self.seed < 2**63, "seed", self.seed, ">= 0")
@@ -214,6 +217,12 @@ class TrainConfig:
             "an integer >= 0",
         )
         _check(0 <= self.threads <= 1024, "threads", self.threads, "in [0, 1024]")
+        _check(
+            self.optim.batch_size % self.net.pac == 0,
+            "batch_size",
+            self.optim.batch_size,
+            f"a multiple of pac={self.net.pac}",
+        )
         _check(isinstance(self.options, dict), "options", self.options, "a mapping")
 
     # ------------------------------------------------------------------ conversion

@@ -166,7 +166,7 @@ def init_state(cfg: TrainConfig, problem: Problem) -> TrainState:
         ema=EMA(problem.G, cfg.optim.ema_decay),
         opt_g=opt_g,
         opt_d=opt_d,
-        watchdog=Watchdog(cfg.watchdog),
+        watchdog=Watchdog(cfg.monitor),
         lr_g=cfg.optim.lr_g,
         lr_d=cfg.optim.lr_d,
     )
@@ -272,7 +272,7 @@ def train(
         nonlocal last_good
         state.rollbacks += 1
         event = {"kind": "watchdog", "step": state.step, "reason": reason}
-        if not cfg.watchdog.watchdog or state.rollbacks > cfg.watchdog.max_rollbacks:
+        if not cfg.monitor.watchdog or state.rollbacks > cfg.monitor.max_rollbacks:
             log.write({**event, "event": "stop", "elapsed_s": time.perf_counter() - t_start})
             bar.close()
             raise TrainingDivergedError(
@@ -281,12 +281,12 @@ def train(
                     f"{state.rollbacks - 1} rollbacks with lower learning rates did not help — "
                     "try --loss wgan-gp, --spectral-norm, a smaller --lr-d or check the data "
                     "for NaN/inf"
-                    if cfg.watchdog.watchdog
-                    else "the watchdog is off (--watchdog false), so training cannot roll back"
+                    if cfg.monitor.watchdog
+                    else "the watchdog is off (--no-watchdog), so training cannot roll back"
                 )
             )
-        lr_g = state.lr_g * cfg.watchdog.rollback_lr_factor
-        lr_d = state.lr_d * cfg.watchdog.rollback_lr_factor
+        lr_g = state.lr_g * cfg.monitor.rollback_lr_factor
+        lr_d = state.lr_d * cfg.monitor.rollback_lr_factor
         rollbacks = state.rollbacks
         state.restore(*last_good)
         state.rollbacks = rollbacks
@@ -297,7 +297,7 @@ def train(
         torch.manual_seed(cfg.seed + 7919 * rollbacks)
         msg = (
             f"watchdog: {reason}; rolled back to step {state.step}, learning rates now "
-            f"G {lr_g:.3g} / D {lr_d:.3g} (rollback {rollbacks}/{cfg.watchdog.max_rollbacks})"
+            f"G {lr_g:.3g} / D {lr_d:.3g} (rollback {rollbacks}/{cfg.monitor.max_rollbacks})"
         )
         warnings.warn(msg, WatchdogWarning, stacklevel=3)
         log.write({**event, "event": "rollback", "to_step": state.step, "lr_g": lr_g,

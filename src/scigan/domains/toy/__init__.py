@@ -117,7 +117,8 @@ class ToyDomain(AbstractDomain):
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         dim = sum(s.dim for s in encoder.output_spans())
         return MLPDiscriminator(
-            dim, width=cfg.net.d_width, depth=cfg.net.d_depth, sn=cfg.net.spectral_norm
+            dim, width=cfg.net.d_width, depth=cfg.net.d_depth, sn=cfg.net.spectral_norm,
+            pac=cfg.net.pac,
         )
 
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:

@@ -1,0 +1,103 @@
+"""Checkpoints: safetensors + JSON, atomic, verified, never unpickled."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+
+from scigan.core.checkpoint import (
+    flatten_state,
+    load_checkpoint,
+    save_checkpoint,
+    unflatten_state,
+)
+from scigan.errors import CheckpointError
+
+
+def _save(tmp_path, step=5, tags=("latest",)):
+    tensors = {"w": torch.arange(6.0).reshape(2, 3), "rng": torch.tensor([1, 2], dtype=torch.uint8)}
+    return save_checkpoint(tmp_path, list(tags), step, tensors, {"lr": 0.1, "nested": [1, "a"]})
+
+
+def test_round_trip(tmp_path):
+    _save(tmp_path)
+    tensors, state = load_checkpoint(tmp_path, "latest")
+    assert torch.equal(tensors["w"], torch.arange(6.0).reshape(2, 3))
+    assert state["step"] == 5 and state["lr"] == 0.1 and state["nested"] == [1, "a"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_only_referenced_files_are_kept(tmp_path):
+    _save(tmp_path, step=1, tags=("latest", "best"))
+    _save(tmp_path, step=2)
+    _save(tmp_path, step=3)
+    names = sorted(p.name for p in tmp_path.glob("*.safetensors"))
+    assert names == ["ckpt-00000001.safetensors", "ckpt-00000003.safetensors"]
+    assert load_checkpoint(tmp_path, "best")[1]["step"] == 1
+
+
+def test_optimizer_state_round_trip():
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    tensors: dict = {}
+    skeleton = flatten_state("opt", opt.state_dict(), tensors)
+    json.dumps(skeleton)  # JSON-able
+    opt2 = torch.optim.Adam(torch.nn.Linear(3, 2).parameters(), lr=1.0)
+    opt2.load_state_dict(unflatten_state(json.loads(json.dumps(skeleton)), tensors, int_keys=True))
+    a, b = opt.state_dict(), opt2.state_dict()
+    assert a["param_groups"][0]["lr"] == b["param_groups"][0]["lr"]
+    for k in a["state"]:
+        for key in a["state"][k]:
+            assert torch.equal(a["state"][k][key], b["state"][k][key])
+
+
+def test_bit_flip_and_truncation_refused(tmp_path):
+    path = _save(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_checkpoint(tmp_path)
+    path.write_bytes(bytes(data[:20]))
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_checkpoint(tmp_path)
+
+
+def test_pickle_payload_never_runs(tmp_path):
+    """A hostile pickle named like a checkpoint is refused; its payload does not execute."""
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "ckpt-00000001.safetensors"
+    path.write_bytes(pickle.dumps(Payload()))
+    import hashlib
+
+    (tmp_path / "latest.json").write_text(json.dumps({
+        "format": "scigan-checkpoint", "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "step": 1,
+    }))
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        load_checkpoint(tmp_path)
+    assert not marker.exists()
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    with pytest.raises(CheckpointError, match="non-finite"):
+        save_checkpoint(tmp_path, ["latest"], 1, {"w": torch.tensor([1.0, float("nan")])}, {})
+    assert not list(tmp_path.glob("*.safetensors")) and not (tmp_path / "latest.json").exists()
+
+
+def test_path_traversal_in_pointer_refused(tmp_path):
+    (tmp_path / "latest.json").write_text(json.dumps({
+        "format": "scigan-checkpoint", "file": "../evil.safetensors", "sha256": "x", "step": 1,
+    }))
+    with pytest.raises(CheckpointError, match="invalid checkpoint file name"):
+        load_checkpoint(tmp_path)
