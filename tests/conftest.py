@@ -23,8 +23,16 @@ def pytest_configure(config):
 
 # Small, fast settings for integration tests (seconds, not minutes).
 FAST = {
-    "z_dim": 8, "g_width": 32, "d_width": 32, "g_depth": 1, "d_depth": 1, "batch_size": 64,
-    "log_every": 20, "eval_every": 0, "ckpt_every": 100, "eval_n": 200,
+    "z_dim": 8,
+    "g_width": 32,
+    "d_width": 32,
+    "g_depth": 1,
+    "d_depth": 1,
+    "batch_size": 64,
+    "log_every": 20,
+    "eval_every": 0,
+    "ckpt_every": 100,
+    "eval_n": 200,
     "options": {"n": 2000},
 }
 

@@ -11,9 +11,9 @@ Public API::
 
 __version__ = "0.1.0"
 
-from scigan.api import Synthesizer  # noqa: E402
-from scigan.config import TrainConfig  # noqa: E402
-from scigan.errors import (  # noqa: E402
+from scigan.api import Synthesizer
+from scigan.config import TrainConfig
+from scigan.errors import (
     CheckpointError,
     ConfigError,
     DataError,
@@ -23,7 +23,7 @@ from scigan.errors import (  # noqa: E402
     TrainingDivergedError,
     UnknownNameError,
 )
-from scigan.registry import DATASETS, DOMAINS  # noqa: E402
+from scigan.registry import DATASETS, DOMAINS
 
 __all__ = [
     "DATASETS",

@@ -197,8 +197,13 @@ class Synthesizer:
         n = int(n)
         seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
         return generate(
-            self.state_.ema.shadow, self.encoder_, self.config_.net.z_dim, n, seed,
-            conditions, self.cond_pool_,
+            self.state_.ema.shadow,
+            self.encoder_,
+            self.config_.net.z_dim,
+            n,
+            seed,
+            conditions,
+            self.cond_pool_,
         )
 
     # ------------------------------------------------------------------ evaluation
@@ -262,8 +267,13 @@ class Synthesizer:
         self._write_run_files(path)
         tensors = self.state_.tensors()
         tensors.update(self.problem_extra_)
-        save_checkpoint(path / "checkpoints", ["latest"], self.state_.step, tensors,
-                        self.state_.json_state(tensors))
+        save_checkpoint(
+            path / "checkpoints",
+            ["latest"],
+            self.state_.step,
+            tensors,
+            self.state_.json_state(tensors),
+        )
         self.run_dir_ = path
         return path
 
@@ -290,14 +300,23 @@ class Synthesizer:
         try:
             encoder.load_state_dict(_read_json(path / "encoder.json"))
         except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path / 'encoder.json'}: invalid encoder state ({exc})") from None
+            raise CheckpointError(
+                f"{path / 'encoder.json'}: invalid encoder state ({exc})"
+            ) from None
         tensors, saved = load_checkpoint(path / "checkpoints", checkpoint)
         self = cls(domain=cfg.domain, config=info["config"])
         G = domain.build_generator(cfg, encoder)
         D = domain.build_discriminator(cfg, encoder)
         extra = {k: v for k, v in tensors.items() if k.startswith("extra.")}
-        problem = Problem(G, D, torch.zeros(1), None, cfg.net.z_dim, extra_tensors=extra,
-                          data_hash=str(info.get("data_hash", "")))
+        problem = Problem(
+            G,
+            D,
+            torch.zeros(1),
+            None,
+            cfg.net.z_dim,
+            extra_tensors=extra,
+            data_hash=str(info.get("data_hash", "")),
+        )
         self._set_fitted(cfg, domain, encoder, None, problem, path)
         self.run_info_ = info
         with torch.random.fork_rng(devices=[]):

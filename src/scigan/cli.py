@@ -108,10 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="YAML/JSON file of settings (flat or nested)")
     p.add_argument("--out", type=Path, help="run folder (default: runs/NNNNN-DOMAIN-DATA)")
     p.add_argument(
-        "--set", dest="options", action="append", type=_key_value, default=[],
-        metavar="KEY=VALUE", help="domain/data option, e.g. --set n=5000 (repeatable)",
+        "--set",
+        dest="options",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="domain/data option, e.g. --set n=5000 (repeatable)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument(
+        "--report", action="store_true", help="after training, evaluate and write RUN/report.html"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     settings = p.add_argument_group("settings (default shown; a domain may set its own)")
     for name, f, default in field_help():
@@ -120,39 +128,75 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + name.replace("_", "-")
         text = f.metadata.get("help", "") + f" (default: {default})"
         if isinstance(default, bool):
-            settings.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
-                                  default=None, help=text)
+            settings.add_argument(
+                flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
         else:
             metavar = {"seed": "S", "steps": "N"}.get(name, name.upper())
-            settings.add_argument(flag, dest=name, type=_setting_type(name, default),
-                                  default=None, metavar=metavar, help=text)
+            settings.add_argument(
+                flag,
+                dest=name,
+                type=_setting_type(name, default),
+                default=None,
+                metavar=metavar,
+                help=text,
+            )
 
     p = sub.add_parser("sample", help="write samples from a trained run")
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument("-n", type=_positive_int, required=True, help="number of samples")
-    p.add_argument("--out", type=Path, required=True,
-                   help="output file; format by extension: .csv .smi .fasta/.fa .npy")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output file; format by extension: .csv .smi .fasta/.fa .npy",
+    )
     p.add_argument("--seed", type=_seed, default=0, help="sampling seed")
-    p.add_argument("--condition", action="append", type=_key_value, default=[],
-                   metavar="NAME=VALUE", help="condition for conditional models (repeatable)")
-    p.add_argument("--checkpoint", choices=("latest", "best"), default="latest",
-                   help="which checkpoint to sample from")
+    p.add_argument(
+        "--condition",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="NAME=VALUE",
+        help="condition for conditional models (repeatable)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        choices=("latest", "best"),
+        default="latest",
+        help="which checkpoint to sample from",
+    )
 
     p = sub.add_parser("evaluate", help="evaluate a run with its domain's metrics and floors")
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument("--data", help="reference data (default: the run's training data)")
-    p.add_argument("-n", type=_positive_int, default=None,
-                   help="samples per metric (default: the run's eval_n)")
+    p.add_argument(
+        "-n",
+        type=_positive_int,
+        default=None,
+        help="samples per metric (default: the run's eval_n)",
+    )
     p.add_argument("--seed", type=_seed, default=0, help="evaluation seed")
-    p.add_argument("--checkpoint", choices=("latest", "best"), default="latest",
-                   help="which checkpoint to evaluate")
-    p.add_argument("--json", action="store_true",
-                   help='print {"n", "seed", "metrics": {NAME: {"value", "floor"}}} as JSON')
+    p.add_argument(
+        "--checkpoint",
+        choices=("latest", "best"),
+        default="latest",
+        help="which checkpoint to evaluate",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"n", "seed", "metrics": {NAME: {"value", "floor"}}} as JSON',
+    )
 
     p = sub.add_parser("resume", help="continue an interrupted or finished run exactly")
     p.add_argument("run", type=Path, help="run folder")
-    p.add_argument("--steps", type=_positive_int, default=None,
-                   help="total steps to reach (default: the run's configured steps)")
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="total steps to reach (default: the run's configured steps)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("report", help="write RUN/report.html (curves, metrics, samples)")
@@ -183,9 +227,11 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def _default_out(cfg: TrainConfig) -> Path:
     root = Path("runs")
-    existing = [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")] if (
-        root.is_dir()
-    ) else []
+    existing = (
+        [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")]
+        if (root.is_dir())
+        else []
+    )
     stem = Path(cfg.data).stem if cfg.data else "data"
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:40]
     return root / f"{max(existing, default=-1) + 1:05d}-{cfg.domain}-{stem}"
@@ -194,8 +240,11 @@ def _default_out(cfg: TrainConfig) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     from scigan.api import Synthesizer
 
-    hyper = {name: getattr(args, name) for name, _, _ in field_help()
-             if name not in ("domain", "data") and getattr(args, name, None) is not None}
+    hyper = {
+        name: getattr(args, name)
+        for name, _, _ in field_help()
+        if name not in ("domain", "data") and getattr(args, name, None) is not None
+    }
     if args.options:
         hyper["options"] = {k: yaml.safe_load(v) for k, v in args.options}
     synth = Synthesizer(domain=args.domain, config=args.config, **hyper)
@@ -212,8 +261,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if dist.is_main():
         last = synth.state_
         print(f"trained {last.step} steps in {last.elapsed_s:.1f} s; run folder: {out}")
-        print(f"next: scigan evaluate {out}   |   scigan sample {out} -n 1000 --out samples.csv"
-              f"   |   scigan report {out}")
+        if args.report:
+            print(f"wrote {synth.report()}")
+        print(
+            f"next: scigan evaluate {out}   |   scigan sample {out} -n 1000 --out samples.csv"
+            f"   |   scigan report {out}"
+        )
     return 0
 
 
@@ -248,8 +301,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, default=float))
         return 0
-    print(f"N = {result['n']}, seed = {result['seed']}; floor = the same metric between two "
-          "disjoint real samples of size N")
+    print(
+        f"N = {result['n']}, seed = {result['seed']}; floor = the same metric between two "
+        "disjoint real samples of size N"
+    )
     rows = [("metric", "value", "floor", "better")]
     for name, m in result["metrics"].items():
         rows.append((name, _fmt(m["value"]), _fmt(m["floor"]), str(m.get("better", ""))))

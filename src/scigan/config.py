@@ -46,6 +46,9 @@ class NetConfig:
     spectral_norm: bool = field(
         default=False, metadata=_help("spectral normalisation on discriminator layers")
     )
+    minibatch_std: bool = field(
+        default=False, metadata=_help("minibatch standard-deviation feature in D (anti-collapse)")
+    )
     pac: int = field(
         default=1, metadata=_help("PacGAN packing: samples per discriminator input (1 = off)")
     )

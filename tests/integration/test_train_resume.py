@@ -32,16 +32,41 @@ def test_resume_is_bit_identical(tmp_path, fast_settings, loss):
     for k in a:
         assert torch.equal(a[k], b[k]), k
     # The resumed log has no repeated steps and ends at 400.
-    steps = [json.loads(line)["step"] for line in (split / "metrics.jsonl").read_text().splitlines()
-             if json.loads(line)["kind"] == "train"]
+    steps = [
+        json.loads(line)["step"]
+        for line in (split / "metrics.jsonl").read_text().splitlines()
+        if json.loads(line)["kind"] == "train"
+    ]
     assert steps == sorted(set(steps)) and steps[-1] == 400
     assert json.loads((split / "config.json").read_text())["config"]["steps"] == 400
 
 
 def test_cli_resume_identity(tmp_path, fast_settings):
-    flags = ["--data", "ring8", "--seed", "3", "--z-dim", "8", "--g-width", "32", "--d-width",
-             "32", "--g-depth", "1", "--d-depth", "1", "--batch-size", "64", "--ckpt-every",
-             "100", "--eval-every", "0", "--set", "n=2000", "--quiet"]
+    flags = [
+        "--data",
+        "ring8",
+        "--seed",
+        "3",
+        "--z-dim",
+        "8",
+        "--g-width",
+        "32",
+        "--d-width",
+        "32",
+        "--g-depth",
+        "1",
+        "--d-depth",
+        "1",
+        "--batch-size",
+        "64",
+        "--ckpt-every",
+        "100",
+        "--eval-every",
+        "0",
+        "--set",
+        "n=2000",
+        "--quiet",
+    ]
     assert main(["train", *flags, "--steps", "400", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", *flags, "--steps", "200", "--out", str(tmp_path / "b")]) == 0
     assert main(["resume", str(tmp_path / "b"), "--steps", "400", "--quiet"]) == 0
@@ -60,8 +85,15 @@ def test_run_folder_contents(tmp_path, fast_settings):
     assert info["config"]["steps"] == 120 and info["config"]["domain"] == "toy"
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     train_rows = [r for r in rows if r["kind"] == "train"]
-    assert {"loss_d", "loss_g", "grad_norm_d", "grad_norm_g", "d_real", "d_fake",
-            "elapsed_s"} <= set(train_rows[0])
+    assert {
+        "loss_d",
+        "loss_g",
+        "grad_norm_d",
+        "grad_norm_g",
+        "d_real",
+        "d_fake",
+        "elapsed_s",
+    } <= set(train_rows[0])
     evals = [r for r in rows if r["kind"] == "eval"]
     assert [r["step"] for r in evals] == [60, 120]
     assert {"value", "floor"} <= set(evals[0]["metrics"]["modes_covered"])

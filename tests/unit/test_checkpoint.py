@@ -80,10 +80,16 @@ def test_pickle_payload_never_runs(tmp_path):
     path.write_bytes(pickle.dumps(Payload()))
     import hashlib
 
-    (tmp_path / "latest.json").write_text(json.dumps({
-        "format": "scigan-checkpoint", "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "step": 1,
-    }))
+    (tmp_path / "latest.json").write_text(
+        json.dumps(
+            {
+                "format": "scigan-checkpoint",
+                "file": path.name,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "step": 1,
+            }
+        )
+    )
     with pytest.raises(CheckpointError, match="not a valid safetensors"):
         load_checkpoint(tmp_path)
     assert not marker.exists()
@@ -96,8 +102,15 @@ def test_non_finite_weights_are_never_saved(tmp_path):
 
 
 def test_path_traversal_in_pointer_refused(tmp_path):
-    (tmp_path / "latest.json").write_text(json.dumps({
-        "format": "scigan-checkpoint", "file": "../evil.safetensors", "sha256": "x", "step": 1,
-    }))
+    (tmp_path / "latest.json").write_text(
+        json.dumps(
+            {
+                "format": "scigan-checkpoint",
+                "file": "../evil.safetensors",
+                "sha256": "x",
+                "step": 1,
+            }
+        )
+    )
     with pytest.raises(CheckpointError, match="invalid checkpoint file name"):
         load_checkpoint(tmp_path)

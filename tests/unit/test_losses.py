@@ -48,9 +48,7 @@ def test_hinge_closed_form():
 
 def test_wasserstein_closed_form_and_threshold():
     loss = WassersteinLoss()
-    assert float(loss.d_objective(REAL, FAKE)) == pytest.approx(
-        float(FAKE.mean() - REAL.mean())
-    )
+    assert float(loss.d_objective(REAL, FAKE)) == pytest.approx(float(FAKE.mean() - REAL.mean()))
     assert float(loss.g_objective(FAKE)) == pytest.approx(-float(FAKE.mean()))
     t = loss.decision_threshold(REAL, FAKE)
     assert float(t) == pytest.approx(0.5 * float(REAL.mean() + FAKE.mean()))

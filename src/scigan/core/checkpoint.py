@@ -39,8 +39,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write here ({exc.strerror}); "
-                          "choose a writable output folder") from None
+        raise OutputError(
+            f"{path.parent}: cannot write here ({exc.strerror}); choose a writable output folder"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -49,8 +50,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: write failed ({exc.strerror}); the previous file is "
-                          "unchanged — free disk space or fix permissions") from None
+        raise OutputError(
+            f"{path}: write failed ({exc.strerror}); the previous file is "
+            "unchanged — free disk space or fix permissions"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -105,7 +108,10 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor], *, int_keys
 
 
 def save_checkpoint(
-    directory: str | Path, tags: list[str], step: int, tensors: dict[str, torch.Tensor],
+    directory: str | Path,
+    tags: list[str],
+    step: int,
+    tensors: dict[str, torch.Tensor],
     state: dict[str, Any],
 ) -> Path:
     """Write ``ckpt-<step>.safetensors`` and point each tag (``latest``/``best``) at it."""
@@ -151,13 +157,17 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
     directory = Path(directory)
     ptr = directory / f"{tag}.json"
     if not ptr.is_file():
-        raise CheckpointError(f"{ptr}: no '{tag}' checkpoint; train first (scigan train) "
-                              "or point to a run folder that has one")
+        raise CheckpointError(
+            f"{ptr}: no '{tag}' checkpoint; train first (scigan train) "
+            "or point to a run folder that has one"
+        )
     try:
         state = json.loads(ptr.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{ptr}: corrupt checkpoint state ({exc}); "
-                              "delete the run folder's checkpoints or retrain") from None
+        raise CheckpointError(
+            f"{ptr}: corrupt checkpoint state ({exc}); "
+            "delete the run folder's checkpoints or retrain"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{ptr}: not a scigan checkpoint state file")
     fname = str(state.get("file", ""))
@@ -169,8 +179,10 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot read checkpoint ({exc.strerror})") from None
     if hashlib.sha256(data).hexdigest() != state.get("sha256"):
-        raise CheckpointError(f"{path}: checksum mismatch (truncated or corrupted file); "
-                              "restore it from a backup or retrain")
+        raise CheckpointError(
+            f"{path}: checksum mismatch (truncated or corrupted file); "
+            "restore it from a backup or retrain"
+        )
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:

@@ -58,9 +58,8 @@ class Watchdog:
             if avg is None:
                 self.log_norm_avg[name] = log_v
                 continue
-            if (
-                self.observations > _WARMUP_OBSERVATIONS
-                and log_v > avg + math.log(self.cfg.explode_factor)
+            if self.observations > _WARMUP_OBSERVATIONS and log_v > avg + math.log(
+                self.cfg.explode_factor
             ):
                 reason = (
                     f"exploding {name}: {value:.3g} is more than {self.cfg.explode_factor:g}x "
@@ -75,12 +74,10 @@ class Watchdog:
             return None
         if not math.isfinite(diversity_ratio):
             return f"non-finite sample diversity ({diversity_ratio})"
-        self.collapse_streak = self.collapse_streak + 1 if (
-            diversity_ratio < self.cfg.collapse_ratio
-        ) else 0
-        self.saturation_streak = self.saturation_streak + 1 if (
-            d_acc > self.cfg.d_acc_limit
-        ) else 0
+        self.collapse_streak = (
+            self.collapse_streak + 1 if (diversity_ratio < self.cfg.collapse_ratio) else 0
+        )
+        self.saturation_streak = self.saturation_streak + 1 if (d_acc > self.cfg.d_acc_limit) else 0
         patience = self.cfg.collapse_patience
         if self.collapse_streak >= patience:
             return (

@@ -119,6 +119,26 @@ class ProjectionHead(nn.Module):
         return out
 
 
+class MinibatchStd(nn.Module):
+    """Append the mean feature standard deviation over groups of samples (Karras et al. 2018).
+
+    (B, F) → (B, F + 1). Groups are consecutive samples, so a batch of real samples followed by
+    fakes (one D pass) never mixes the two when the batch size is a multiple of ``group``. A
+    collapsed generator produces tiny within-group spread, which D can then see directly.
+    """
+
+    def __init__(self, group: int = 4) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, h: Tensor) -> Tensor:
+        b = len(h)
+        g = self.group if b % self.group == 0 else b
+        y = h.reshape(b // g, g, -1)  # (B/G, G, F): groups of consecutive samples
+        std = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1)  # (B/G,)
+        return torch.cat([h, std.repeat_interleave(g).unsqueeze(1)], dim=1)
+
+
 class MLPDiscriminator(nn.Module):
     """x (B, D) → residual MLP (no BatchNorm: safe under DDP and gradient penalties) → (B,).
 
@@ -135,10 +155,12 @@ class MLPDiscriminator(nn.Module):
         depth: int = 3,
         sn: bool = False,
         pac: int = 1,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         self.pac = pac
-        self.inp = maybe_sn(nn.Linear(in_dim * pac, width), sn)
+        self.mbstd = MinibatchStd() if minibatch_std else None
+        self.inp = maybe_sn(nn.Linear(in_dim * pac + int(minibatch_std), width), sn)
         self.blocks = nn.Sequential(*[ResidualMLPBlock(width, sn=sn) for _ in range(depth)])
         self.head = ProjectionHead(width, cond_dim * pac, sn=sn)
 
@@ -147,6 +169,8 @@ class MLPDiscriminator(nn.Module):
         if self.pac > 1:
             x = x.reshape(len(x) // self.pac, -1)
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
+        if self.mbstd is not None:
+            x = self.mbstd(x)
         h = F.leaky_relu(self.blocks(self.inp(x)), 0.2)
         out = self.head(h, cond)
         return out.repeat_interleave(self.pac) if self.pac > 1 else out

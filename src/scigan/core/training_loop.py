@@ -184,7 +184,9 @@ def grad_norm(module: nn.Module) -> float:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     if not grads:
         return 0.0
-    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+    return float(
+        torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    )
 
 
 class MetricsLog:
@@ -242,7 +244,9 @@ def train(
     if state is None:
         torch.manual_seed(cfg.seed)
         state = init_state(cfg, problem)
-    log = MetricsLog(run_dir / "metrics.jsonl" if writes else None, state.step if resuming else None)
+    log = MetricsLog(
+        run_dir / "metrics.jsonl" if writes else None, state.step if resuming else None
+    )
     ckpt_dir = run_dir / "checkpoints" if writes else None
 
     loss = make_loss(cfg.objective.loss)
@@ -264,8 +268,12 @@ def train(
     last_good = state.snapshot()
     t_start = time.perf_counter() - state.elapsed_s
     bar = tqdm(
-        total=cfg.steps, initial=state.step, disable=not (progress and dist.is_main()),
-        desc="train", unit="step", dynamic_ncols=True,
+        total=cfg.steps,
+        initial=state.step,
+        disable=not (progress and dist.is_main()),
+        desc="train",
+        unit="step",
+        dynamic_ncols=True,
     )
 
     def rollback(reason: str) -> None:
@@ -300,8 +308,16 @@ def train(
             f"G {lr_g:.3g} / D {lr_d:.3g} (rollback {rollbacks}/{cfg.monitor.max_rollbacks})"
         )
         warnings.warn(msg, WatchdogWarning, stacklevel=3)
-        log.write({**event, "event": "rollback", "to_step": state.step, "lr_g": lr_g,
-                   "lr_d": lr_d, "elapsed_s": time.perf_counter() - t_start})
+        log.write(
+            {
+                **event,
+                "event": "rollback",
+                "to_step": state.step,
+                "lr_g": lr_g,
+                "lr_d": lr_d,
+                "elapsed_s": time.perf_counter() - t_start,
+            }
+        )
         bar.n = state.step
         bar.refresh()
 
@@ -347,8 +363,13 @@ def train(
         state.step += 1
         bar.update(1)
 
-        values = {"loss_d": d_loss.item(), "loss_g": g_loss.item(), "grad_norm_d": gn_d,
-                  "grad_norm_g": gn_g, **d_stats}
+        values = {
+            "loss_d": d_loss.item(),
+            "loss_g": g_loss.item(),
+            "grad_norm_d": gn_d,
+            "grad_norm_g": gn_g,
+            **d_stats,
+        }
         for k, v in values.items():
             state.window[k] = state.window.get(k, 0.0) + v
         state.window["count"] = state.window.get("count", 0.0) + 1
@@ -363,8 +384,17 @@ def train(
                 diversity = mean_pairwise_distance(G(probe_z, probe_c)) / max(real_diversity, 1e-12)
             G.train()
             state.elapsed_s = time.perf_counter() - t_start
-            log.write({"kind": "train", "step": state.step, **row, "diversity": diversity,
-                       "lr_g": state.lr_g, "lr_d": state.lr_d, "elapsed_s": state.elapsed_s})
+            log.write(
+                {
+                    "kind": "train",
+                    "step": state.step,
+                    **row,
+                    "diversity": diversity,
+                    "lr_g": state.lr_g,
+                    "lr_d": state.lr_d,
+                    "elapsed_s": state.elapsed_s,
+                }
+            )
             bar.set_postfix(d=f"{row['loss_d']:.3f}", g=f"{row['loss_g']:.3f}", refresh=False)
             reason = state.watchdog.check_collapse(state.step, diversity, row["d_acc"])
             if reason:
@@ -379,8 +409,16 @@ def train(
             with torch.random.fork_rng(devices=[]):
                 result = problem.evaluate(state.ema.shadow, cfg.eval_n, cfg.seed)
             state.elapsed_s = time.perf_counter() - t_start
-            log.write({"kind": "eval", "step": state.step, "n": cfg.eval_n, "seed": cfg.seed,
-                       "metrics": result, "elapsed_s": state.elapsed_s})
+            log.write(
+                {
+                    "kind": "eval",
+                    "step": state.step,
+                    "n": cfg.eval_n,
+                    "seed": cfg.seed,
+                    "metrics": result,
+                    "elapsed_s": state.elapsed_s,
+                }
+            )
             if problem.best_metric and problem.best_metric in result:
                 value = float(result[problem.best_metric]["value"])
                 better = state.best_value is None or (

@@ -121,9 +121,7 @@ class AbstractDomain(abc.ABC):
         """``D(x, cond) -> (B,)``; no BatchNorm (DDP and gradient penalties)."""
 
     @abc.abstractmethod
-    def evaluate(
-        self, sample: SampleFn, reference: Dataset, *, n: int, seed: int
-    ) -> MetricResult:
+    def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
         """Domain metrics ``{name: {"value": v, "floor": f, ...}}`` for ``n`` samples.
 
         ``floor`` is the same metric between two disjoint real samples of size ``n``.

@@ -79,9 +79,19 @@ class ToyDomain(AbstractDomain):
     def default_config(self, data: str) -> dict[str, Any]:
         # Measured in benchmarks/engine.py: these settings cover all modes in every seed.
         return {
-            "z_dim": 16, "g_width": 128, "d_width": 128, "g_depth": 2, "d_depth": 2,
-            "batch_size": 256, "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.99,
-            "steps": 3000, "eval_every": 1000, "ema_decay": 0.995,
+            "z_dim": 16,
+            "g_width": 128,
+            "d_width": 128,
+            "g_depth": 2,
+            "d_depth": 2,
+            "batch_size": 256,
+            "lr_g": 1e-3,
+            "lr_d": 1e-3,
+            "beta1": 0.5,
+            "beta2": 0.99,
+            "steps": 3000,
+            "eval_every": 1000,
+            "ema_decay": 0.995,
         }
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
@@ -117,8 +127,12 @@ class ToyDomain(AbstractDomain):
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         dim = sum(s.dim for s in encoder.output_spans())
         return MLPDiscriminator(
-            dim, width=cfg.net.d_width, depth=cfg.net.d_depth, sn=cfg.net.spectral_norm,
+            dim,
+            width=cfg.net.d_width,
+            depth=cfg.net.d_depth,
+            sn=cfg.net.spectral_norm,
             pac=cfg.net.pac,
+            minibatch_std=cfg.net.minibatch_std,
         )
 
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
@@ -133,18 +147,33 @@ class ToyDomain(AbstractDomain):
             real = mixture().sample(2 * n, rng)
             ref_a, ref_b = real[:n], real[n:]
             stats, floor = mode_statistics(generated, mixture()), mode_statistics(ref_b, mixture())
-            better = {"modes_covered": "higher", "high_quality_fraction": "higher",
-                      "mode_kl": "lower"}
+            better = {
+                "modes_covered": "higher",
+                "high_quality_fraction": "higher",
+                "mode_kl": "lower",
+            }
             for key, value in stats.items():
-                out[key] = {"value": value, "floor": floor[key], "n": n, "seed": seed,
-                            "better": better[key]}
-            out["mmd"] = {"value": _mmd(generated, ref_a), "floor": _mmd(ref_b, ref_a), "n": n,
-                          "seed": seed, "better": "lower"}
+                out[key] = {
+                    "value": value,
+                    "floor": floor[key],
+                    "n": n,
+                    "seed": seed,
+                    "better": better[key],
+                }
+            out["mmd"] = {
+                "value": _mmd(generated, ref_a),
+                "floor": _mmd(ref_b, ref_a),
+                "n": n,
+                "seed": seed,
+                "better": "lower",
+            }
             return out
         x = np.asarray(reference.samples)
         for key, fn in (("mmd", _mmd), ("frechet", _frechet)):
-            out[key] = {**with_floor(fn, generated, x, n=min(n, len(x) // 2), seed=seed),
-                        "better": "lower"}
+            out[key] = {
+                **with_floor(fn, generated, x, n=min(n, len(x) // 2), seed=seed),
+                "better": "lower",
+            }
         return out
 
     def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:
@@ -166,8 +195,9 @@ class ToyDomain(AbstractDomain):
         x = np.asarray(generated)
         real = np.asarray(reference.samples)[: len(x)]
         fig = Figure(figsize=(8, 4))
-        for ax, pts, title in zip(fig.subplots(1, 2), (real, x), ("real", "generated"),
-                                  strict=True):
+        for ax, pts, title in zip(
+            fig.subplots(1, 2), (real, x), ("real", "generated"), strict=True
+        ):
             ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.4)
             mixture = MIXTURES.get(reference.name)
             if mixture is not None:
@@ -179,7 +209,23 @@ class ToyDomain(AbstractDomain):
         return {"Samples: real vs generated": fig}
 
 
-register_dataset(DatasetInfo("ring8", "toy", "20,000 × 2 (option n)", "generated in-process",
-                             "n/a (synthetic)", "8 Gaussians on a circle of radius 2, σ 0.02"))
-register_dataset(DatasetInfo("grid25", "toy", "20,000 × 2 (option n)", "generated in-process",
-                             "n/a (synthetic)", "5×5 grid of Gaussians, spacing 2, σ 0.05"))
+register_dataset(
+    DatasetInfo(
+        "ring8",
+        "toy",
+        "20,000 × 2 (option n)",
+        "generated in-process",
+        "n/a (synthetic)",
+        "8 Gaussians on a circle of radius 2, σ 0.02",
+    )
+)
+register_dataset(
+    DatasetInfo(
+        "grid25",
+        "toy",
+        "20,000 × 2 (option n)",
+        "generated in-process",
+        "n/a (synthetic)",
+        "5×5 grid of Gaussians, spacing 2, σ 0.05",
+    )
+)

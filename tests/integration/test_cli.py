@@ -1,0 +1,150 @@
+"""The CLI contract: subcommands, formats, JSON output, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scigan.cli import main
+
+SMALL = [
+    "--z-dim",
+    "8",
+    "--g-width",
+    "32",
+    "--d-width",
+    "32",
+    "--g-depth",
+    "1",
+    "--d-depth",
+    "1",
+    "--batch-size",
+    "64",
+    "--eval-every",
+    "0",
+    "--set",
+    "n=2000",
+    "--quiet",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--data", "ring8", "--steps", "60", "--out", str(out), *SMALL]) == 0
+    return out
+
+
+def test_datasets_table(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["name", "domain", "size", "source", "licence"]
+    assert "ring8" in out and "grid25" in out
+
+
+def test_dry_run_prints_resolved_config(capsys):
+    assert (
+        main(["train", "--data", "grid25", "--lr-d", "3e-4", "--loss", "hinge", "--dry-run"]) == 0
+    )
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["domain"] == "toy" and cfg["optim"]["lr_d"] == 3e-4
+    assert cfg["objective"]["loss"] == "hinge"
+
+
+def test_config_file_and_flag_precedence(tmp_path, capsys):
+    f = tmp_path / "c.yaml"
+    f.write_text("steps: 11\nlr_g: 0.0005\n")
+    assert main(["train", "--data", "ring8", "--config", str(f), "--steps", "22", "--dry-run"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["steps"] == 22 and cfg["optim"]["lr_g"] == 0.0005
+
+
+def test_sample_formats(run, tmp_path):
+    for suffix in (".csv", ".npy"):
+        out = tmp_path / f"s{suffix}"
+        assert main(["sample", str(run), "-n", "25", "--out", str(out), "--seed", "1"]) == 0
+        if suffix == ".npy":
+            arr = np.load(out)
+            assert arr.dtype == np.float32 and arr.shape == (25, 2)
+        else:
+            lines = out.read_text().splitlines()
+            assert lines[0] == "x0,x1" and len(lines) == 26
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    main(["sample", str(run), "-n", "10", "--out", str(a), "--seed", "5"])
+    main(["sample", str(run), "-n", "10", "--out", str(b), "--seed", "5"])
+    assert np.array_equal(np.load(a), np.load(b))
+
+
+def test_evaluate_json_contract(run, capsys):
+    assert main(["evaluate", str(run), "-n", "300", "--seed", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 300 and result["seed"] == 2
+    for name in ("modes_covered", "high_quality_fraction", "mode_kl"):
+        assert {"value", "floor"} <= set(result["metrics"][name])
+    assert result["metrics"]["modes_covered"]["floor"] == 8
+
+
+def test_report(run):
+    assert main(["report", str(run), "-n", "200"]) == 0
+    html = (run / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["train", "--data", "no_such_set"], "unknown dataset 'no_such_set'"),
+        (["train", "--data", "ring8", "--steps", "-3"], "--steps"),
+        (["train", "--data", "ring8", "--lr-g", "abc"], "--lr-g"),
+        (["train", "--data", "ring8", "--set", "n=5"], "n=5"),
+        (["train", "--data", "/no/such/file.npy", "--domain", "toy"], "file not found"),
+        (["train", "--data", "ring8", "--config", "/no/such.yaml"], "config file not found"),
+        (["sample", "/no/such/run", "-n", "3", "--out", "x.csv"], "run folder not found"),
+        (["sample", "RUN", "-n", "0", "--out", "x.csv"], "-n"),
+        (["sample", "RUN", "-n", "3", "--out", "x.fasta"], "unsupported sample format"),
+        (["evaluate", "/no/such/run"], "run folder not found"),
+        (["resume", "RUN", "--steps", "10"], "below the checkpoint"),
+        (["train", "--data", "ring8", "--out", "RUN"], "already holds a run"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_errors_are_one_line_exit_2(argv, match, run, capsys):
+    argv = [str(run) if a == "RUN" else a for a in argv]
+    code = _run(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert match in err
+
+
+def _run(argv: list[str]) -> int:
+    """main() returns the code; argparse errors exit through SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
+def test_unwritable_out_folder(tmp_path, capsys):
+    """An --out below a regular file cannot be created (works even as root)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = _run(["train", "--data", "ring8", "--steps", "5", "--out", str(blocker / "run"), *SMALL])
+    assert code == 2 and "cannot write" in capsys.readouterr().err
+    assert blocker.read_text() == "x"
+
+
+def test_module_entry_point_and_help():
+    out = subprocess.run(
+        [sys.executable, "-m", "scigan", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for flag in ("--lr-g", "--loss", "--spectral-norm", "--n-critic", "--dry-run", "--seed"):
+        assert flag in out
+    assert "default" in out
