@@ -18,7 +18,7 @@ def test_registry_basics():
     assert reg.get("a") == 1 and reg.get("b") is b and reg.names() == ["a", "b"]
     with pytest.raises(ValueError, match="twice"):
         reg.register("a", 3)
-    with pytest.raises(UnknownNameError, match="unknown widget 'aa'.*Did you mean 'a'"):
+    with pytest.raises(UnknownNameError, match=r"unknown widget 'aa'.*Did you mean 'a'"):
         reg.get("aa")
 
 

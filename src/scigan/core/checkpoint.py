@@ -3,7 +3,7 @@
 Layout inside ``RUN/checkpoints/``::
 
     ckpt-00000400.safetensors   every tensor (G, D, G_ema, optimiser moments, RNG state, extras)
-    latest.json                 {"file": "ckpt-00000400.safetensors", "sha256": ..., "step": 400, ...}
+    latest.json                 {"file": "ckpt-00000400.safetensors", "sha256": …, "step": 400}
     best.json                   the same for the best-by-metric checkpoint
 
 A JSON pointer is written (write-then-rename) only after its safetensors file is complete, so a
