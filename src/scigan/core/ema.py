@@ -22,7 +22,7 @@ class EMA:
     @torch.no_grad()
     def update(self, model: nn.Module, step: int) -> None:
         d = min(self.decay, (1.0 + step) / (10.0 + step))
-        for p_ema, p in zip(self.shadow.parameters(), model.parameters(), strict=True):
-            p_ema.lerp_(p.detach(), 1.0 - d)
+        shadow = list(self.shadow.parameters())
+        torch._foreach_lerp_(shadow, [p.detach() for p in model.parameters()], 1.0 - d)
         for b_ema, b in zip(self.shadow.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)

@@ -181,12 +181,11 @@ def resume_state(cfg: TrainConfig, problem: Problem, run_dir: Path) -> TrainStat
 
 
 def grad_norm(module: nn.Module) -> float:
+    """Global L2 norm of the module's gradients (one fused kernel per dtype)."""
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     if not grads:
         return 0.0
-    return float(
-        torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-    )
+    return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
 
 
 class MetricsLog:

@@ -1,3 +1,3 @@
 """Domains register themselves on import; heavy dependencies load lazily inside each."""
 
-from scigan.domains import toy  # noqa: F401  (registers the toy domain and datasets)
+from scigan.domains import fields, tabular, toy  # noqa: F401  (register domains and datasets)

@@ -1,0 +1,1 @@
+"""The fields domain (physics fields); filled in by the fields work."""

@@ -1,0 +1,1 @@
+"""The tabular domain (virtual experiments); filled in by the tabular work."""
