@@ -76,8 +76,10 @@ def scigan_loop(cfg: TrainConfig, steps: int) -> float:
 
 def part_a(steps: int, repeats: int) -> None:
     cfg = scigan.Synthesizer(domain="toy").resolve_config("ring8")
-    print(f"\n(a) loop overhead: toy default networks, batch {cfg.optim.batch_size}, ns loss, "
-          f"{steps} steps x {repeats} repeats (alternating), {torch.get_num_threads()} threads")
+    print(
+        f"\n(a) loop overhead: toy default networks, batch {cfg.optim.batch_size}, ns loss, "
+        f"{steps} steps x {repeats} repeats (alternating), {torch.get_num_threads()} threads"
+    )
     minimal_loop(cfg, 50), scigan_loop(cfg, 50)  # warm-up
     mins, ours = [], []
     for _ in range(repeats):
@@ -90,8 +92,10 @@ def part_a(steps: int, repeats: int) -> None:
     print(f"| minimal PyTorch | {m:.1f} | {min(mins):.1f} | {max(mins):.1f} |")
     print(f"| scigan train() | {s:.1f} | {min(ours):.1f} | {max(ours):.1f} |")
     r = statistics.median(ratios)
-    print(f"ratio minimal/scigan (pairwise median): {r:.3f} -> scigan overhead {100 * (r - 1):.1f} %"
-          f" (target <= 10 %)")
+    print(
+        f"ratio minimal/scigan (pairwise median): {r:.3f} -> scigan overhead {100 * (r - 1):.1f} %"
+        f" (target <= 10 %)"
+    )
 
 
 def part_b(seeds: list[int], losses: list[str], datasets: list[str]) -> None:
@@ -107,8 +111,9 @@ def part_b(seeds: list[int], losses: list[str], datasets: list[str]) -> None:
                 t0 = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    gan = scigan.Synthesizer(domain="toy", loss=loss, seed=seed,
-                                             eval_every=0).fit(data)
+                    gan = scigan.Synthesizer(domain="toy", loss=loss, seed=seed, eval_every=0).fit(
+                        data
+                    )
                 seconds = time.perf_counter() - t0
                 m = gan.evaluate(n=5000, seed=seed)["metrics"]
                 modes, hq = m["modes_covered"]["value"], m["high_quality_fraction"]["value"]
@@ -116,14 +121,19 @@ def part_b(seeds: list[int], losses: list[str], datasets: list[str]) -> None:
                 met_all &= ok
                 rollbacks = sum("watchdog" in str(w.message) for w in caught)
                 note = f" ({rollbacks} rollbacks)" if rollbacks else ""
-                print(f"| {data} | {loss} | {seed} | {modes}/{k} | {hq:.3f} | "
-                      f"{m['mode_kl']['value']:.3f} | {seconds:.1f} | {'yes' if ok else 'no'}"
-                      f"{note} |", flush=True)
+                print(
+                    f"| {data} | {loss} | {seed} | {modes}/{k} | {hq:.3f} | "
+                    f"{m['mode_kl']['value']:.3f} | {seconds:.1f} | {'yes' if ok else 'no'}"
+                    f"{note} |",
+                    flush=True,
+                )
             summary.append((data, loss, met_all))
     floor = gan.evaluate(n=5000, seed=0)["metrics"]
-    print(f"\nreal-vs-real floor at N=5000 (last dataset): modes "
-          f"{floor['modes_covered']['floor']}, high-quality "
-          f"{floor['high_quality_fraction']['floor']:.3f}, mode KL {floor['mode_kl']['floor']:.4f}")
+    print(
+        f"\nreal-vs-real floor at N=5000 (last dataset): modes "
+        f"{floor['modes_covered']['floor']}, high-quality "
+        f"{floor['high_quality_fraction']['floor']:.3f}, mode KL {floor['mode_kl']['floor']:.4f}"
+    )
     for data, loss, ok in summary:
         print(f"{data} / {loss}: target met in every seed: {'yes' if ok else 'NO'}")
 
@@ -139,8 +149,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"scigan {scigan.__version__}, torch {torch.__version__}, python "
-          f"{platform.python_version()}, {platform.machine()}, threads {args.threads}")
+    print(
+        f"scigan {scigan.__version__}, torch {torch.__version__}, python "
+        f"{platform.python_version()}, {platform.machine()}, threads {args.threads}"
+    )
     if args.part in ("a", "all"):
         part_a(args.steps, args.repeats)
     if args.part in ("b", "all"):

@@ -72,6 +72,13 @@ class OptimConfig:
     ema_decay: float = field(
         default=0.999, metadata=_help("generator EMA decay; samples come from the EMA weights")
     )
+    lr_half_life: int = field(
+        default=0,
+        metadata=_help(
+            "halve both learning rates every N steps (0 = constant); a function of the step "
+            "only, so resuming to any --steps stays exact"
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("lr_g", "lr_d"):
@@ -85,6 +92,12 @@ class OptimConfig:
             "batch_size",
             self.batch_size,
             "an integer in [2, 1000000]",
+        )
+        _check(
+            isinstance(self.lr_half_life, int) and self.lr_half_life >= 0,
+            "lr_half_life",
+            self.lr_half_life,
+            "an integer >= 0",
         )
         _check(
             isinstance(self.n_critic, int) and 1 <= self.n_critic <= 100,

@@ -19,10 +19,17 @@ def _g_weights(run) -> dict[str, torch.Tensor]:
     return {k: v for k, v in tensors.items() if k.startswith(("G.", "G_ema.", "D."))}
 
 
-@pytest.mark.parametrize("loss", ["ns", "wgan-gp"])
-def test_resume_is_bit_identical(tmp_path, fast_settings, loss):
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"loss": "ns"},
+        {"loss": "wgan-gp"},
+        {"loss": "hinge", "lr_half_life": 150, "pac": 2, "minibatch_std": True},
+    ],
+)
+def test_resume_is_bit_identical(tmp_path, fast_settings, extra):
     """400 steps straight == 200 steps + resume to 400 (generator, EMA and D weights)."""
-    kw = {**fast_settings, "loss": loss, "eval_every": 100, "ckpt_every": 100}
+    kw = {**fast_settings, **extra, "eval_every": 100, "ckpt_every": 100}
     straight, split = tmp_path / "straight", tmp_path / "split"
     scigan.Synthesizer("toy", steps=400, **kw).fit("ring8", out=straight)
     scigan.Synthesizer("toy", steps=200, **kw).fit("ring8", out=split)

@@ -17,8 +17,18 @@ from scigan.core.monitor import Watchdog, mean_pairwise_distance
 from scigan.core.training_loop import WatchdogWarning, train
 from scigan.registry import DOMAINS
 
-FAST = {"z_dim": 4, "g_width": 16, "d_width": 16, "g_depth": 1, "d_depth": 1, "batch_size": 32,
-        "log_every": 10, "eval_every": 0, "ckpt_every": 20, "options": {"n": 500}}
+FAST = {
+    "z_dim": 4,
+    "g_width": 16,
+    "d_width": 16,
+    "g_depth": 1,
+    "d_depth": 1,
+    "batch_size": 32,
+    "log_every": 10,
+    "eval_every": 0,
+    "ckpt_every": 20,
+    "options": {"n": 500},
+}
 
 
 def _problem(**overrides):
@@ -89,13 +99,16 @@ def test_transient_nan_rolls_back_and_recovers(tmp_path):
 def test_nan_in_data_stops_with_clear_error(tmp_path):
     cfg, problem = _problem(steps=60, max_rollbacks=2)
     problem.data[::3] = math.nan  # a third of the rows: every batch is poisoned
-    with pytest.warns(WatchdogWarning), pytest.raises(
-        scigan.TrainingDivergedError, match="non-finite loss_d.*2 rollbacks"
+    with (
+        pytest.warns(WatchdogWarning),
+        pytest.raises(scigan.TrainingDivergedError, match="non-finite loss_d.*2 rollbacks"),
     ):
         train(cfg, problem, tmp_path, progress=False)
     events = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events if e["kind"] == "watchdog"] == [
-        "rollback", "rollback", "stop",
+        "rollback",
+        "rollback",
+        "stop",
     ]
     # Nothing with NaN was ever saved.
     ckpts = list((tmp_path / "checkpoints").glob("*.safetensors"))
@@ -127,7 +140,8 @@ class ConstantG(nn.Module):
 def test_collapse_triggers_rollback_then_stop():
     cfg, problem = _problem(steps=200, collapse_warmup=0, collapse_patience=2, max_rollbacks=1)
     problem.G = ConstantG(2)
-    with pytest.warns(WatchdogWarning, match="mode collapse"), pytest.raises(
-        scigan.TrainingDivergedError, match="mode collapse"
+    with (
+        pytest.warns(WatchdogWarning, match="mode collapse"),
+        pytest.raises(scigan.TrainingDivergedError, match="mode collapse"),
     ):
         train(cfg, problem, None, progress=False)

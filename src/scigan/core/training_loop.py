@@ -147,12 +147,14 @@ class TrainState:
         set_learning_rates(self, self.lr_g, self.lr_d)
 
 
-def set_learning_rates(state: TrainState, lr_g: float, lr_d: float) -> None:
+def set_learning_rates(state: TrainState, lr_g: float, lr_d: float, half_life: int = 0) -> None:
+    """Set the base rates (lowered by rollbacks) and apply the step-based decay to Adam."""
     state.lr_g, state.lr_d = lr_g, lr_d
+    scale = 0.5 ** (state.step / half_life) if half_life else 1.0
     for group in state.opt_g.param_groups:
-        group["lr"] = lr_g
+        group["lr"] = lr_g * scale
     for group in state.opt_d.param_groups:
-        group["lr"] = lr_d
+        group["lr"] = lr_d * scale
 
 
 def init_state(cfg: TrainConfig, problem: Problem) -> TrainState:
@@ -256,6 +258,8 @@ def train(
         regularisers.append(R1Penalty(cfg.objective.r1_gamma))
 
     G, D, data, cond = state.G, state.D, problem.data, problem.cond
+    half_life = cfg.optim.lr_half_life
+    set_learning_rates(state, state.lr_g, state.lr_d, half_life)
     n, batch = len(data), cfg.optim.batch_size
     # A fixed probe batch (its own generator: consumes nothing from training's RNG).
     probe_rng = torch.Generator().manual_seed(cfg.seed + 1)
@@ -297,7 +301,7 @@ def train(
         rollbacks = state.rollbacks
         state.restore(*last_good)
         state.rollbacks = rollbacks
-        set_learning_rates(state, lr_g, lr_d)
+        set_learning_rates(state, lr_g, lr_d, half_life)
         state.watchdog.reset_streaks()
         state.window = {}
         # Fresh batches after a rollback, still a deterministic function of the seed.
@@ -361,6 +365,8 @@ def train(
         state.ema.update(G, state.step)
         state.step += 1
         bar.update(1)
+        if half_life:
+            set_learning_rates(state, state.lr_g, state.lr_d, half_life)
 
         values = {
             "loss_d": d_loss.item(),
