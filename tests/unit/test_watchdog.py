@@ -101,7 +101,7 @@ def test_nan_in_data_stops_with_clear_error(tmp_path):
     problem.data[::3] = math.nan  # a third of the rows: every batch is poisoned
     with (
         pytest.warns(WatchdogWarning),
-        pytest.raises(scigan.TrainingDivergedError, match="non-finite loss_d.*2 rollbacks"),
+        pytest.raises(scigan.TrainingDivergedError, match=r"non-finite loss_d.*2 rollbacks"),
     ):
         train(cfg, problem, tmp_path, progress=False)
     events = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
