@@ -146,7 +146,10 @@ class Synthesizer:
         torch.manual_seed(cfg.seed)
         encoder = domain.make_encoder(cfg).fit(dataset)
         problem = _build_problem(cfg, domain, encoder, dataset)
-        run_dir = _prepare_run_dir(out) if out is not None else None
+        run_dir = None
+        if out is not None:  # rank 0 creates the folder; other ranks only read it
+            run_dir = _prepare_run_dir(out) if dist.is_main() else Path(out)
+            dist.barrier()
         self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
         if run_dir is not None and dist.is_main():
             self._write_run_files(run_dir)

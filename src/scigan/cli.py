@@ -371,6 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        from scigan.core import dist
+
+        dist.shutdown()
 
 
 __all__ = ["build_parser", "main"]

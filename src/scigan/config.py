@@ -49,6 +49,13 @@ class NetConfig:
     minibatch_std: bool = field(
         default=False, metadata=_help("minibatch standard-deviation feature in D (anti-collapse)")
     )
+    latent_modes: int = field(
+        default=0,
+        metadata=_help(
+            "mixture latent: the first K of z_dim dims become a uniform categorical code "
+            "(0 = plain Gaussian z); helps data with disconnected modes"
+        ),
+    )
     pac: int = field(
         default=1, metadata=_help("PacGAN packing: samples per discriminator input (1 = off)")
     )
@@ -57,6 +64,12 @@ class NetConfig:
         for name in ("z_dim", "g_width", "d_width", "g_depth", "d_depth", "pac"):
             v = getattr(self, name)
             _check(isinstance(v, int) and 1 <= v <= 100_000, name, v, "an integer in [1, 100000]")
+        _check(
+            isinstance(self.latent_modes, int) and 0 <= self.latent_modes < self.z_dim,
+            "latent_modes",
+            self.latent_modes,
+            f"an integer in [0, z_dim={self.z_dim})",
+        )
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,31 @@ class ResidualMLPBlock(nn.Module):
         return x + h
 
 
+class MixtureLatent(nn.Module):
+    """Gaussian z (B, Z) → [one-hot(argmax z[:, :K]), z[:, K:]] — a K-component mixture prior.
+
+    The argmax of K i.i.d. Gaussians is uniform over K, so the engine's contract (z ~ N(0, I))
+    is unchanged while G gets a discrete code it can map to disconnected modes without
+    continuous "bridges" between them (Ben-Yosef & Weinshall 2018, Gaussian-mixture GANs).
+    """
+
+    def __init__(self, components: int) -> None:
+        super().__init__()
+        self.k = components
+
+    def forward(self, z: Tensor) -> Tensor:
+        if self.k == 0:
+            return z
+        code = F.one_hot(z[:, : self.k].argmax(dim=1), self.k).to(z.dtype)
+        return torch.cat([code, z[:, self.k :]], dim=1)
+
+
 class MLPGenerator(nn.Module):
-    """z (B, Z) [+ cond (B, C) concatenated] → MLP → span activations → (B, sum(spans))."""
+    """z (B, Z) [+ cond (B, C) concatenated] → MLP → span activations → (B, sum(spans)).
+
+    ``latent_modes`` K > 0 turns the first K latent dimensions into a uniform categorical
+    code (:class:`MixtureLatent`); ``z_dim`` must then exceed K.
+    """
 
     def __init__(
         self,
@@ -88,15 +111,20 @@ class MLPGenerator(nn.Module):
         cond_dim: int = 0,
         width: int = 256,
         depth: int = 3,
+        latent_modes: int = 0,
     ) -> None:
         super().__init__()
+        if latent_modes and z_dim <= latent_modes:
+            raise ValueError(f"z_dim ({z_dim}) must exceed latent_modes ({latent_modes})")
         self.z_dim, self.cond_dim, self.spans = z_dim, cond_dim, tuple(spans)
         out_dim = sum(s.dim for s in spans)
+        self.latent = MixtureLatent(latent_modes)
         self.inp = nn.Linear(z_dim + cond_dim, width)
         self.blocks = nn.Sequential(*[ResidualMLPBlock(width, norm=True) for _ in range(depth)])
         self.out = nn.Linear(width, out_dim)
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        z = self.latent(z)
         h = z if cond is None else torch.cat([z, cond], dim=1)
         h = self.blocks(self.inp(h))
         return apply_spans(self.out(F.leaky_relu(h, 0.2)), self.spans)

@@ -258,9 +258,16 @@ def train(
         regularisers.append(R1Penalty(cfg.objective.r1_gamma))
 
     G, D, data, cond = state.G, state.D, problem.data, problem.cond
+    n, batch = len(data), cfg.optim.batch_size
+    # Data parallel under torchrun: G and D in separate DDP wrappers; each rank draws its own
+    # share of the global batch from its own RNG stream. At world size 1 nothing changes.
+    world = dist.world_size()
+    G_par, D_par = dist.wrap(G), dist.wrap(D)
+    if world > 1:
+        batch = dist.local_batch(batch, cfg.net.pac)
+        torch.manual_seed(cfg.seed + 104_729 * (dist.rank() + 1) + state.step)
     half_life = cfg.optim.lr_half_life
     set_learning_rates(state, state.lr_g, state.lr_d, half_life)
-    n, batch = len(data), cfg.optim.batch_size
     # A fixed probe batch (its own generator: consumes nothing from training's RNG).
     probe_rng = torch.Generator().manual_seed(cfg.seed + 1)
     probe_idx = torch.randint(n, (_DIVERSITY_BATCH,), generator=probe_rng)
@@ -334,13 +341,14 @@ def train(
             z = torch.randn(batch, problem.z_dim)
             with torch.no_grad():
                 fake = G(z, c)
-            d_loss, d_stats = loss.d_loss(D, real, fake, c)
-            for reg in regularisers:
+            d_loss, d_stats = loss.d_loss(D_par, real, fake, c)
+            for reg in regularisers:  # through the bare D: one DDP forward per backward
                 d_loss = d_loss + reg(D, real, fake, c)
             state.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             gn_d = grad_norm(D)
             reason = state.watchdog.check_step({"loss_d": d_loss.item()}, {"grad_norm_d": gn_d})
+            reason = dist.agree(reason)
             if reason:
                 break
             state.opt_d.step()
@@ -353,11 +361,12 @@ def train(
         idx = torch.randint(n, (batch,))
         c = None if cond is None else cond[idx]
         z = torch.randn(batch, problem.z_dim)
-        g_loss = loss.g_loss(D, G(z, c), c)
+        g_loss = loss.g_loss(D, G_par(z, c), c)  # bare D: its parameters are frozen here
         state.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         gn_g = grad_norm(G)
         reason = state.watchdog.check_step({"loss_g": g_loss.item()}, {"grad_norm_g": gn_g})
+        reason = dist.agree(reason)
         if reason:
             rollback(reason)
             continue
@@ -382,7 +391,7 @@ def train(
         # ---- logging and the collapse check -----------------------------------------------
         if state.step % cfg.log_every == 0 or state.step == cfg.steps:
             count = state.window.pop("count")
-            row = {k: v / count for k, v in state.window.items()}
+            row = dist.mean_dict({k: v / count for k, v in state.window.items()})
             state.window = {}
             G.eval()
             with torch.no_grad():

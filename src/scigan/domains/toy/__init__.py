@@ -121,7 +121,11 @@ class ToyDomain(AbstractDomain):
 
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         return MLPGenerator(
-            cfg.net.z_dim, encoder.output_spans(), width=cfg.net.g_width, depth=cfg.net.g_depth
+            cfg.net.z_dim,
+            encoder.output_spans(),
+            width=cfg.net.g_width,
+            depth=cfg.net.g_depth,
+            latent_modes=cfg.net.latent_modes,
         )
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
