@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -147,6 +149,26 @@ class TrainState:
         set_learning_rates(self, self.lr_g, self.lr_d)
 
 
+def _save_on_signal(
+    state: TrainState, problem: Problem, ckpt_dir: Path | None, t_start: float, log: MetricsLog
+) -> None:
+    """Checkpoint the current step boundary before stopping on SIGINT/SIGTERM."""
+    state.elapsed_s = time.perf_counter() - t_start
+    log.write(
+        {
+            "kind": "watchdog",
+            "event": "interrupted",
+            "step": state.step,
+            "reason": "stopped by a signal; resume with `scigan resume`",
+            "elapsed_s": state.elapsed_s,
+        }
+    )
+    if ckpt_dir is not None:
+        tensors = state.tensors()
+        tensors.update(problem.extra_tensors)
+        save_checkpoint(ckpt_dir, ["latest"], state.step, tensors, state.json_state(tensors))
+
+
 def set_learning_rates(state: TrainState, lr_g: float, lr_d: float, half_life: int = 0) -> None:
     """Set the base rates (lowered by rollbacks) and apply the step-based decay to Adam."""
     state.lr_g, state.lr_d = lr_g, lr_d
@@ -218,6 +240,30 @@ def _truncate_after(path: Path, step: int) -> None:
     from scigan.core.checkpoint import atomic_write_text
 
     atomic_write_text(path, "".join(k + "\n" for k in keep))
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM set a flag the loop checks between steps, so the run stops on a step
+    boundary with a checkpoint (a second Ctrl-C interrupts at once)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
 
 
 def train(
@@ -331,126 +377,134 @@ def train(
         bar.n = state.step
         bar.refresh()
 
-    while state.step < cfg.steps:
-        # ---- discriminator phase: n_critic steps on fresh real batches -------------------
-        D.requires_grad_(True)
-        for _ in range(cfg.optim.n_critic):
-            idx = torch.randint(n, (batch,))
-            real = data[idx]
-            c = None if cond is None else cond[idx]
-            z = torch.randn(batch, problem.z_dim)
-            with torch.no_grad():
-                fake = G(z, c)
-            d_loss, d_stats = loss.d_loss(D_par, real, fake, c)
-            for reg in regularisers:  # through the bare D: one DDP forward per backward
-                d_loss = d_loss + reg(D, real, fake, c)
-            state.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            gn_d = grad_norm(D)
-            reason = state.watchdog.check_step({"loss_d": d_loss.item()}, {"grad_norm_d": gn_d})
-            reason = dist.agree(reason)
-            if reason:
-                break
-            state.opt_d.step()
-        if reason:
-            rollback(reason)
-            continue
-
-        # ---- generator phase ------------------------------------------------------------
-        D.requires_grad_(False)
-        idx = torch.randint(n, (batch,))
-        c = None if cond is None else cond[idx]
-        z = torch.randn(batch, problem.z_dim)
-        g_loss = loss.g_loss(D, G_par(z, c), c)  # bare D: its parameters are frozen here
-        state.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        gn_g = grad_norm(G)
-        reason = state.watchdog.check_step({"loss_g": g_loss.item()}, {"grad_norm_g": gn_g})
-        reason = dist.agree(reason)
-        if reason:
-            rollback(reason)
-            continue
-        state.opt_g.step()
-        state.ema.update(G, state.step)
-        state.step += 1
-        bar.update(1)
-        if half_life:
-            set_learning_rates(state, state.lr_g, state.lr_d, half_life)
-
-        values = {
-            "loss_d": d_loss.item(),
-            "loss_g": g_loss.item(),
-            "grad_norm_d": gn_d,
-            "grad_norm_g": gn_g,
-            **d_stats,
-        }
-        for k, v in values.items():
-            state.window[k] = state.window.get(k, 0.0) + v
-        state.window["count"] = state.window.get("count", 0.0) + 1
-
-        # ---- logging and the collapse check -----------------------------------------------
-        if state.step % cfg.log_every == 0 or state.step == cfg.steps:
-            count = state.window.pop("count")
-            row = dist.mean_dict({k: v / count for k, v in state.window.items()})
-            state.window = {}
-            G.eval()
-            with torch.no_grad():
-                diversity = mean_pairwise_distance(G(probe_z, probe_c)) / max(real_diversity, 1e-12)
-            G.train()
-            state.elapsed_s = time.perf_counter() - t_start
-            log.write(
-                {
-                    "kind": "train",
-                    "step": state.step,
-                    **row,
-                    "diversity": diversity,
-                    "lr_g": state.lr_g,
-                    "lr_d": state.lr_d,
-                    "elapsed_s": state.elapsed_s,
-                }
-            )
-            bar.set_postfix(d=f"{row['loss_d']:.3f}", g=f"{row['loss_g']:.3f}", refresh=False)
-            reason = state.watchdog.check_collapse(state.step, diversity, row["d_acc"])
+    with _StopOnSignal() as stop:
+        while state.step < cfg.steps:
+            # ---- discriminator phase: n_critic steps on fresh real batches -------------------
+            D.requires_grad_(True)
+            for _ in range(cfg.optim.n_critic):
+                idx = torch.randint(n, (batch,))
+                real = data[idx]
+                c = None if cond is None else cond[idx]
+                z = torch.randn(batch, problem.z_dim)
+                with torch.no_grad():
+                    fake = G(z, c)
+                d_loss, d_stats = loss.d_loss(D_par, real, fake, c)
+                for reg in regularisers:  # through the bare D: one DDP forward per backward
+                    d_loss = d_loss + reg(D, real, fake, c)
+                state.opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                gn_d = grad_norm(D)
+                reason = state.watchdog.check_step({"loss_d": d_loss.item()}, {"grad_norm_d": gn_d})
+                reason = dist.agree(reason)
+                if reason:
+                    break
+                state.opt_d.step()
             if reason:
                 rollback(reason)
                 continue
 
-        # ---- evaluation, best checkpoint, latest checkpoint -------------------------------
-        tags = []
-        final = state.step == cfg.steps
-        due_eval = cfg.eval_every and state.step % cfg.eval_every == 0
-        if problem.evaluate is not None and (due_eval or final) and dist.is_main():
-            with torch.random.fork_rng(devices=[]):
-                result = problem.evaluate(state.ema.shadow, cfg.eval_n, cfg.seed)
-            state.elapsed_s = time.perf_counter() - t_start
-            log.write(
-                {
-                    "kind": "eval",
-                    "step": state.step,
-                    "n": cfg.eval_n,
-                    "seed": cfg.seed,
-                    "metrics": result,
-                    "elapsed_s": state.elapsed_s,
-                }
-            )
-            if problem.best_metric and problem.best_metric in result:
-                value = float(result[problem.best_metric]["value"])
-                better = state.best_value is None or (
-                    value < state.best_value
-                    if problem.best_lower_is_better
-                    else value > state.best_value
+            # ---- generator phase ------------------------------------------------------------
+            D.requires_grad_(False)
+            idx = torch.randint(n, (batch,))
+            c = None if cond is None else cond[idx]
+            z = torch.randn(batch, problem.z_dim)
+            g_loss = loss.g_loss(D, G_par(z, c), c)  # bare D: its parameters are frozen here
+            state.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            gn_g = grad_norm(G)
+            reason = state.watchdog.check_step({"loss_g": g_loss.item()}, {"grad_norm_g": gn_g})
+            reason = dist.agree(reason)
+            if reason:
+                rollback(reason)
+                continue
+            state.opt_g.step()
+            state.ema.update(G, state.step)
+            state.step += 1
+            bar.update(1)
+            if half_life:
+                set_learning_rates(state, state.lr_g, state.lr_d, half_life)
+
+            values = {
+                "loss_d": d_loss.item(),
+                "loss_g": g_loss.item(),
+                "grad_norm_d": gn_d,
+                "grad_norm_g": gn_g,
+                **d_stats,
+            }
+            for k, v in values.items():
+                state.window[k] = state.window.get(k, 0.0) + v
+            state.window["count"] = state.window.get("count", 0.0) + 1
+
+            # ---- logging and the collapse check -----------------------------------------------
+            if state.step % cfg.log_every == 0 or state.step == cfg.steps:
+                count = state.window.pop("count")
+                row = dist.mean_dict({k: v / count for k, v in state.window.items()})
+                state.window = {}
+                G.eval()
+                with torch.no_grad():
+                    diversity = mean_pairwise_distance(G(probe_z, probe_c)) / max(
+                        real_diversity, 1e-12
+                    )
+                G.train()
+                state.elapsed_s = time.perf_counter() - t_start
+                log.write(
+                    {
+                        "kind": "train",
+                        "step": state.step,
+                        **row,
+                        "diversity": diversity,
+                        "lr_g": state.lr_g,
+                        "lr_d": state.lr_d,
+                        "elapsed_s": state.elapsed_s,
+                    }
                 )
-                if math.isfinite(value) and better:
-                    state.best_value, state.best_step = value, state.step
-                    tags.append("best")
-        if state.step % cfg.ckpt_every == 0 or final:
-            tags.append("latest")
-            last_good = state.snapshot()
-        if tags and ckpt_dir is not None:
-            state.elapsed_s = time.perf_counter() - t_start
-            tensors = state.tensors()
-            tensors.update(problem.extra_tensors)
-            save_checkpoint(ckpt_dir, tags, state.step, tensors, state.json_state(tensors))
+                bar.set_postfix(d=f"{row['loss_d']:.3f}", g=f"{row['loss_g']:.3f}", refresh=False)
+                reason = state.watchdog.check_collapse(state.step, diversity, row["d_acc"])
+                if reason:
+                    rollback(reason)
+                    continue
+
+            # ---- evaluation, best checkpoint, latest checkpoint -------------------------------
+            tags = []
+            final = state.step == cfg.steps
+            due_eval = cfg.eval_every and state.step % cfg.eval_every == 0
+            if problem.evaluate is not None and (due_eval or final) and dist.is_main():
+                with torch.random.fork_rng(devices=[]):
+                    result = problem.evaluate(state.ema.shadow, cfg.eval_n, cfg.seed)
+                state.elapsed_s = time.perf_counter() - t_start
+                log.write(
+                    {
+                        "kind": "eval",
+                        "step": state.step,
+                        "n": cfg.eval_n,
+                        "seed": cfg.seed,
+                        "metrics": result,
+                        "elapsed_s": state.elapsed_s,
+                    }
+                )
+                if problem.best_metric and problem.best_metric in result:
+                    value = float(result[problem.best_metric]["value"])
+                    better = state.best_value is None or (
+                        value < state.best_value
+                        if problem.best_lower_is_better
+                        else value > state.best_value
+                    )
+                    if math.isfinite(value) and better:
+                        state.best_value, state.best_step = value, state.step
+                        tags.append("best")
+            if state.step % cfg.ckpt_every == 0 or final:
+                tags.append("latest")
+                last_good = state.snapshot()
+            if tags and ckpt_dir is not None:
+                state.elapsed_s = time.perf_counter() - t_start
+                tensors = state.tensors()
+                tensors.update(problem.extra_tensors)
+                save_checkpoint(ckpt_dir, tags, state.step, tensors, state.json_state(tensors))
+            signalled = "signal" if stop.signum is not None else None
+            if (dist.agree(signalled) if world > 1 else signalled) is not None:
+                _save_on_signal(state, problem, ckpt_dir, t_start, log)
+                bar.close()
+                raise KeyboardInterrupt
 
     state.elapsed_s = time.perf_counter() - t_start
     bar.close()
