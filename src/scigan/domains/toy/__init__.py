@@ -77,7 +77,9 @@ class ToyDomain(AbstractDomain):
     best_metric = ("mode_kl", True)
 
     def default_config(self, data: str) -> dict[str, Any]:
-        # Measured in benchmarks/engine.py: these settings cover all modes in every seed.
+        # From a sweep recorded in benchmarks/RESULTS.md: plain ns collapsed to 2-3 of 8 ring
+        # modes; PacGAN-2 packing plus a minibatch-std feature covered all of them, and
+        # high-quality samples kept rising with steps (0.79 at 3k, 0.92 at 9k on ring8).
         return {
             "z_dim": 16,
             "g_width": 128,
@@ -89,9 +91,12 @@ class ToyDomain(AbstractDomain):
             "lr_d": 1e-3,
             "beta1": 0.5,
             "beta2": 0.99,
-            "steps": 3000,
-            "eval_every": 1000,
             "ema_decay": 0.995,
+            "pac": 2,
+            "minibatch_std": True,
+            "steps": 9000,
+            "eval_every": 3000,
+            "ckpt_every": 1000,
         }
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
