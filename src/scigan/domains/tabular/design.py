@@ -1,0 +1,76 @@
+"""The design space of an experiment: where conditions may be set, and random draws from it.
+
+Ranges are the declared bounds, else the observed training range; categorical conditions take
+their known levels; integer and grid-step conditions land on their grid; a sum-to-one group of
+conditions is drawn from a flat Dirichlet and scaled to its total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scigan.domains.tabular.encoding import MISSING, TabularEncoder, enforce_numeric
+from scigan.errors import DataError
+
+
+def sample_design(
+    encoder: TabularEncoder,
+    n: int,
+    rng: np.random.Generator,
+    fixed: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """``n`` condition rows drawn uniformly from the design space; ``fixed`` columns held.
+
+    Args:
+        encoder: a fitted experiment-mode encoder.
+        n: rows.
+        rng: numpy generator.
+        fixed: ``{condition: value}`` broadcast to every row.
+    """
+    schema = encoder.schema_
+    if not schema.experiment:
+        raise DataError("a design space needs experiment mode (--set conditions=[...])")
+    fixed = dict(fixed or {})
+    unknown = [k for k in fixed if k not in schema.conditions]
+    if unknown:
+        raise DataError(
+            f"unknown condition(s) {unknown}; this model's conditions are {schema.conditions}"
+        )
+    out: dict[str, Any] = {}
+    grouped = {c: g for g in schema.sum_groups for c in g["columns"] if c in schema.conditions}
+    for name in schema.conditions:
+        spec = schema.column(name)
+        if name in fixed:
+            out[name] = [fixed[name]] * n
+        elif name in grouped:
+            g = grouped[name]
+            if name == g["columns"][0] and not any(c in fixed for c in g["columns"]):
+                w = rng.dirichlet(np.ones(len(g["columns"])), size=n) * g["total"]
+                for i, c in enumerate(g["columns"]):
+                    out[c] = w[:, i]
+            elif any(c in fixed for c in g["columns"]) and not all(
+                c in fixed for c in g["columns"]
+            ):
+                raise DataError(f"set all of the sum_to_one group {g['columns']} or none of it")
+        elif spec.discrete:
+            levels = [v for v in encoder.columns_[name]["levels"] if v != MISSING]
+            out[name] = [levels[i] for i in rng.integers(len(levels), size=n)]
+        else:
+            lo, hi = encoder.bounds(name)
+            out[name] = enforce_numeric(rng.uniform(lo, hi, size=n), spec, lo, hi)
+    return pd.DataFrame({name: out[name] for name in schema.conditions})
+
+
+def parse_value(encoder: TabularEncoder, name: str, text: Any) -> Any:
+    """A condition value from the CLI (text) in the column's type."""
+    spec = encoder.schema_.column(name)
+    if spec.discrete or not isinstance(text, str):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(f"condition {name}={text!r}: '{name}' is numeric; give a number") from None

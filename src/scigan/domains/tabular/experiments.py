@@ -1,0 +1,233 @@
+"""Virtual experiments: predicted outcome distributions, next-experiment suggestions, surfaces.
+
+These functions take any fitted experiment-mode model with ``sample(n, *, seed, conditions)``
+and ``encoder_`` — a :class:`scigan.Synthesizer` trained with ``conditions=[...]``, or the
+:mod:`~scigan.domains.tabular.baselines` — and only ever *sample* it:
+
+- :func:`predict`: for each condition row, ``draws`` generated outcomes → mean, standard
+  deviation and a central interval (empirical quantiles);
+- :func:`suggest`: ``k`` new condition rows from the design space, ranked by Monte-Carlo
+  expected improvement ``E[max(Y − y*, 0)]`` over the generator's draws (or one Thompson draw
+  per candidate).
+
+Caveat, stated plainly: the spread of a conditional generator is its model of the *noise* of
+an experiment (aleatoric), not of its own ignorance (epistemic); far from the measured
+conditions it can be confidently wrong. Suggestions are a ranked shortlist, not a guarantee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scigan.domains.tabular.design import sample_design
+from scigan.domains.tabular.metrics import _numeric
+from scigan.errors import DataError
+
+
+def _experiment_encoder(model: Any):
+    enc = getattr(model, "encoder_", None)
+    if enc is None or not enc.schema_.experiment:
+        raise DataError(
+            "predict/suggest need a model fitted in experiment mode: "
+            "fit with options conditions=[...] (CLI: --set conditions=[a,b])"
+        )
+    return enc
+
+
+def _draw(model: Any, conditions: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
+    reps = conditions.loc[conditions.index.repeat(draws)].reset_index(drop=True)
+    return model.sample(len(reps), seed=seed, conditions=reps)
+
+
+def predict(
+    model: Any,
+    conditions: pd.DataFrame | Mapping[str, Any],
+    *,
+    draws: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Predicted outcome distribution for each row of ``conditions``.
+
+    Args:
+        model: fitted experiment-mode model.
+        conditions: one row per experiment, every condition column given.
+        draws: generated outcomes per row.
+        level: central interval probability (0.9 → 5 % and 95 % quantiles).
+        seed: sampling seed.
+
+    Returns:
+        The conditions plus, per numeric outcome ``y``: ``y_mean``, ``y_std``, ``y_lower``,
+        ``y_upper``; per categorical outcome: ``y_p[level]`` probabilities.
+    """
+    enc = _experiment_encoder(model)
+    if not 0 < level < 1:
+        raise DataError(f"level must be in (0, 1), got {level}")
+    cond = pd.DataFrame(conditions).reset_index(drop=True)
+    missing = [c for c in enc.schema_.conditions if c not in cond.columns]
+    if missing:
+        raise DataError(f"predict: give every condition; missing {missing}")
+    cond = cond[enc.schema_.conditions]
+    gen = _draw(model, cond, draws, seed)
+    out = cond.copy()
+    q = (1 - level) / 2
+    for name in enc.schema_.outcomes:
+        spec = enc.schema_.column(name)
+        if spec.discrete:
+            labels = np.array([str(v) for v in gen[name].tolist()]).reshape(len(cond), draws)
+            for lev in enc.columns_[name]["levels"]:
+                out[f"{name}_p[{lev}]"] = (labels == str(lev)).mean(axis=1)
+            continue
+        y = _numeric(gen, name).reshape(len(cond), draws)
+        with np.errstate(all="ignore"):
+            out[f"{name}_mean"] = np.nanmean(y, axis=1)
+            out[f"{name}_std"] = np.nanstd(y, axis=1)
+            out[f"{name}_lower"] = np.nanquantile(y, q, axis=1)
+            out[f"{name}_upper"] = np.nanquantile(y, 1 - q, axis=1)
+    return out
+
+
+def suggest(
+    model: Any,
+    k: int = 5,
+    *,
+    target: str | None = None,
+    goal: str | None = None,
+    incumbent: float | None = None,
+    method: str = "ei",
+    n_candidates: int = 2000,
+    draws: int = 64,
+    fixed: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The next ``k`` experiments to run, drawn from the design space and ranked.
+
+    Args:
+        model: fitted experiment-mode model.
+        k: experiments to propose (distinct candidates).
+        target: outcome to optimise (default: the schema's target).
+        goal: ``maximize``/``minimize`` (default: the schema's goal).
+        incumbent: best value measured so far (default: best in the model's training rows).
+        method: ``ei`` (Monte-Carlo expected improvement) or ``thompson``.
+        n_candidates: random design points scored.
+        draws: generated outcomes per candidate.
+        fixed: conditions held at a value, e.g. ``{"catalyst": "P1-L1"}``.
+        seed: seed of the candidates and the draws.
+
+    Returns:
+        ``k`` condition rows with ``predicted_mean``, ``predicted_std`` and ``score``, best first.
+    """
+    enc = _experiment_encoder(model)
+    schema = enc.schema_
+    target = target or schema.target
+    if target not in schema.outcomes or schema.column(target).discrete:
+        raise DataError(
+            f"suggest: target '{target}' must be a numeric outcome of {schema.outcomes}"
+        )
+    goal = goal or schema.goal
+    if goal not in ("maximize", "minimize"):
+        raise DataError(f"goal must be maximize or minimize, got {goal!r}")
+    if method not in ("ei", "thompson"):
+        raise DataError(f"method must be 'ei' or 'thompson', got {method!r}")
+    if not 1 <= k <= n_candidates:
+        raise DataError(f"k must be in [1, n_candidates={n_candidates}], got {k}")
+    sign = 1.0 if goal == "maximize" else -1.0
+    rng = np.random.default_rng([seed, 31])
+    cand = sample_design(enc, n_candidates, rng, fixed)
+    gen = _draw(model, cand, draws, seed)
+    y = sign * _numeric(gen, target).reshape(n_candidates, draws)  # larger is better
+    if incumbent is None:
+        ds = getattr(model, "dataset_", None)
+        if ds is None:
+            raise DataError("suggest: pass incumbent= (the best measured value so far)")
+        incumbent = float(np.nanmax(sign * _numeric(ds.train, target)))
+    else:
+        incumbent = sign * float(incumbent)
+    with np.errstate(all="ignore"):
+        if method == "ei":
+            score = np.nanmean(np.maximum(y - incumbent, 0.0), axis=1)
+            order = np.argsort(-score, kind="stable")[:k]
+        else:
+            score = y[np.arange(n_candidates), rng.integers(draws, size=n_candidates)]
+            order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")[:k]
+        out = cand.iloc[order].reset_index(drop=True)
+        out["predicted_mean"] = sign * np.nanmean(y[order], axis=1)
+        out["predicted_std"] = np.nanstd(y[order], axis=1)
+    out["score"] = score[order]
+    return out
+
+
+def response_surface_figure(
+    model: Any,
+    *,
+    x: str | None = None,
+    by: str | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    grid: int = 40,
+    draws: int = 100,
+    level: float = 0.9,
+    measured: pd.DataFrame | None = None,
+    seed: int = 0,
+):
+    """Predicted outcome (mean and central interval) along one condition, per level of another.
+
+    Other conditions are held at ``fixed`` or at the training median / most common level;
+    measured experiments (default: the model's training and hold-out rows) are overlaid.
+    """
+    from matplotlib.figure import Figure
+
+    enc = _experiment_encoder(model)
+    schema = enc.schema_
+    numeric = [c for c in schema.conditions if not schema.column(c).discrete]
+    discrete = [c for c in schema.conditions if schema.column(c).discrete]
+    x = x or (numeric[0] if numeric else None)
+    if x is None or x not in numeric:
+        raise DataError(f"response surface: x must be a numeric condition of {numeric}")
+    by = by if by is not None else (discrete[0] if discrete else None)
+    ds = getattr(model, "dataset_", None)
+    if measured is None and ds is not None:
+        measured = pd.concat([ds.train, ds.holdout])
+    base = dict(fixed or {})
+    for c in schema.conditions:
+        if c in base or c in (x, by):
+            continue
+        if measured is not None and c in measured.columns:
+            col = measured[c]
+            base[c] = col.mode().iloc[0] if schema.column(c).discrete else float(col.median())
+        else:
+            base[c] = sample_design(enc, 1, np.random.default_rng(0))[c].iloc[0]
+    lo, hi = enc.bounds(x)
+    xs = np.linspace(lo, hi, grid)
+    levels = [None]
+    if by is not None:
+        levels = [v for v in enc.columns_[by]["levels"]][:8]
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
+    target = schema.target
+    for i, lev in enumerate(levels):
+        rows = pd.DataFrame({**{c: [v] * grid for c, v in base.items()}, x: xs})
+        if by is not None:
+            rows[by] = [lev] * grid
+        p = predict(model, rows[schema.conditions], draws=draws, level=level, seed=seed)
+        color = f"C{i}"
+        label = f"{by}={lev}" if by is not None else "predicted"
+        ax.plot(xs, p[f"{target}_mean"], color=color, label=label)
+        ax.fill_between(xs, p[f"{target}_lower"], p[f"{target}_upper"], color=color, alpha=0.15)
+        if measured is not None:
+            m = measured if by is None else measured[measured[by].astype(str) == str(lev)]
+            ax.scatter(m[x], m[target], color=color, s=14, edgecolor="k", linewidth=0.4)
+    held = ", ".join(
+        f"{c}={v:.4g}" if isinstance(v, float) else f"{c}={v}" for c, v in base.items()
+    )
+    ax.set_title(f"predicted {target} (mean, {level:.0%} interval) vs measured\n{held}", fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(target)
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+__all__ = ["predict", "response_surface_figure", "suggest"]

@@ -1,0 +1,105 @@
+"""Conditional tabular generator and PacGAN critic (after Xu et al. 2019, CTGAN §4.3–4.4).
+
+Both networks read the condition vector laid out by
+:class:`~scigan.domains.tabular.encoding.TabularEncoder`: ``cond = [features (F) | pass-through
+(P)]``. The generator output is ``[pass-through copy (P) | generated columns]``; the critic
+ignores the pass-through part of ``x`` (it sees the conditions through the features).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from scigan.core.nets import OutputSpan, ResidualMLPBlock, apply_spans, maybe_sn
+
+
+class TabularGenerator(nn.Module):
+    """``G(z (B, Z), cond (B, F + P)) -> (B, P + sum(spans))``.
+
+    A residual MLP (LayerNorm blocks) on ``[z, features]`` with the encoder's span heads (tanh
+    for α, Gumbel-softmax with τ = 0.2 for modes and categories, softmax for sum-to-one groups).
+    ``override`` blocks ``(cond start, output start, width)`` replace a generated one-hot by the
+    condition's one-hot wherever the condition names a level (table-mode exact conditioning).
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        spans: Sequence[OutputSpan],
+        *,
+        feature_dim: int = 0,
+        passthrough_dim: int = 0,
+        override: Sequence[tuple[int, int, int]] = (),
+        width: int = 256,
+        depth: int = 2,
+    ) -> None:
+        super().__init__()
+        self.z_dim, self.feature_dim, self.passthrough_dim = z_dim, feature_dim, passthrough_dim
+        self.spans, self.override = tuple(spans), tuple(tuple(b) for b in override)
+        self.inp = nn.Linear(z_dim + feature_dim, width)
+        self.blocks = nn.Sequential(*[ResidualMLPBlock(width, norm=True) for _ in range(depth)])
+        self.out = nn.Linear(width, sum(s.dim for s in spans))
+
+    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        if cond is None:
+            if self.feature_dim + self.passthrough_dim:
+                raise ValueError("this generator is conditional: pass a condition tensor")
+            feats, passthrough = z[:, :0], z[:, :0]
+        else:
+            feats, passthrough = cond[:, : self.feature_dim], cond[:, self.feature_dim :]
+        h = self.blocks(self.inp(torch.cat([z, feats], dim=1)))
+        y = apply_spans(self.out(F.leaky_relu(h, 0.2)), self.spans)  # (B, sum(spans))
+        if self.override:
+            parts, pos = [], 0
+            for c0, o0, width in self.override:
+                given = feats[:, c0 : c0 + width]  # (B, K) one-hot or zeros
+                named = given.sum(dim=1, keepdim=True).clamp(max=1.0)  # (B, 1)
+                parts += [y[:, pos:o0], named * given + (1 - named) * y[:, o0 : o0 + width]]
+                pos = o0 + width
+            parts.append(y[:, pos:])
+            y = torch.cat(parts, dim=1)
+        return torch.cat([passthrough, y], dim=1)
+
+
+class PacCritic(nn.Module):
+    """``D(x (B, P + G), cond (B, F + P)) -> (B,)``: CTGAN's PacGAN critic.
+
+    ``pac`` consecutive samples ``[x_gen, features]`` are concatenated into one input
+    (Lin et al. 2018); hidden layers are Linear → LeakyReLU(0.2) → Dropout(0.5) as in CTGAN.
+    No BatchNorm (gradient penalty, DDP). Every sample of a pack gets the pack's score.
+    """
+
+    def __init__(
+        self,
+        gen_dim: int,
+        *,
+        feature_dim: int = 0,
+        passthrough_dim: int = 0,
+        width: int = 256,
+        depth: int = 2,
+        pac: int = 10,
+        dropout: float = 0.5,
+        sn: bool = False,
+    ) -> None:
+        super().__init__()
+        self.feature_dim, self.passthrough_dim, self.pac = feature_dim, passthrough_dim, pac
+        layers: list[nn.Module] = []
+        dim = (gen_dim + feature_dim) * pac
+        for _ in range(depth):
+            layers += [maybe_sn(nn.Linear(dim, width), sn), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            dim = width
+        layers.append(maybe_sn(nn.Linear(dim, 1), sn))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        h = x[:, self.passthrough_dim :]
+        if self.feature_dim:
+            h = torch.cat([h, cond[:, : self.feature_dim]], dim=1)
+        if len(h) % self.pac:
+            raise ValueError(f"batch size {len(h)} is not a multiple of pac={self.pac}")
+        out = self.net(h.reshape(len(h) // self.pac, -1)).squeeze(1)  # (B / pac,)
+        return out.repeat_interleave(self.pac)
