@@ -104,6 +104,13 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
         target=opts.get("target"),
         goal=opts.get("goal", "maximize"),
     )
+    for c in schema.conditions:
+        empty_rows = df.index[df[c].isna().to_numpy()]
+        if len(empty_rows):
+            raise DataError(
+                f"{name}: row {empty_rows[0]}, condition column '{c}' is empty; conditions must "
+                "be known for every experiment — fill it or drop such rows with --set missing=drop"
+            )
     schema = with_categories(schema, df)
     ignored = [c for c in df.columns if c not in schema.names]  # not a condition or outcome
     df = df[schema.names]
