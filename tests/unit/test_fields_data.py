@@ -240,3 +240,20 @@ def test_hdf5_input(tmp_path):
         f["cond"] = np.arange(6.0)
     ds = FieldsDomain().load(str(path), options={}, seed=0)
     assert ds.samples.shape == (6, 1, 4, 4) and ds.conditions.shape == (6, 1)
+
+
+def test_conditional_minibatch_std_sees_collapse_within_a_condition():
+    from scigan.domains.fields.nets import ConditionalMinibatchStd
+
+    mb = ConditionalMinibatchStd(group=8)
+    cond = torch.tensor([[-1.0], [0.0], [1.0], [-1.0], [0.0], [1.0], [-1.0], [0.0]])
+    diverse = torch.randn(8, 5)
+    collapsed = torch.stack([torch.full((5,), float(c)) for c in cond[:, 0]])  # one per T
+    spread_div = mb(diverse, cond)[:, -1]
+    spread_col = mb(collapsed, cond)[:, -1]
+    assert torch.all(spread_div > 0.1)
+    assert torch.all(spread_col < 1e-2)  # identical within each T, different across T
+    D = ConvDiscriminator((1, 8, 8), cond_dim=1, width=8, minibatch_std=True)
+    assert D(torch.randn(16, 1, 8, 8), torch.randn(16, 1)).shape == (16,)
+    with pytest.raises(ValueError, match="conditional"):
+        D(torch.randn(16, 1, 8, 8))

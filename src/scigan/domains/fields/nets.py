@@ -10,7 +10,8 @@ G injects per-pixel noise after every upsampling (StyleGAN-style) for local rand
 Conditioning: G concatenates an embedding of the condition to z and adds a per-block channel
 bias from it; D uses a projection head (Miyato & Koyama 2018) on an embedding of the
 condition. D has no BatchNorm (spectral norm via ``--spectral-norm``); ``--minibatch-std``
-and ``--pac`` work as in the MLP discriminator.
+compares samples of the same condition in conditional models, and ``--pac`` packs samples
+as in the MLP discriminator.
 """
 
 from __future__ import annotations
@@ -136,6 +137,33 @@ class DBlock(nn.Module):
         h = _resize(self.conv1(F.leaky_relu(x, 0.2)), self.factors, up=False)
         h = self.conv2(F.leaky_relu(h, 0.2))
         return self.skip(_resize(x, self.factors, up=False)) + h
+
+
+class ConditionalMinibatchStd(nn.Module):
+    """Minibatch spread among samples with the same condition: (B, F), (B, C) → (B, F + 1).
+
+    Plain minibatch-std (Karras et al. 2018) mixes conditions, so a generator that collapses
+    *within* each condition (every T = 2 lattice alike) still looks diverse. Here sample i
+    gets the weighted mean feature distance to the other members j of its group of ``group``
+    consecutive samples, w_ij = exp(−|c_i − c_j|² / (2 · 0.25²)) on standardised conditions
+    (same T → 1, neighbouring T → ≈ 0). Groups are consecutive, so with batches that are
+    multiples of ``group`` real and fake samples never share a group.
+    """
+
+    def __init__(self, group: int = 8, bandwidth: float = 0.25) -> None:
+        super().__init__()
+        self.group, self.bandwidth = group, bandwidth
+
+    def forward(self, h: Tensor, cond: Tensor) -> Tensor:
+        b = len(h)
+        g = next((k for k in (self.group, 4) if b % k == 0), b)
+        y = h.reshape(b // g, g, -1)  # (B/G, G, F)
+        c = cond.reshape(b // g, g, -1)  # (B/G, G, C)
+        dist = (y[:, :, None] - y[:, None]).abs().mean(dim=3)  # (B/G, G, G)
+        w = torch.exp(-((c[:, :, None] - c[:, None]) ** 2).sum(dim=3) / (2 * self.bandwidth**2))
+        w = w * (1 - torch.eye(g, dtype=w.dtype))
+        spread = (w * dist).sum(dim=2) / (w.sum(dim=2) + 1e-8)  # (B/G, G)
+        return torch.cat([h, spread.reshape(b, 1)], dim=1)
 
 
 def _channels(width: int, level: int) -> int:
@@ -271,7 +299,9 @@ class ConvDiscriminator(nn.Module):
         if len(stages) <= 1:
             blocks = [DBlock(ch, ch, [1] * len(spatial), periodic, sn) for _ in range(depth)]
         self.blocks = nn.Sequential(*blocks)
-        self.mbstd = MinibatchStd() if minibatch_std else None
+        self.mbstd: nn.Module | None = None
+        if minibatch_std:
+            self.mbstd = ConditionalMinibatchStd() if cond_dim else MinibatchStd()
         self.fc = maybe_sn(nn.Linear(ch + int(minibatch_std), ch), sn)
         self.embed = (
             nn.Sequential(
@@ -285,18 +315,18 @@ class ConvDiscriminator(nn.Module):
         self.head = ProjectionHead(ch, _EMBED if cond_dim else 0, sn=sn)
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        if self.embed is not None and cond is None:
+            raise ValueError("this discriminator is conditional: pass a condition tensor")
         if self.pac > 1:
             x = x.reshape(len(x) // self.pac, -1, *x.shape[2:])
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
         h = self.blocks(_resize(F.leaky_relu(self.inp(x), 0.2), self.first, up=False))
         h = F.leaky_relu(h, 0.2).sum(dim=tuple(range(2, h.dim())))  # (B, ch)
-        if self.mbstd is not None:
+        if isinstance(self.mbstd, ConditionalMinibatchStd):
+            h = self.mbstd(h, cond)
+        elif self.mbstd is not None:
             h = self.mbstd(h)
         h = F.leaky_relu(self.fc(h), 0.2)
-        e = None
-        if self.embed is not None:
-            if cond is None:
-                raise ValueError("this discriminator is conditional: pass a condition tensor")
-            e = self.embed(cond)
+        e = None if self.embed is None else self.embed(cond)
         out = self.head(h, e)
         return out.repeat_interleave(self.pac) if self.pac > 1 else out
