@@ -314,7 +314,7 @@ class TVAE(TableModel):
                 out, mu, logvar = self.net_(xb, cb)
                 rec = 0.0
                 for act, s0, w in blocks:
-                    if act == "tanh":
+                    if act in ("tanh", "identity"):  # α of a mode-normalised number
                         sig = self.net_.log_sigma[s0 : s0 + w].exp()
                         err = (xb[:, s0 : s0 + w] - torch.tanh(out[:, s0 : s0 + w])) ** 2
                         rec = rec + (err / (2 * sig**2)).sum() + torch.log(sig).sum() * len(xb)
@@ -351,7 +351,7 @@ class TVAE(TableModel):
             parts = []
             for act, s0, w in self._blocks():
                 o = out[:, s0 : s0 + w]
-                if act == "tanh":
+                if act in ("tanh", "identity"):  # α of a mode-normalised number
                     sig = self.net_.log_sigma[s0 : s0 + w].exp()
                     parts.append(torch.tanh(o + sig * torch.randn_like(o)))
                 elif act == "softmax":

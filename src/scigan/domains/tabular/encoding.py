@@ -5,7 +5,8 @@ Generated columns follow CTGAN (Xu et al. 2019, §4.2):
 - a continuous column is modelled by a variational Gaussian mixture (scikit-learn's
   ``BayesianGaussianMixture``, Dirichlet-process prior, ≤ ``max_modes`` components, components
   with weight < 0.005 dropped); a value x in mode k is ``α = (x − μ_k) / (4 σ_k)`` clipped to
-  ±0.99 plus the one-hot mode β — spans ``tanh(1)`` + ``gumbel(K)``. The mode is the posterior
+  ±0.99 plus the one-hot mode β — spans ``identity(1)`` (CTGAN: tanh; see ALPHA_ACTIVATION)
+  + ``gumbel(K)``. The mode is the posterior
   argmax among the components within 3.96 σ of the value (CTGAN samples the mode; ours is
   deterministic and exactly invertible for every value some component covers);
 - a categorical/boolean column is one-hot — span ``gumbel(K)``; a missing value is its own level;
@@ -47,6 +48,11 @@ from scigan.domains.tabular.schema import ColumnSpec, Schema
 from scigan.errors import DataError
 
 ALPHA_CLIP = 0.99
+# Generator head for α. CTGAN uses tanh; under the WGAN critic a tanh head saturated and its
+# gradient vanished (olympus_suzuki: every yield at one value, TSTR R² −3.7); a linear head
+# (decoding clips α to [−1, 1]) keeps the gradient and gave 0.92 (benchmarks/RESULTS.md).
+ALPHA_ACTIVATION = "identity"
+PASSTHROUGH_SHIFT = 20  # condition copies are scaled by 2^-20 (see TabularEncoder.fit)
 MODE_WEIGHT_EPS = 0.005  # CTGAN drops mixture components lighter than this
 MISSING = "<missing>"  # the level that stands for an empty categorical cell
 
@@ -233,8 +239,9 @@ def split_exact(x: np.ndarray, exponent: int) -> np.ndarray:
     """float64 (N,) → (N, 3) float32 (hi, mid, lo) with (hi + mid + lo) · 2^exponent == x.
 
     x · 2^-exponent is exact (a power of two); hi takes its leading 24 bits, mid the next 24,
-    lo the last 5, so the float64 sum reconstructs every bit (values above ~1e-25 of the
-    column's scale; smaller residuals would underflow float32).
+    lo the last 5, so the float64 sum reconstructs every bit (for values above ~1e-12 of the
+    column's largest magnitude; smaller residuals would underflow float32 after the 2^-20
+    shift).
     """
     y = np.ldexp(np.asarray(x, dtype=np.float64), -exponent)
     hi = y.astype(np.float32)
@@ -295,8 +302,10 @@ class TabularEncoder(AbstractEncoder):
                     if entry["missing"]:
                         self._missing_condition(col, spec.name, where)
                     entry["mean"], entry["std"] = float(finite.mean()), float(finite.std()) or 1.0
-                    # power of two that brings the column's magnitudes to about 1 (exact scaling)
-                    entry["exponent"] = int(np.frexp(np.abs(finite).max())[1])
+                    # A power of two (exact scaling) that brings the column's magnitudes to about
+                    # 2^-20: the copy then adds next to nothing to the engine's sample-diversity
+                    # check, which so still sees a collapse of the outcomes.
+                    entry["exponent"] = int(np.frexp(np.abs(finite).max())[1]) + PASSTHROUGH_SHIFT
                 elif spec.name not in grouped:
                     self.normalizers_[spec.name] = ModeNormalizer.fit(
                         finite, max_modes=self.max_modes, seed=self.seed
@@ -341,7 +350,7 @@ class TabularEncoder(AbstractEncoder):
                 blocks.append(("onehot", [spec.name], [OutputSpan(len(entry["levels"]), "gumbel")]))
             else:
                 spans = [
-                    OutputSpan(1, "tanh"),
+                    OutputSpan(1, ALPHA_ACTIVATION),
                     OutputSpan(self.normalizers_[spec.name].n_modes, "gumbel"),
                 ]
                 if entry["missing"]:

@@ -20,7 +20,7 @@ from scigan.core.nets import OutputSpan, ResidualMLPBlock, apply_spans, maybe_sn
 class TabularGenerator(nn.Module):
     """``G(z (B, Z), cond (B, F + P)) -> (B, P + sum(spans))``.
 
-    A residual MLP (LayerNorm blocks) on ``[z, features]`` with the encoder's span heads (tanh
+    A residual MLP (LayerNorm blocks) on ``[z, features]`` with the encoder's span heads (linear
     for α, Gumbel-softmax with τ = 0.2 for modes and categories, softmax for sum-to-one groups).
     ``override`` blocks ``(cond start, output start, width)`` replace a generated one-hot by the
     condition's one-hot wherever the condition names a level (table-mode exact conditioning).
