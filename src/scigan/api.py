@@ -128,6 +128,7 @@ class Synthesizer:
         *,
         out: str | Path | None = None,
         progress: bool = False,
+        **data_options: Any,
     ) -> Synthesizer:
         """Train on ``data`` (registered name, file path or in-memory data).
 
@@ -135,10 +136,16 @@ class Synthesizer:
             data: dataset; defaults to the config's ``data``.
             out: run folder for config.json, metrics.jsonl and checkpoints (None: in memory).
             progress: show a progress bar.
+            **data_options: the domain's data options (the same as ``--set KEY=VALUE``), e.g.
+                ``fit(df, conditions=["catalyst", "temperature"], outcomes=["yield"])``;
+                they update the ``options`` given to the constructor.
 
         Returns:
             self
         """
+        if data_options:
+            options = {**dict(self.hyperparameters.get("options") or {}), **data_options}
+            self.hyperparameters = {**self.hyperparameters, "options": options}
         cfg = self.resolve_config(data)
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         source = data if data is not None else cfg.data
@@ -233,6 +240,26 @@ class Synthesizer:
         )
         return {"n": n, "seed": seed, "metrics": metrics}
 
+    def predict(self, conditions: Any, **kwargs: Any) -> Any:
+        """Predicted outcome distribution (mean, std, interval) for each row of ``conditions``.
+
+        Available for conditional domains that model outcomes (tabular experiment mode:
+        ``draws``, ``level``, ``seed``; see :func:`scigan.domains.tabular.experiments.predict`).
+        """
+        self._check_fitted()
+        fn = getattr(self.domain_, "predict", None)
+        if fn is None:
+            raise ConfigError(f"the {self.config_.domain} domain has no predict(); see its README")
+        return fn(self, conditions, **kwargs)
+
+    def suggest(self, k: int = 5, **kwargs: Any) -> Any:
+        """The next ``k`` conditions to try (tabular experiment mode; see its README)."""
+        self._check_fitted()
+        fn = getattr(self.domain_, "suggest", None)
+        if fn is None:
+            raise ConfigError(f"the {self.config_.domain} domain has no suggest(); see its README")
+        return fn(self, k, **kwargs)
+
     def _reference(self, reference: Any) -> Dataset:
         if reference is None:
             if self.dataset_ is not None:
@@ -257,6 +284,9 @@ class Synthesizer:
         evaluation = self.evaluate(n=n, seed=seed)
         generated = self.sample(evaluation["n"], seed=seed)
         figures = self.domain_.figures(generated, self._reference(None))
+        model_figures = getattr(self.domain_, "model_figures", None)
+        if model_figures is not None:  # figures that query the model (e.g. response surfaces)
+            figures.update(model_figures(self))
         return write_report(self.run_dir_, evaluation=evaluation, figures=figures)
 
     # ------------------------------------------------------------------ persistence

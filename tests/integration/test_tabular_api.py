@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from scigan.api import Synthesizer
 from scigan.domains.tabular.baselines import TVAE, GaussianCopula
 from scigan.domains.tabular.experiments import predict, response_surface_figure, suggest
+from scigan.errors import ConfigError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "tabular"
 SUZUKI = FIXTURES / "reizman_suzuki_case_1.csv"
@@ -108,3 +109,23 @@ def test_gan_mixed_types_experiment():
     bad = cond.assign(frac_c=[0.6, 0.0])
     with pytest.raises(ValueError, match=r"must be >= 0 and sum to 1\.0"):
         gan.sample(2, seed=0, conditions=bad)
+
+
+def test_fit_keywords_and_methods_match_the_functions(gan, tmp_path):
+    """``fit(df, conditions=..., outcomes=...)`` equals ``options=``; predict/suggest methods."""
+    df = pd.read_csv(SUZUKI)
+    kw = Synthesizer(domain="tabular", seed=0, **SMALL).fit(df, **OPTIONS, out=tmp_path / "r")
+    want = _conditions(6)
+    pd.testing.assert_frame_equal(
+        kw.sample(6, seed=1, conditions=want), gan.sample(6, seed=1, conditions=want)
+    )
+    pd.testing.assert_frame_equal(kw.predict(want, draws=20), predict(gan, want, draws=20))
+    pd.testing.assert_frame_equal(kw.suggest(3, n_candidates=50), suggest(gan, 3, n_candidates=50))
+    html = kw.report(n=100).read_text()
+    assert "Predicted response surface of yld" in html
+
+
+def test_predict_is_refused_where_a_domain_has_none():
+    toy = Synthesizer(domain="toy", steps=2).fit("ring8")
+    with pytest.raises(ConfigError, match="no predict"):
+        toy.predict(None)

@@ -318,6 +318,29 @@ class TabularDomain(AbstractDomain):
             return sample_design(encoder, n, np.random.default_rng(0), fixed=parsed)
         return pd.DataFrame({k: [v] * n for k, v in parsed.items()})
 
+    def predict(self, model: Any, conditions: Any, **kwargs: Any) -> pd.DataFrame:
+        """See :func:`scigan.domains.tabular.experiments.predict`."""
+        from scigan.domains.tabular.experiments import predict
+
+        return predict(model, conditions, **kwargs)
+
+    def suggest(self, model: Any, k: int, **kwargs: Any) -> pd.DataFrame:
+        """See :func:`scigan.domains.tabular.experiments.suggest`."""
+        from scigan.domains.tabular.experiments import suggest
+
+        return suggest(model, k, **kwargs)
+
+    def model_figures(self, model: Any) -> dict[str, Any]:
+        """Experiment mode: the predicted response surface against the measured points."""
+        from scigan.domains.tabular.experiments import response_surface_figure
+
+        schema = model.encoder_.schema_
+        numeric = [c for c in schema.conditions if not schema.column(c).discrete]
+        if not schema.experiment or not numeric or schema.column(schema.target).discrete:
+            return {}
+        fig = response_surface_figure(model, draws=50)
+        return {f"Predicted response surface of {schema.target} vs measured experiments": fig}
+
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
         from scigan.domains.tabular.figures import table_figures
 
