@@ -152,6 +152,9 @@ class FieldsDomain(AbstractDomain):
             sn=cfg.net.spectral_norm,
             minibatch_std=cfg.net.minibatch_std,
             pac=cfg.net.pac,
+            observables=enc.observables_,
+            obs_mean=enc.obs_mean_,
+            obs_std=enc.obs_std_,
         )
 
     # ------------------------------------------------------------------ evaluation

@@ -30,7 +30,16 @@ from scigan.errors import DataError, MissingDependencyError
 GENERATOR_VERSION = 1  # bump when a simulator changes: old cache entries are then ignored
 ISING_TEMPERATURES = (2.0, 2.269185, 2.5)
 TELEGRAPH_DEFAULTS = {"k_on": 0.5, "k_off": 1.0, "k_m": 30.0, "gamma": 1.0}
-MODEL_OPTIONS = ("periodic", "symmetric", "transform", "layout", "cond_names", "data_seed", "cache")
+MODEL_OPTIONS = (
+    "periodic",
+    "symmetric",
+    "transform",
+    "layout",
+    "cond_names",
+    "data_seed",
+    "cache",
+    "observables",
+)
 
 
 # ----------------------------------------------------------------------------- options
@@ -164,6 +173,7 @@ SPECS: dict[str, Spec] = {
             "transform": "spin",
             "periodic": [True, True],
             "symmetric": True,
+            "observables": "ising",
             "cond_names": ["T"],
             "cond_transform": "identity",
         },
@@ -174,7 +184,7 @@ SPECS: dict[str, Spec] = {
         {"size": 64, "n": 5000, "index": 2.0},
         _check_grf,
         _gen_grf,
-        lambda o: {"transform": "standard", "periodic": [True, True]},
+        lambda o: {"transform": "standard", "periodic": [True, True], "observables": "spectrum"},
         "periodic Gaussian random fields, P(k) ∝ k^-index, unit variance",
     ),
     "lognormal": Spec(
@@ -182,7 +192,7 @@ SPECS: dict[str, Spec] = {
         {"size": 64, "n": 5000, "index": 2.0, "sigma": 1.0},
         _check_grf,
         _gen_lognormal,
-        lambda o: {"transform": "log1p", "periodic": [True, True]},
+        lambda o: {"transform": "log1p", "periodic": [True, True], "observables": "spectrum"},
         "log-normal fields δ = exp(σg − σ²/2) − 1 of the grf fields g",
     ),
     "calo": Spec(
@@ -298,6 +308,16 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         if t not in TRANSFORMS:
             raise DataError(f"fields option transform={t!r} must be one of {', '.join(TRANSFORMS)}")
         model["transform"] = t
+    if "observables" in options:
+        from scigan.domains.fields.nets import OBSERVABLES
+
+        kind = options["observables"]
+        kind = {False: "none", None: "none"}.get(kind, kind)
+        if kind not in OBSERVABLES:
+            raise DataError(
+                f"fields option observables={kind!r} must be one of {', '.join(OBSERVABLES)}"
+            )
+        model["observables"] = kind
     return model
 
 

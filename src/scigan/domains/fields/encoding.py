@@ -45,6 +45,9 @@ class FieldEncoder(AbstractEncoder):
         self.cond_mean_: list[float] = []
         self.cond_std_: list[float] = []
         self.cond_values_: list[list[float]] = []
+        self.observables_: str = "none"
+        self.obs_mean_: list[float] = []
+        self.obs_std_: list[float] = []
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: Dataset) -> FieldEncoder:
@@ -77,7 +80,39 @@ class FieldEncoder(AbstractEncoder):
             raw = np.asarray(dataset.conditions, dtype=np.float64)
             uniq = np.unique(raw, axis=0)
             self.cond_values_ = uniq.tolist() if len(uniq) <= 64 else []
+        self._fit_observables(dataset, model.get("observables", "none"))
         return self
+
+    def _fit_observables(self, dataset: Dataset, kind: str) -> None:
+        """Standardisation of D's observable features on the encoded training data.
+
+        The scale is the pooled *within-condition* standard deviation (per T for Ising), the
+        spread that D must resolve; the mean is the overall mean.
+        """
+        from scigan.domains.fields.nets import observables
+
+        self.observables_ = kind
+        if kind == "none":
+            return
+        if self.shape_ is None or len(self.shape_) != 3 or self.shape_[0] != 1:
+            raise DataError(
+                f"observables={kind} needs single-channel 2-D fields, got {self.shape_}"
+            )
+        x = self.encode(dataset.samples)
+        with torch.no_grad():
+            feats = torch.cat([observables(b, kind) for b in torch.split(x, 1024)]).double().numpy()
+        groups = np.zeros(len(feats), dtype=np.int64)
+        if dataset.conditions is not None:
+            raw = np.asarray(dataset.conditions, dtype=np.float64).reshape(len(feats), -1)
+            _, groups = np.unique(raw, axis=0, return_inverse=True)
+            groups = groups.reshape(-1)
+            if groups.max() + 1 > len(feats) // 4:  # continuous conditions: no pooling
+                groups = np.zeros(len(feats), dtype=np.int64)
+        resid = feats.copy()
+        for g in np.unique(groups):
+            resid[groups == g] -= feats[groups == g].mean(axis=0)
+        self.obs_mean_ = feats.mean(axis=0).tolist()
+        self.obs_std_ = [float(s) if s > 1e-6 else 1.0 for s in resid.std(axis=0)]
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         if self.transform_ == "log1p":
@@ -172,6 +207,9 @@ class FieldEncoder(AbstractEncoder):
             "cond_mean": self.cond_mean_,
             "cond_std": self.cond_std_,
             "cond_values": self.cond_values_,
+            "observables": self.observables_,
+            "obs_mean": self.obs_mean_,
+            "obs_std": self.obs_std_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -188,3 +226,6 @@ class FieldEncoder(AbstractEncoder):
         self.cond_mean_ = [float(v) for v in state["cond_mean"]]
         self.cond_std_ = [float(v) for v in state["cond_std"]]
         self.cond_values_ = [[float(v) for v in row] for row in state["cond_values"]]
+        self.observables_ = str(state.get("observables", "none"))
+        self.obs_mean_ = [float(v) for v in state.get("obs_mean", [])]
+        self.obs_std_ = [float(v) for v in state.get("obs_std", [])]

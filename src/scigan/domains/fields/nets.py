@@ -26,6 +26,7 @@ from scigan.core.nets import MinibatchStd, ProjectionHead, maybe_sn
 
 _EMBED = 64  # width of the condition embedding
 _MAX_MULT = 8  # channels grow ×2 per stage up to 8 × width
+_OBS = 32  # width of the observable-feature MLP
 
 
 def plan_stages(spatial: Sequence[int], max_stages: int = 4) -> tuple[list[list[int]], list[int]]:
@@ -266,6 +267,64 @@ class ConvGenerator(nn.Module):
         return x
 
 
+OBSERVABLES = ("none", "ising", "spectrum")
+
+
+def spectrum_bins(size: int) -> Tensor:
+    """Integer radial bin (|k| rounded, 1 … size/2) of every rfft2 mode; 0 = excluded."""
+    ky = torch.fft.fftfreq(size) * size
+    kx = torch.fft.rfftfreq(size) * size
+    k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+    return torch.where((k >= 1) & (k <= size // 2), k, torch.zeros_like(k))
+
+
+def observables(x: Tensor, kind: str) -> Tensor:
+    """Per-sample physical summaries of a batch of single-channel 2-D fields (B, 1, H, W).
+
+    ``ising``: [e, |m|, m²] with e = −(1/L²) Σ s_i (s_right + s_down) on the periodic lattice
+    (the exact Hamiltonian per spin) and m the magnetisation per spin. ``spectrum``: the
+    radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
+    Differentiable, so the generator gets gradients through them.
+    """
+    f = x[:, 0]
+    if kind == "ising":
+        e = -(f * torch.roll(f, 1, dims=1) + f * torch.roll(f, 1, dims=2)).mean(dim=(1, 2))
+        m = f.mean(dim=(1, 2))
+        return torch.stack([e, m.abs(), m * m], dim=1)
+    if kind == "spectrum":
+        size = f.shape[-1]
+        power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)
+        bins = spectrum_bins(size).to(f.device).reshape(-1)
+        flat = power.reshape(len(f), -1)
+        total = torch.zeros(len(f), size // 2 + 1, dtype=f.dtype, device=f.device)
+        total.index_add_(1, bins, flat)
+        count = torch.bincount(bins, minlength=size // 2 + 1).to(f.dtype)
+        return torch.log(total[:, 1:] / count[1:] + 1e-8)
+    raise ValueError(f"unknown observables {kind!r}; choose one of {OBSERVABLES}")
+
+
+class ObservableFeatures(nn.Module):
+    """Standardised observables → a small MLP → features appended to D's pooled features.
+
+    A discriminator with spectral norm is 1-Lipschitz, so on its own it can hardly resolve an
+    energy difference of 0.01 per spin; fed the (standardised) observables directly it
+    compares their distributions per condition (physics-informed discriminator).
+    """
+
+    def __init__(self, kind: str, mean: Sequence[float], std: Sequence[float], sn: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32))
+        k = len(mean)
+        self.net = nn.Sequential(
+            maybe_sn(nn.Linear(k, _OBS), sn), nn.LeakyReLU(0.2), maybe_sn(nn.Linear(_OBS, _OBS), sn)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(self.net((observables(x, self.kind) - self.mean) / self.std), 0.2)
+
+
 class ConvDiscriminator(nn.Module):
     """D(x (B, C, *spatial), cond (B, C') | None) → (B,) logits; residual, no BatchNorm."""
 
@@ -280,12 +339,18 @@ class ConvDiscriminator(nn.Module):
         sn: bool = True,
         minibatch_std: bool = False,
         pac: int = 1,
+        observables: str = "none",
+        obs_mean: Sequence[float] = (),
+        obs_std: Sequence[float] = (),
     ) -> None:
         super().__init__()
         spatial = list(shape[1:])
         periodic = list(periodic) or [False] * len(spatial)
         stages, _ = plan_stages(spatial)
         self.pac = pac
+        self.obs: ObservableFeatures | None = None
+        if observables != "none":
+            self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn)
         # One conv at full resolution, then pooling; residual stages below (mirror of G).
         self.first = stages[0] if stages else [1] * len(spatial)
         self.inp = _conv(shape[0] * pac, width, 3, periodic, sn)
@@ -302,7 +367,8 @@ class ConvDiscriminator(nn.Module):
         self.mbstd: nn.Module | None = None
         if minibatch_std:
             self.mbstd = ConditionalMinibatchStd() if cond_dim else MinibatchStd()
-        self.fc = maybe_sn(nn.Linear(ch + int(minibatch_std), ch), sn)
+        obs_width = _OBS * pac if self.obs is not None else 0
+        self.fc = maybe_sn(nn.Linear(ch + obs_width + int(minibatch_std), ch), sn)
         self.embed = (
             nn.Sequential(
                 maybe_sn(nn.Linear(cond_dim * pac, _EMBED), sn),
@@ -317,11 +383,15 @@ class ConvDiscriminator(nn.Module):
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         if self.embed is not None and cond is None:
             raise ValueError("this discriminator is conditional: pass a condition tensor")
+        o = None if self.obs is None else self.obs(x)  # (B, _OBS) before packing
         if self.pac > 1:
             x = x.reshape(len(x) // self.pac, -1, *x.shape[2:])
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
+            o = None if o is None else o.reshape(len(o) // self.pac, -1)
         h = self.blocks(_resize(F.leaky_relu(self.inp(x), 0.2), self.first, up=False))
         h = F.leaky_relu(h, 0.2).sum(dim=tuple(range(2, h.dim())))  # (B, ch)
+        if o is not None:
+            h = torch.cat([h, o], dim=1)
         if isinstance(self.mbstd, ConditionalMinibatchStd):
             h = self.mbstd(h, cond)
         elif self.mbstd is not None:
