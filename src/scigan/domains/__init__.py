@@ -1,3 +1,3 @@
 """Domains register themselves on import; heavy dependencies load lazily inside each."""
 
-from scigan.domains import fields, tabular, toy  # noqa: F401  (register domains and datasets)
+from scigan.domains import fields, molecules, tabular, toy  # noqa: F401  (register domains)

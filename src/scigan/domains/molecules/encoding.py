@@ -1,0 +1,261 @@
+"""Encoders of the two molecule models, behind the engine's encoder contract.
+
+- :class:`TokenEncoder` (model ``selfies-gan``): a molecule is ``L`` one-hot token positions,
+  flattened to ``(N, L·V)``; the generator's head is one Gumbel-softmax
+  :class:`~scigan.core.nets.OutputSpan` of width ``V`` per position.
+- :class:`LatentEncoder` (model ``latent-gan``, default): a molecule is the ``Z``-dimensional
+  code of a sequence autoencoder trained once and cached (:mod:`.autoencoder`); the generator's
+  head is one tanh span of width ``Z``, and decoding runs the autoencoder's decoder.
+
+Both can carry property conditions (``conditions=[QED, logP, ...]``), standardised to zero mean
+and unit variance on the training set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from scigan.core.nets import OutputSpan
+from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors
+from scigan.domains.molecules import chem
+from scigan.domains.molecules.autoencoder import (
+    AEConfig,
+    SequenceAutoencoder,
+    encode_batches,
+    reconstruction_accuracy,
+    train_autoencoder,
+)
+from scigan.domains.molecules.data import cache_dir
+from scigan.domains.molecules.tokens import Tokenizer, fit_length
+from scigan.errors import CheckpointError, DataError
+
+
+class _Conditions:
+    """Standardised property conditions (shared by both encoders)."""
+
+    def __init__(self) -> None:
+        self.names_: list[str] = []
+        self.mean_: list[float] = []
+        self.std_: list[float] = []
+
+    def fit(self, frame: pd.DataFrame | None) -> None:
+        if frame is None:
+            return
+        self.names_ = [str(c) for c in frame.columns]
+        x = frame.to_numpy(dtype=np.float64)
+        self.mean_ = x.mean(axis=0).tolist()
+        self.std_ = np.maximum(x.std(axis=0), 1e-8).tolist()
+
+    def encode(self, frame: Any) -> Tensor | None:
+        if not self.names_:
+            if frame is not None:
+                raise DataError("this model is unconditional; do not pass conditions")
+            return None
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"conditions must be a table with columns {self.names_}")
+        missing = [c for c in self.names_ if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"conditions lack {missing}; this model is conditioned on {self.names_}"
+            )
+        x = frame[self.names_].to_numpy(dtype=np.float64)
+        if not np.isfinite(x).all():
+            raise DataError("conditions contain NaN/inf; give a number for every property")
+        z = (x - np.asarray(self.mean_)) / np.asarray(self.std_)
+        return torch.from_numpy(z.astype(np.float32))
+
+    def state(self) -> dict[str, Any]:
+        return {"names": self.names_, "mean": self.mean_, "std": self.std_}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.names_ = list(state["names"])
+        self.mean_ = [float(v) for v in state["mean"]]
+        self.std_ = [float(v) for v in state["std"]]
+
+
+class _MoleculeEncoder(AbstractEncoder):
+    """Tokeniser + conditions; subclasses add the tensor representation."""
+
+    def __init__(self, alphabet: str = "selfies", max_len: int = 0) -> None:
+        self.alphabet = alphabet
+        self.max_len = max_len
+        self.tokenizer_ = Tokenizer(alphabet)
+        self.length_ = 0
+        self.conditions_ = _Conditions()
+        self.dropped_ = 0
+
+    @property
+    def cond_dim(self) -> int:
+        return len(self.conditions_.names_)
+
+    @property
+    def condition_names(self) -> list[str]:
+        return list(self.conditions_.names_)
+
+    def encode_conditions(self, conditions: Any) -> Tensor | None:
+        return self.conditions_.encode(conditions)
+
+    def _fit_tokens(self, dataset: Dataset) -> np.ndarray:
+        symbols = [self.tokenizer_.split(s) for s in dataset.samples]
+        self.tokenizer_.fit(symbols)
+        lengths = [len(s) for s in symbols]
+        self.length_ = self.max_len or fit_length(lengths)
+        self.dropped_ = int(sum(n >= self.length_ for n in lengths))  # truncated molecules
+        self.conditions_.fit(dataset.conditions)
+        return self.tokenizer_.to_ids(symbols, self.length_)
+
+    def ids(self, smiles: Sequence[str]) -> np.ndarray:
+        return self.tokenizer_.to_ids([self.tokenizer_.split(s) for s in smiles], self.length_)
+
+    def _base_state(self) -> dict[str, Any]:
+        return {
+            "alphabet": self.alphabet,
+            "max_len": self.max_len,
+            "length": self.length_,
+            "tokenizer": self.tokenizer_.state_dict(),
+            "conditions": self.conditions_.state(),
+            "dropped": self.dropped_,
+        }
+
+    def _load_base(self, state: Mapping[str, Any]) -> None:
+        self.alphabet = str(state["alphabet"])
+        self.max_len = int(state["max_len"])
+        self.length_ = int(state["length"])
+        self.tokenizer_ = Tokenizer(self.alphabet)
+        self.tokenizer_.load_state_dict(state["tokenizer"])
+        self.conditions_.load(state["conditions"])
+        self.dropped_ = int(state.get("dropped", 0))
+
+
+class TokenEncoder(_MoleculeEncoder):
+    """One-hot token positions ``(N, L·V)`` for the direct sequence GAN."""
+
+    def fit(self, dataset: Dataset) -> TokenEncoder:
+        self._fit_tokens(dataset)
+        return self
+
+    def encode(self, samples: Any) -> Tensor:
+        ids = torch.from_numpy(self.ids(list(samples)))
+        return torch.nn.functional.one_hot(ids, self.tokenizer_.size).float().flatten(1)
+
+    def decode(self, x: Tensor) -> list[str]:
+        ids = x.view(len(x), self.length_, self.tokenizer_.size).argmax(dim=2)
+        return self.tokenizer_.from_ids(ids.numpy())
+
+    def output_spans(self) -> list[OutputSpan]:
+        return [OutputSpan(self.tokenizer_.size, "gumbel")] * self.length_
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": "tokens", **self._base_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._load_base(state)
+
+
+class LatentEncoder(_MoleculeEncoder):
+    """Autoencoder codes ``(N, Z)`` for the latent GAN; the autoencoder is cached on disk."""
+
+    def __init__(
+        self,
+        alphabet: str = "selfies",
+        max_len: int = 0,
+        *,
+        ae: Mapping[str, Any] | None = None,
+        seed: int = 0,
+        log: Any = None,
+    ) -> None:
+        super().__init__(alphabet, max_len)
+        self.ae = dict(ae or {})
+        self.seed = seed
+        self.log = log
+        self.model_: SequenceAutoencoder | None = None
+        self.ae_info_: dict[str, Any] = {}
+
+    def fit(self, dataset: Dataset) -> LatentEncoder:
+        ids = self._fit_tokens(dataset)
+        cfg = AEConfig(vocab=self.tokenizer_.size, length=self.length_, **self.ae)
+        key = cfg.key(hash_tensors(torch.from_numpy(ids)), self.seed)
+        path = cache_dir() / f"autoencoder-{key}.json"
+        if path.exists():
+            self._load_model(json.loads(path.read_text()))
+            self.ae_info_ = {**self.ae_info_, "cached": str(path)}
+            return self
+        t0 = time.perf_counter()
+        model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log)
+        probe = ids[np.random.default_rng(self.seed).choice(len(ids), min(2000, len(ids)), False)]
+        info["reconstruction"] = reconstruction_accuracy(model, probe)
+        info["seconds"] = time.perf_counter() - t0
+        self.model_, self.ae_info_ = model, info
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._model_state()))
+        tmp.replace(path)
+        return self
+
+    @property
+    def latent_dim(self) -> int:
+        return (
+            int(self.model_.cfg.latent)
+            if self.model_ is not None
+            else int(self.ae.get("latent", AEConfig.latent))
+        )
+
+    def encode(self, samples: Any) -> Tensor:
+        return encode_batches(self._model(), self.ids(list(samples)))
+
+    def decode(self, x: Tensor) -> list[str]:
+        model = self._model()
+        out = []
+        for i in range(0, len(x), 4096):
+            out.append(model.greedy(x[i : i + 4096].clamp(-1, 1), self.length_))
+        return self.tokenizer_.from_ids(torch.cat(out).numpy())
+
+    def output_spans(self) -> list[OutputSpan]:
+        return [OutputSpan(self.latent_dim, "tanh")]
+
+    def _model(self) -> SequenceAutoencoder:
+        if self.model_ is None:
+            raise CheckpointError("the latent encoder has no autoencoder; fit or load it first")
+        return self.model_
+
+    # weights travel inside encoder.json as base64 safetensors bytes: JSON only, no pickle
+    def _model_state(self) -> dict[str, Any]:
+        from safetensors.torch import save
+
+        model = self._model()
+        blob = save({k: v.contiguous() for k, v in model.state_dict().items()})
+        cfg = {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}
+        return {"config": cfg, "info": self.ae_info_, "weights": base64.b64encode(blob).decode()}
+
+    def _load_model(self, state: Mapping[str, Any]) -> None:
+        from safetensors.torch import load
+
+        cfg = AEConfig(**state["config"])
+        model = SequenceAutoencoder(cfg)
+        model.load_state_dict(load(base64.b64decode(state["weights"])))
+        model.eval()
+        self.model_, self.ae_info_ = model, dict(state.get("info", {}))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": "latent", **self._base_state(), "autoencoder": self._model_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._load_base(state)
+        self._load_model(state["autoencoder"])
+
+
+def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
+    """``(N, P)`` property table (invalid molecules are an error: the data are canonical)."""
+    with chem.quiet_rdkit():
+        mols = [chem.get_mol(s) for s in smiles]
+    if any(m is None for m in mols):
+        raise DataError("cannot compute properties of an invalid molecule")
+    return pd.DataFrame(chem.properties(mols, names))
