@@ -114,6 +114,12 @@ class Synthesizer:
         domain_obj = DOMAINS.get(domain)()
         base = TrainConfig(domain=domain)
         base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
+        # Defaults that depend on the data options (e.g. tabular experiment mode), still
+        # overridden by the config file and keyword arguments below.
+        option_defaults = getattr(domain_obj, "option_defaults", None)
+        options = merged.get("options") or {}
+        if option_defaults is not None and isinstance(options, Mapping):
+            base = base.replace(option_defaults(data_name or IN_MEMORY, options), source="domain")
         cfg = base.replace(file_values, source=str(self.config) if file_values else "config")
         cfg = cfg.replace(self.hyperparameters, source="hyperparameters")
         updates: dict[str, Any] = {"domain": domain}

@@ -232,8 +232,7 @@ class TabularDomain(AbstractDomain):
         # thread of a shared 2-core machine. Experiment tables (conditions → outcomes) use an
         # unpacked critic, which judges each (conditions, outcome) pair on its own: pac 10
         # lowered hold-out TSTR R² on every experiment set tried (e.g. HPLC 0.07 vs 0.45).
-        # default_config cannot see the data options, so a user table in experiment mode
-        # needs --pac 1 --batch-size 250 (README).
+        # A user table given conditions=[...] gets the same through option_defaults().
         experiment = bool(SHIPPED[data].options.get("conditions")) if data in SHIPPED else False
         return {
             "loss": "wgan-gp",
@@ -257,6 +256,12 @@ class TabularDomain(AbstractDomain):
             "ema_decay": 0.99,
             "threads": 1,
         }
+
+    def option_defaults(self, data: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Experiment mode (``conditions`` given) uses the unpacked critic and batch 250."""
+        if options.get("conditions"):
+            return {"pac": 1, "batch_size": 250}
+        return {}
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
         return load_table(source, options=options, seed=seed)
