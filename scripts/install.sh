@@ -17,5 +17,8 @@ fi
 # installed; skip with SCIGAN_SKIP_DATA=1 (the tabular loaders then say how to fetch them).
 if [ "${SCIGAN_SKIP_DATA:-0}" != "1" ]; then
     bash scripts/fetch_tabular_data.sh >/dev/null
+    # Sequences: modlamp/pyjaspar wheels (downloaded only) and, as root with apt, the Debian
+    # bowtie-examples genome; optional — the loaders say how to fetch anything missing.
+    bash scripts/fetch_sequence_data.sh >/dev/null || echo "sequence data: optional step failed" >&2
 fi
 python -c "import scigan, torch; print('scigan', scigan.__version__, '| torch', torch.__version__)"

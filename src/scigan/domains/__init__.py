@@ -1,3 +1,3 @@
 """Domains register themselves on import; heavy dependencies load lazily inside each."""
 
-from scigan.domains import fields, molecules, tabular, toy  # noqa: F401  (register domains)
+from scigan.domains import fields, molecules, sequences, tabular, toy  # noqa: F401

@@ -1,0 +1,230 @@
+"""Sequences benchmark: the GAN at shipped defaults beside order-2 and order-5 Markov chains.
+
+For each dataset the GAN trains with the domain's shipped defaults; two Markov chains (k = 2
+and k = 5, interpolated smoothing) are fitted to the same training sequences. All three are
+judged by the same ``SequencesDomain.evaluate`` call (same reference split, N and seed), so
+every metric — including the CNN classifier AUC — shows its real-vs-real floor and the three
+models side by side. Then the feedback (FBGAN) loop runs on the non-AMP peptides with the
+built-in AMP proxy oracle. Writes a markdown report (``--out``) and prints it.
+
+    python benchmarks/sequences.py --threads 1 --out benchmarks/results_sequences.md
+    python benchmarks/sequences.py --datasets orf motif --no-feedback --steps 200   # quick look
+
+Targets (issue 6): ecoli 6-mer JSD ≤ 2× floor; motif hit fraction within 0.02 of the planted
+rate; orf validity ≥ 0.9; amp property W1 ≤ 2× floor; feedback raises the oracle-positive
+fraction by ≥ 20 points with unique fraction ≥ 0.9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from scigan.api import Synthesizer
+from scigan.domains.sequences import DEFAULTS, SequencesDomain
+from scigan.domains.sequences.markov import MarkovChain
+
+DATASETS = ("ecoli", "motif", "orf", "amp", "markov")
+PROPS = ("charge_w1", "hydrophobicity_w1", "hydrophobic_moment_w1", "isoelectric_point_w1")
+
+
+def _target(data: str, m: dict[str, Any]) -> tuple[str, bool | None]:
+    """(description, met) of the issue's target for this dataset, judged on metrics ``m``."""
+    if data == "ecoli":
+        v, f = m["kmer_jsd_6"]["value"], m["kmer_jsd_6"]["floor"]
+        return f"6-mer JSD {v:.4f} ≤ 2 × floor {f:.4f} (ratio {v / f:.2f})", v <= 2 * f
+    if data == "motif":
+        v = m["motif_hit_error"]["value"]
+        return f"|hit fraction − planted| = {v:.3f} ≤ 0.02", v <= 0.02
+    if data == "orf":
+        v = m["orf_validity"]["value"]
+        return f"ORF validity {v:.3f} ≥ 0.9", v >= 0.9
+    if data == "amp":
+        ratios = {p: m[p]["value"] / m[p]["floor"] for p in PROPS}
+        worst = max(ratios.values())
+        return "property W1 / floor: " + ", ".join(
+            f"{p.removesuffix('_w1')} {r:.2f}" for p, r in ratios.items()
+        ) + " (all ≤ 2)", worst <= 2
+    if data == "markov":
+        v, f = m["markov_loglik"]["value"], m["markov_loglik"]["floor"]
+        return f"log-lik/symbol {v:.4f} vs real {f:.4f} (no numeric target)", None
+    return "", None
+
+
+def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"threads": args.threads, "seed": args.seed}
+    if args.steps:
+        overrides["steps"] = args.steps
+    domain = SequencesDomain()
+    t0 = time.perf_counter()
+    gan = Synthesizer(domain="sequences", **overrides).fit(data)
+    fit_s = time.perf_counter() - t0
+    dataset = gan.dataset_
+    results: dict[str, Any] = {"data": data, "fit_s": {"gan": fit_s}, "metrics": {}}
+    t0 = time.perf_counter()
+    results["metrics"]["gan"] = gan.evaluate(n=args.eval_n, seed=args.seed)["metrics"]
+    results["eval_s"] = time.perf_counter() - t0
+    for k in (2, 5):
+        t0 = time.perf_counter()
+        chain = MarkovChain(dataset.info["alphabet"], k).fit(list(dataset.samples))
+        results["fit_s"][f"markov{k}"] = time.perf_counter() - t0
+        results["metrics"][f"markov{k}"] = domain.evaluate(
+            lambda n, c, s, ch=chain: ch.sample(n, seed=s), dataset, n=args.eval_n, seed=args.seed
+        )
+    results["steps"] = gan.config_.steps
+    results["config"] = {k: v for k, v in DEFAULTS[data].items()} | overrides
+    return results
+
+
+def run_feedback(args: argparse.Namespace) -> dict[str, Any]:
+    from scigan.domains.sequences.data import load_amp
+    from scigan.domains.sequences.feedback import AmpProxyClassifier, CachedScorer, feedback_train
+
+    t0 = time.perf_counter()
+    oracle = AmpProxyClassifier(seed=args.seed).fit()
+    scorer = CachedScorer(oracle, budget=args.fb_budget)
+    dataset = load_amp({"subset": "nonamp"}, seed=args.seed)
+    cfg = Synthesizer(domain="sequences", threads=args.threads, seed=args.seed).resolve_config(
+        "amp"
+    )
+    res = feedback_train(
+        cfg,
+        dataset,
+        scorer,
+        pretrain_steps=args.fb_pretrain,
+        rounds=args.fb_rounds,
+        steps_per_round=args.fb_steps,
+        n_generate=args.fb_generate,
+        replace_max=args.fb_replace,
+    )
+    h = res.history
+    gain = h[-1]["positive_fraction"] - h[0]["positive_fraction"]
+    return {
+        "oracle_test_auc": oracle.test_auc_,
+        "history": h,
+        "gain": gain,
+        "met": gain >= 0.2 and h[-1]["unique_fraction"] >= 0.9,
+        "seconds": time.perf_counter() - t0,
+        "budget": args.fb_budget,
+        "data_size": len(dataset),
+    }
+
+
+def _fmt(v: float) -> str:
+    if isinstance(v, float) and (np.isnan(v) or np.isinf(v)):
+        return str(v)
+    return f"{v:.4g}"
+
+
+def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, started: str) -> str:
+    lines = [
+        "## Sequences (issue 6)",
+        "",
+        f"Command: `python benchmarks/sequences.py --threads {args.threads} --eval-n {args.eval_n}"
+        + (f" --steps {args.steps}" if args.steps else "")
+        + "`  ",
+        f"Date: {started} (UTC); machine: {platform.machine()} {os.cpu_count()} cores shared with "
+        f"other jobs, torch {torch.__version__}, {args.threads} thread(s); seed {args.seed}; "
+        f"N = {args.eval_n} generated vs N real per metric; floor = the same metric between two "
+        "disjoint real samples of N.",
+        "",
+    ]
+    for r in results:
+        m = r["metrics"]
+        desc, met = _target(r["data"], m["gan"])
+        status = {True: "**met**", False: "**missed**", None: "n/a"}[met]
+        lines += [
+            f"### {r['data']} — GAN {r['steps']} steps in {r['fit_s']['gan'] / 60:.1f} min "
+            f"(Markov fits {r['fit_s']['markov2']:.1f} s / {r['fit_s']['markov5']:.1f} s)",
+            "",
+            f"Target: {desc} → {status}",
+            "",
+            "| metric | floor (real vs real) | GAN | Markov k=2 | Markov k=5 | better |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, e in m["gan"].items():
+            row = [name, _fmt(e["floor"]), _fmt(e["value"])]
+            row += [
+                _fmt(m[b][name]["value"]) if name in m[b] else "—" for b in ("markov2", "markov5")
+            ]
+            lines.append("| " + " | ".join(row) + f" | {e.get('better', '')} |")
+        lines.append("")
+    if fb is not None:
+        h = fb["history"]
+        lines += [
+            f"### Feedback GAN (FBGAN) on amp subset=nonamp ({fb['data_size']} peptides), "
+            f"{fb['seconds'] / 60:.1f} min",
+            "",
+            f"Oracle: built-in AMP-vs-UniProt **proxy** (logistic regression; held-out AUC "
+            f"{fb['oracle_test_auc']:.3f}); budget {fb['budget']} distinct sequences; positive = "
+            "P(AMP) ≥ 0.5.",
+            "",
+            f"Target: oracle-positive fraction +{fb['gain'] * 100:.1f} points (≥ 20) with unique "
+            f"fraction {h[-1]['unique_fraction']:.3f} (≥ 0.9) → "
+            + ("**met**" if fb["met"] else "**missed**"),
+            "",
+            "| round | step | positive fraction | mean score | unique | diversity | novel | "
+            "train-set positive | replaced | oracle calls |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in h:
+            lines.append(
+                f"| {row['round']} | {row['step']} | {row['positive_fraction']:.3f} | "
+                f"{row['mean_score']:.3f} | {row['unique_fraction']:.3f} | "
+                f"{row['diversity']:.3f} | {row['novel_fraction']:.3f} | "
+                f"{row['train_positive_fraction']:.3f} | {row['replaced']} | "
+                f"{row['oracle_calls']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-n", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=0, help="override the shipped steps (0 = keep)")
+    p.add_argument("--no-feedback", action="store_true")
+    p.add_argument("--fb-pretrain", type=int, default=1000)
+    p.add_argument("--fb-rounds", type=int, default=10)
+    p.add_argument("--fb-steps", type=int, default=150)
+    p.add_argument("--fb-generate", type=int, default=500)
+    p.add_argument("--fb-replace", type=int, default=200)
+    p.add_argument("--fb-budget", type=int, default=20_000)
+    p.add_argument("--out", type=Path, default=None, help="markdown report")
+    p.add_argument("--json", type=Path, default=None, help="raw results (JSON)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    results, fb = [], None
+    for data in args.datasets:
+        t0 = time.perf_counter()
+        results.append(run_dataset(data, args))
+        print(f"[{data}] done in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
+        text = markdown(results, fb, args, started)
+        if args.out:
+            args.out.write_text(text + "\n")
+    if not args.no_feedback:
+        fb = run_feedback(args)
+        print(f"[feedback] done in {fb['seconds'] / 60:.1f} min", flush=True)
+    text = markdown(results, fb, args, started)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "feedback": fb}, default=float))
+
+
+if __name__ == "__main__":
+    main()

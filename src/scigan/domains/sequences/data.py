@@ -1,0 +1,524 @@
+"""Sequence datasets: shipped (ecoli, amp), synthetic with exact answers (motif, orf, markov)
+and user files (FASTA, gzipped FASTA, CSV/TSV with a sequence column, plain text one a line).
+
+Every loader returns a :class:`~scigan.domains.base.Dataset` whose ``samples`` is a list of
+upper-case strings and whose ``info`` holds the alphabet, the maximum length and how the data
+were made (enough to rebuild the exact answer for the synthetic sets).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scigan.domains.base import Dataset
+from scigan.domains.sequences import motifs as mt
+from scigan.domains.sequences.data_files import ecoli_fasta, find_wheel
+from scigan.domains.sequences.encoding import (
+    DNA,
+    PROTEIN,
+    check_symbols,
+    guess_alphabet,
+    resolve_alphabet,
+)
+from scigan.domains.sequences.markov import MarkovChain, random_table
+from scigan.errors import DataError
+
+MODLAMP_WHEEL = "modlamp-4.3.3-py3-none-any.whl"
+STOPS = frozenset({"TAA", "TAG", "TGA"})
+SENSE = tuple(
+    a + b + c for a in DNA for b in DNA for c in DNA if a + b + c not in STOPS
+)  # 61 sense codons
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    description: str
+    loader: Callable[[Mapping[str, Any], int], Dataset]
+    defaults: dict[str, Any]
+
+
+def _opt(options: Mapping[str, Any], defaults: Mapping[str, Any], name: str) -> Any:
+    """Option ``name`` coerced to its default's type (``--set`` values arrive as strings)."""
+    default = defaults[name]
+    value = options.get(name, default)
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"--set {name}={value!r}: expected {type(default).__name__}") from None
+    return str(value)
+
+
+def _check_options(name: str, options: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(options) - allowed - {"output"})
+    if unknown:
+        raise DataError(
+            f"{name}: unknown option(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(sorted(allowed))}"
+        )
+
+
+# ----------------------------------------------------------------------------- ecoli
+
+ECOLI_DEFAULTS: dict[str, Any] = {"length": 100, "stride": 0, "n": 0}
+
+
+def load_ecoli(options: Mapping[str, Any], seed: int) -> Dataset:
+    """Non-overlapping (``stride`` = 0 → ``length``) windows of the E. coli 536 genome, no N."""
+    _check_options("ecoli", options, set(ECOLI_DEFAULTS))
+    length = _opt(options, ECOLI_DEFAULTS, "length")
+    stride = _opt(options, ECOLI_DEFAULTS, "stride") or length
+    n = _opt(options, ECOLI_DEFAULTS, "n")
+    if length < 4 or stride < 1:
+        raise DataError("ecoli: need length >= 4 and stride >= 1")
+    path = ecoli_fasta()
+    records = read_fasta(path)
+    genome = "".join(s for _, s in records)
+    windows = [genome[i : i + length] for i in range(0, len(genome) - length + 1, stride)]
+    windows = [w for w in windows if set(w) <= set(DNA)]
+    if n:
+        keep = np.sort(np.random.default_rng(seed).permutation(len(windows))[:n])
+        windows = [windows[i] for i in keep]
+    info = {
+        "kind": "ecoli",
+        "alphabet": DNA,
+        "max_len": length,
+        "source": str(path),
+        "genome_bp": len(genome),
+        "windows": len(windows),
+        "coding": True,
+    }
+    return Dataset("ecoli", windows, None, info)
+
+
+# ----------------------------------------------------------------------------- amp
+
+AMP_DEFAULTS: dict[str, Any] = {"subset": "amp", "max_len": 50, "min_len": 5, "condition": ""}
+
+
+def modlamp_table(member: str = "AMPvsUniProt.csv") -> list[tuple[str, int]]:
+    """(sequence, label) rows of a modlamp data CSV (label 1 = AMP, 0 = the other half)."""
+    path = find_wheel(MODLAMP_WHEEL)
+    with zipfile.ZipFile(path) as z:
+        text = z.read(f"modlamp/data/{member}").decode("utf-8")
+    rows = []
+    for line in text.splitlines()[1:]:  # first line: "N, n_classes, name0, name1"
+        if not line.strip():
+            continue
+        seq, _, label = line.partition(",")
+        rows.append((seq.strip().upper(), int(label)))
+    return rows
+
+
+def amp_records(max_len: int = 50, min_len: int = 5) -> tuple[list[str], np.ndarray, dict]:
+    """Deduplicated, length-filtered modlamp AMP (1) and UniProt (0) peptides.
+
+    Duplicates are removed before anything else (1.5 % of the AMPs repeat); a sequence listed
+    under both labels is dropped; sequences with non-standard residues (X, B, Z, …) are dropped
+    and counted.
+    """
+    rows = modlamp_table()
+    labels: dict[str, set[int]] = {}
+    for s, y in rows:
+        labels.setdefault(s, set()).add(y)
+    stats = {"rows": len(rows), "unique": len(labels)}
+    seqs, ys = [], []
+    conflicting = nonstandard = 0
+    for s, ls in labels.items():
+        if len(ls) > 1:
+            conflicting += 1
+            continue
+        if not set(s) <= set(PROTEIN):
+            nonstandard += 1
+            continue
+        if min_len <= len(s) <= max_len:
+            seqs.append(s)
+            ys.append(next(iter(ls)))
+    stats.update(conflicting=conflicting, nonstandard=nonstandard, kept=len(seqs))
+    return seqs, np.asarray(ys), stats
+
+
+def load_amp(options: Mapping[str, Any], seed: int) -> Dataset:
+    """modlamp AMPvsUniProt peptides; ``subset`` amp / nonamp / all; ``condition=label``."""
+    _check_options("amp", options, set(AMP_DEFAULTS))
+    subset = _opt(options, AMP_DEFAULTS, "subset")
+    max_len, min_len = (
+        _opt(options, AMP_DEFAULTS, "max_len"),
+        _opt(options, AMP_DEFAULTS, "min_len"),
+    )
+    condition = _opt(options, AMP_DEFAULTS, "condition")
+    if subset not in ("amp", "nonamp", "all"):
+        raise DataError(f"amp: subset={subset!r}; choose amp, nonamp or all")
+    if condition not in ("", "label"):
+        raise DataError(f"amp: condition={condition!r}; the only condition is 'label'")
+    seqs, ys, stats = amp_records(max_len, min_len)
+    keep = {"amp": ys == 1, "nonamp": ys == 0, "all": np.ones(len(ys), bool)}[subset]
+    seqs = [s for s, k in zip(seqs, keep, strict=True) if k]
+    ys = ys[keep]
+    conds = None
+    if condition == "label":
+        conds = np.where(ys == 1, "amp", "nonamp")
+    info = {
+        "kind": "amp",
+        "alphabet": PROTEIN,
+        "max_len": max_len,
+        "variable": True,
+        "subset": subset,
+        "condition": condition or None,
+        "source": f"{MODLAMP_WHEEL}:modlamp/data/AMPvsUniProt.csv",
+        **stats,
+    }
+    return Dataset("amp", seqs, conds, info)
+
+
+# ----------------------------------------------------------------------------- motif
+
+MOTIF_DEFAULTS: dict[str, Any] = {
+    "n": 10_000,
+    "length": 100,
+    "motifs": "MA0139.1",  # CTCF (19 bp); comma-separate several
+    "rate": 0.5,  # fraction of sequences with a planted site (each motif)
+    "pos_min": 20,
+    "pos_max": 60,  # planted start drawn uniformly from [pos_min, pos_max]
+    "gc": 0.5,
+    "threshold": 0.8,  # relative PWM score that counts as a hit
+}
+
+
+def load_motif(options: Mapping[str, Any], seed: int) -> Dataset:
+    """i.i.d. background DNA with JASPAR sites (sampled from the count matrix) planted."""
+    _check_options("motif", options, set(MOTIF_DEFAULTS))
+    o = {k: _opt(options, MOTIF_DEFAULTS, k) for k in MOTIF_DEFAULTS}
+    ids = [m.strip() for m in o["motifs"].split(",") if m.strip()]
+    motifs = [mt.load_motif(m) for m in ids]
+    if not 0 <= o["rate"] <= 1 or not 0 < o["gc"] < 1:
+        raise DataError("motif: need 0 <= rate <= 1 and 0 < gc < 1")
+    width = max(m.width for m in motifs)
+    if not 0 <= o["pos_min"] <= o["pos_max"] <= o["length"] - width:
+        raise DataError(
+            f"motif: need 0 <= pos_min <= pos_max <= length - width ({o['length'] - width})"
+        )
+    seqs, planted, _starts = planted_motif_sequences(
+        motifs, o["n"], o["length"], o["rate"], (o["pos_min"], o["pos_max"]), o["gc"], seed
+    )
+    info = {
+        "kind": "motif",
+        "alphabet": DNA,
+        "max_len": o["length"],
+        "motifs": [m.matrix_id for m in motifs],
+        "motif_names": [m.name for m in motifs],
+        "rate": o["rate"],
+        "pos_range": [o["pos_min"], o["pos_max"]],
+        "threshold": o["threshold"],
+        "gc": o["gc"],
+        "planted_fraction": planted.mean(axis=0).tolist(),
+    }
+    return Dataset("motif", seqs, None, info)
+
+
+def planted_motif_sequences(
+    motifs: list[mt.Motif],
+    n: int,
+    length: int,
+    rate: float,
+    pos_range: tuple[int, int],
+    gc: float,
+    seed: int,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Background DNA with sites planted; returns (sequences, planted (n, M), starts (n, M)).
+
+    Several motifs are planted independently (later ones may overwrite earlier ones).
+    """
+    rng = np.random.default_rng(seed)
+    p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])  # A C G T
+    bg = rng.choice(4, size=(n, length), p=p)
+    rows = [list(np.asarray(list(DNA))[r]) for r in bg]
+    planted = rng.random((n, len(motifs))) < rate
+    starts = np.full((n, len(motifs)), -1)
+    for j, motif in enumerate(motifs):
+        idx = np.flatnonzero(planted[:, j])
+        sites = mt.sample_sites(motif, len(idx), rng)
+        pos = rng.integers(pos_range[0], pos_range[1] + 1, size=len(idx))
+        starts[idx, j] = pos
+        for i, site, s in zip(idx, sites, pos, strict=True):
+            rows[i][s : s + motif.width] = site
+    return ["".join(r) for r in rows], planted, starts
+
+
+# ----------------------------------------------------------------------------- orf
+
+ORF_DEFAULTS: dict[str, Any] = {"n": 10_000, "min_codons": 33, "max_codons": 33}
+
+
+def load_orf(options: Mapping[str, Any], seed: int) -> Dataset:
+    """Coding ORFs: ATG, uniform sense codons, one stop; ``min/max_codons`` count all three."""
+    _check_options("orf", options, set(ORF_DEFAULTS))
+    o = {k: _opt(options, ORF_DEFAULTS, k) for k in ORF_DEFAULTS}
+    if not 2 <= o["min_codons"] <= o["max_codons"]:
+        raise DataError("orf: need 2 <= min_codons <= max_codons")
+    seqs = random_orfs(o["n"], o["min_codons"], o["max_codons"], seed)
+    info = {
+        "kind": "orf",
+        "alphabet": DNA,
+        "max_len": 3 * o["max_codons"],
+        "variable": o["min_codons"] != o["max_codons"],
+        "coding": True,
+        **o,
+    }
+    return Dataset("orf", seqs, None, info)
+
+
+def random_orfs(n: int, min_codons: int, max_codons: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    codons = rng.integers(min_codons, max_codons + 1, size=n)
+    stops = sorted(STOPS)
+    out = []
+    for k in codons:
+        body = rng.integers(0, len(SENSE), size=k - 2)
+        out.append("ATG" + "".join(SENSE[i] for i in body) + stops[rng.integers(3)])
+    return out
+
+
+def is_orf(seq: str) -> bool:
+    """ATG start, length a multiple of 3, a stop codon last and none before it (in frame)."""
+    if len(seq) < 6 or len(seq) % 3 or not seq.startswith("ATG"):
+        return False
+    codons = [seq[i : i + 3] for i in range(0, len(seq), 3)]
+    return codons[-1] in STOPS and not any(c in STOPS for c in codons[:-1])
+
+
+# ----------------------------------------------------------------------------- markov
+
+MARKOV_DEFAULTS: dict[str, Any] = {
+    "n": 10_000,
+    "length": 100,
+    "order": 3,
+    "concentration": 0.3,  # Dirichlet concentration of the transition rows (low = peaked)
+    "chain_seed": 0,  # the chain itself; the training seed draws the samples
+}
+
+
+def markov_chain(info: Mapping[str, Any]) -> MarkovChain:
+    """The exact chain a ``markov`` dataset was drawn from (rebuilt from its info)."""
+    table = random_table(
+        4,
+        int(info["order"]),
+        concentration=float(info["concentration"]),
+        seed=int(info["chain_seed"]),
+    )
+    return MarkovChain.from_table(DNA, table, int(info["length"]))
+
+
+def load_markov(options: Mapping[str, Any], seed: int) -> Dataset:
+    _check_options("markov", options, set(MARKOV_DEFAULTS))
+    o = {k: _opt(options, MARKOV_DEFAULTS, k) for k in MARKOV_DEFAULTS}
+    if not 0 <= o["order"] <= 8:
+        raise DataError("markov: order must be in [0, 8]")
+    info = {"kind": "markov", "alphabet": DNA, "max_len": o["length"], **o}
+    chain = markov_chain(info)
+    info["entropy_rate_nats"] = chain.entropy_rate()
+    return Dataset("markov", chain.sample(o["n"], seed=seed), None, info)
+
+
+SPECS: dict[str, Spec] = {
+    "ecoli": Spec(
+        "ecoli",
+        "100-bp windows of the E. coli 536 genome (Debian bowtie-examples)",
+        load_ecoli,
+        ECOLI_DEFAULTS,
+    ),
+    "amp": Spec(
+        "amp",
+        "antimicrobial peptides ≤ 50 aa (modlamp AMPvsUniProt, deduplicated)",
+        load_amp,
+        AMP_DEFAULTS,
+    ),
+    "motif": Spec(
+        "motif",
+        "JASPAR motifs planted in background DNA at a known rate and window",
+        load_motif,
+        MOTIF_DEFAULTS,
+    ),
+    "orf": Spec("orf", "coding ORFs: ATG, sense codons, stop", load_orf, ORF_DEFAULTS),
+    "markov": Spec(
+        "markov", "order-k Markov chain DNA with exact likelihood", load_markov, MARKOV_DEFAULTS
+    ),
+}
+
+
+def load_builtin(name: str, options: Mapping[str, Any], seed: int) -> Dataset:
+    return SPECS[name].loader(options, seed)
+
+
+# ----------------------------------------------------------------------------- user data
+
+USER_DEFAULTS: dict[str, Any] = {
+    "alphabet": "auto",
+    "invalid": "error",  # or "drop": skip records with symbols outside the alphabet
+    "column": "",  # CSV: the sequence column (default: 'sequence'/'seq' or the first column)
+    "id_column": "",
+    "condition": "",  # CSV: a label or numeric column to condition on
+    "max_len": 0,  # 0: the longest record; longer records are an error unless invalid=drop
+    "uppercase": True,
+}
+
+
+def read_fasta(path: Path) -> list[tuple[str, str]]:
+    """(id, sequence) records of a FASTA file, plain or gzipped; sequences upper-cased."""
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); is it really FASTA?") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc}); check the file") from None
+    records: list[tuple[str, str]] = []
+    seq_id, parts = None, []
+    for lineno, line in enumerate(io.StringIO(text), 1):
+        line = line.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith(">"):
+            if seq_id is not None:
+                records.append((seq_id, "".join(parts)))
+            seq_id, parts = (line[1:].split() or [f"record{len(records) + 1}"])[0], []
+        elif seq_id is None:
+            raise DataError(
+                f"{path}: line {lineno} holds sequence before any '>' header; "
+                "is this FASTA? (use .txt for one sequence a line)"
+            )
+        else:
+            parts.append(line.replace(" ", "").upper())
+    if seq_id is not None:
+        records.append((seq_id, "".join(parts)))
+    if not records:
+        raise DataError(f"{path}: no FASTA records ('>' headers) found")
+    return records
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _read_csv(path: Path, o: Mapping[str, Any]) -> tuple[list[str], list[str], Any, str]:
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        text = fh.read()
+    delim = "\t" if ".tsv" in path.name or ("\t" in text.split("\n", 1)[0]) else ","
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=delim))
+    if not rows:
+        raise DataError(f"{path}: no rows under the header line")
+    header = list(rows[0].keys())
+    col = o["column"] or next(
+        (h for h in header if h.strip().lower() in ("sequence", "seq", "sequences")), header[0]
+    )
+    if col not in header:
+        raise DataError(f"{path}: no column {col!r}; columns are {', '.join(header)}")
+    id_col = o["id_column"]
+    if id_col and id_col not in header:
+        raise DataError(f"{path}: no id column {id_col!r}; columns are {', '.join(header)}")
+    seqs = [(r[col] or "").strip() for r in rows]
+    ids = [r[id_col] if id_col else f"row {i + 2}" for i, r in enumerate(rows)]
+    cond = None
+    if o["condition"]:
+        if o["condition"] not in header:
+            raise DataError(
+                f"{path}: no condition column {o['condition']!r}; columns are {', '.join(header)}"
+            )
+        raw = [r[o["condition"]] for r in rows]
+        try:
+            cond = np.asarray([float(v) for v in raw])
+        except ValueError:
+            cond = np.asarray(raw, dtype=object)
+    return seqs, ids, cond, col
+
+
+def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
+    """A FASTA / CSV / text file, or an in-memory list of strings."""
+    _check_options("user data", options, set(USER_DEFAULTS))
+    o = {k: _opt(options, USER_DEFAULTS, k) for k in USER_DEFAULTS}
+    cond = None
+    if isinstance(source, list | tuple) and all(isinstance(s, str) for s in source):
+        name, seqs = "<in-memory>", list(source)
+        ids = [f"#{i}" for i in range(len(seqs))]
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(
+                f"{path}: file not found (and not a registered dataset: ecoli, amp, motif, orf, "
+                "markov); check the path"
+            )
+        name = str(path)
+        stem = path.name.lower().removesuffix(".gz")
+        if stem.endswith((".csv", ".tsv")):
+            seqs, ids, cond, _ = _read_csv(path, o)
+        elif stem.endswith(".txt"):
+            opener = gzip.open if _is_gzip(path) else open
+            with opener(path, "rt", encoding="utf-8") as fh:
+                lines = [ln.strip() for ln in fh]
+            seqs = [ln for ln in lines if ln]
+            ids = [f"line {i + 1}" for i, ln in enumerate(lines) if ln]
+        elif stem.endswith(FASTA_SUFFIXES):
+            records = read_fasta(path)
+            ids, seqs = [r[0] for r in records], [r[1] for r in records]
+        else:
+            raise DataError(
+                f"{path}: unknown sequence file type; use FASTA (.fa/.fasta/.fna/.faa, optionally "
+                ".gz), .csv/.tsv with a sequence column, or .txt (one sequence a line)"
+            )
+    else:
+        raise DataError(
+            f"cannot read sequences from {type(source).__name__}; pass a FASTA/CSV path, a "
+            "registered name or a list of strings"
+        )
+    if o["uppercase"]:
+        seqs = [s.upper() for s in seqs]
+    alphabet_name = guess_alphabet(seqs) if o["alphabet"] == "auto" else o["alphabet"]
+    alphabet = resolve_alphabet(alphabet_name)
+    if o["invalid"] not in ("error", "drop"):
+        raise DataError(f"--set invalid={o['invalid']!r}: choose error or drop")
+    drop = o["invalid"] == "drop"
+    keep = check_symbols(seqs, alphabet, ids, name, drop=drop)
+    max_len = o["max_len"]
+    if max_len:
+        too_long = [i for i in keep if len(seqs[i]) > max_len]
+        if too_long and not drop:
+            i = too_long[0]
+            raise DataError(
+                f"{name}: record {ids[i]!r} has length {len(seqs[i])} > max_len {max_len}; "
+                "raise --set max_len=... or pass --set invalid=drop to skip long records"
+            )
+        keep = [i for i in keep if len(seqs[i]) <= max_len]
+    dropped = len(seqs) - len(keep)
+    seqs = [seqs[i] for i in keep]
+    if cond is not None:
+        cond = cond[keep]
+    if len(seqs) < 2:
+        raise DataError(f"{name}: need at least 2 valid sequences, found {len(seqs)}")
+    info = {
+        "kind": "user",
+        "alphabet": alphabet,
+        "max_len": max_len or max(len(s) for s in seqs),
+        "records": len(seqs),
+        "dropped": dropped,
+        "condition": o["condition"] or None,
+        "coding": False,
+    }
+    return Dataset(name, seqs, cond, info)

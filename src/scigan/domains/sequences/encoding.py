@@ -1,0 +1,219 @@
+"""Alphabets and the one-hot sequence encoder.
+
+A sequence of length ℓ ≤ L becomes a ``(V, L)`` one-hot matrix (channels first, for 1-D
+convolutions). Variable-length data get one extra channel, the end/padding token ``$``: every
+position after the sequence is ``$``, and decoding stops at the first ``$`` a generator emits.
+The generator's output layout is declared as L identical spans ``OutputSpan(V, softmax)``
+(one categorical per position); the generator applies them in one vectorised call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from scigan.core.nets import OutputSpan
+from scigan.domains.base import AbstractEncoder, Dataset
+from scigan.errors import DataError
+
+DNA = "ACGT"
+RNA = "ACGU"
+PROTEIN = "ACDEFGHIKLMNPQRSTVWY"
+ALPHABETS: dict[str, str] = {"dna": DNA, "rna": RNA, "protein": PROTEIN}
+END = "$"  # end / padding token (never a residue)
+
+
+def resolve_alphabet(name: str) -> str:
+    """``dna``/``rna``/``protein`` or a literal string of distinct symbols (custom alphabet)."""
+    letters = ALPHABETS.get(name.lower(), name)
+    if len(set(letters)) != len(letters) or len(letters) < 2 or END in letters:
+        raise DataError(
+            f"alphabet {name!r}: use dna, rna, protein or a string of at least 2 distinct "
+            f"symbols without '{END}'"
+        )
+    return letters
+
+
+def guess_alphabet(seqs: Sequence[str]) -> str:
+    """The smallest built-in alphabet that holds every symbol (DNA before RNA before protein)."""
+    used = set().union(*map(set, seqs)) if seqs else set()
+    for name in ("dna", "rna", "protein"):
+        if used <= set(ALPHABETS[name]):
+            return name
+    return "protein"  # the validator then names the first symbol outside it
+
+
+def check_symbols(
+    seqs: Sequence[str], alphabet: str, ids: Sequence[str], source: str, *, drop: bool = False
+) -> list[int]:
+    """Indices of valid records; a DataError names the first bad record unless ``drop``."""
+    allowed = set(alphabet)
+    keep = []
+    for i, s in enumerate(seqs):
+        if not s:
+            if drop:
+                continue
+            raise DataError(
+                f"{source}: record {ids[i]!r} is empty; remove it or pass --set invalid=drop"
+            )
+        bad = next((j for j, ch in enumerate(s) if ch not in allowed), None)
+        if bad is None:
+            keep.append(i)
+        elif not drop:
+            raise DataError(
+                f"{source}: record {ids[i]!r} has invalid character {s[bad]!r} at position "
+                f"{bad + 1} (alphabet {alphabet}); fix the record, choose --set alphabet=..., "
+                "or pass --set invalid=drop to skip such records"
+            )
+    return keep
+
+
+class SequenceEncoder(AbstractEncoder):
+    """Sequences (list of str) ↔ one-hot ``(N, V, L)``; optional label/number condition.
+
+    Learned state: ``alphabet_`` (residue symbols), ``max_len_``, ``pad_`` (an end channel is
+    present), ``cond_kind_`` (None, "label" or "number"), ``cond_levels_`` or
+    ``cond_mean_``/``cond_std_`` and ``cond_name_``.
+    """
+
+    def __init__(self, activation: str = "softmax") -> None:
+        self.activation = activation
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, dataset: Dataset) -> SequenceEncoder:
+        seqs = list(dataset.samples)
+        if not seqs:
+            raise DataError(f"{dataset.name}: no sequences to train on")
+        self.alphabet_ = str(dataset.info["alphabet"])
+        lengths = [len(s) for s in seqs]
+        self.max_len_ = int(dataset.info.get("max_len") or max(lengths))
+        self.pad_ = bool(min(lengths) != self.max_len_ or dataset.info.get("variable"))
+        self.cond_name_ = dataset.info.get("condition")
+        self.cond_kind_: str | None = None
+        if dataset.conditions is not None:
+            c = np.asarray(dataset.conditions)
+            if c.dtype.kind in "fiu" and len(np.unique(c)) > 10:
+                self.cond_kind_ = "number"
+                self.cond_mean_ = float(c.astype(float).mean())
+                self.cond_std_ = float(c.astype(float).std() or 1.0)
+            else:
+                self.cond_kind_ = "label"
+                self.cond_levels_ = sorted({str(v) for v in c})
+        return self
+
+    @property
+    def vocab(self) -> str:
+        return self.alphabet_ + (END if self.pad_ else "")
+
+    @property
+    def cond_dim(self) -> int:
+        if self.cond_kind_ == "label":
+            return len(self.cond_levels_)
+        return 1 if self.cond_kind_ == "number" else 0
+
+    # ------------------------------------------------------------------ tensors
+    def encode(self, samples: Any) -> Tensor:
+        seqs = list(samples)
+        vocab = self.vocab
+        lookup = np.full(256, -1, dtype=np.int64)
+        for i, ch in enumerate(vocab):
+            lookup[ord(ch)] = i
+        idx = np.full((len(seqs), self.max_len_), len(vocab) - 1 if self.pad_ else -1)
+        for r, s in enumerate(seqs):
+            if len(s) > self.max_len_:
+                raise DataError(
+                    f"sequence {r} has length {len(s)} > max_len {self.max_len_}; "
+                    "raise --set max_len=... or filter the data"
+                )
+            codes = lookup[np.frombuffer(s.encode("latin-1"), dtype=np.uint8)]
+            if (codes < 0).any() or (not self.pad_ and len(s) != self.max_len_):
+                raise DataError(f"sequence {r} ({s[:20]!r}…) does not fit this model's alphabet")
+            idx[r, : len(s)] = codes
+        onehot = np.zeros((len(seqs), len(vocab), self.max_len_), dtype=np.float32)
+        onehot[np.arange(len(seqs))[:, None], idx, np.arange(self.max_len_)[None, :]] = 1.0
+        return torch.from_numpy(onehot)
+
+    def decode(self, x: Tensor) -> list[str]:
+        """(N, V, L) scores → strings: argmax per position, cut at the first end token."""
+        idx = x.detach().argmax(dim=1).cpu().numpy()  # (N, L)
+        return decode_indices(idx, self.vocab, self.pad_)
+
+    def output_spans(self) -> list[OutputSpan]:
+        return [OutputSpan(len(self.vocab), self.activation)] * self.max_len_
+
+    def encode_conditions(self, conditions: Any) -> Tensor | None:
+        if self.cond_kind_ is None:
+            return super().encode_conditions(conditions)
+        c = np.asarray(conditions).reshape(-1)
+        if self.cond_kind_ == "number":
+            try:
+                v = (c.astype(np.float64) - self.cond_mean_) / self.cond_std_
+            except ValueError:
+                raise DataError(f"condition {self.cond_name_}: expected numbers") from None
+            return torch.from_numpy(v.astype(np.float32)[:, None])
+        levels = {lv: i for i, lv in enumerate(self.cond_levels_)}
+        out = np.zeros((len(c), len(levels)), dtype=np.float32)
+        for r, v in enumerate(c):
+            if str(v) not in levels:
+                raise DataError(
+                    f"condition {self.cond_name_}={v!r} (row {r}) was not in the training data; "
+                    f"choose one of {', '.join(self.cond_levels_)}"
+                )
+            out[r, levels[str(v)]] = 1.0
+        return torch.from_numpy(out)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "activation": self.activation,
+            "alphabet": self.alphabet_,
+            "max_len": self.max_len_,
+            "pad": self.pad_,
+            "cond_name": self.cond_name_,
+            "cond_kind": self.cond_kind_,
+        }
+        if self.cond_kind_ == "label":
+            state["cond_levels"] = self.cond_levels_
+        elif self.cond_kind_ == "number":
+            state["cond_mean"], state["cond_std"] = self.cond_mean_, self.cond_std_
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.activation = str(state["activation"])
+        self.alphabet_ = str(state["alphabet"])
+        self.max_len_ = int(state["max_len"])
+        self.pad_ = bool(state["pad"])
+        self.cond_name_ = state["cond_name"]
+        self.cond_kind_ = state["cond_kind"]
+        if self.cond_kind_ == "label":
+            self.cond_levels_ = list(state["cond_levels"])
+        elif self.cond_kind_ == "number":
+            self.cond_mean_, self.cond_std_ = float(state["cond_mean"]), float(state["cond_std"])
+
+
+def decode_indices(idx: np.ndarray, vocab: str, pad: bool) -> list[str]:
+    """(N, L) symbol indices → strings, stopping at the first end token when ``pad``."""
+    table = np.frombuffer(vocab.encode("latin-1"), dtype=np.uint8)
+    rows = table[idx]  # (N, L) bytes
+    out = []
+    for row in rows:
+        s = row.tobytes().decode("latin-1")
+        out.append(s.split(END, 1)[0] if pad else s)
+    return out
+
+
+def one_hot(seqs: Sequence[str], alphabet: str, length: int) -> np.ndarray:
+    """(N, |alphabet|, length) float32 one-hot, zero beyond each sequence's end (for CNNs)."""
+    lookup = np.full(256, -1, dtype=np.int64)
+    for i, ch in enumerate(alphabet):
+        lookup[ord(ch)] = i
+    out = np.zeros((len(seqs), len(alphabet), length), dtype=np.float32)
+    for r, s in enumerate(seqs):
+        codes = lookup[np.frombuffer(s[:length].encode("latin-1"), dtype=np.uint8)]
+        pos = np.flatnonzero(codes >= 0)
+        out[r, codes[pos], pos] = 1.0
+    return out

@@ -1,0 +1,112 @@
+"""1-D residual generator and critic on one-hot sequences.
+
+The WGAN-GP language model of Gulrajani et al. (2017, §5; code ``gan_language.py``) as used by
+FBGAN (Gupta & Zou 2019): G maps z through a linear layer to a (C, L) feature map, applies
+residual blocks ``h + 0.3 · conv(relu(conv(relu(h))))`` at full length, and a 1×1 convolution
+to V logits per position; D mirrors it (1×1 conv in, residual blocks, linear out). No
+BatchNorm anywhere (gradient penalty, DDP). The per-position softmax / Gumbel-softmax comes from
+the encoder's :class:`~scigan.core.nets.OutputSpan` list (L identical spans of width V), applied
+in one vectorised call on the (B·L, V) view. With Gumbel-softmax the forward pass emits the hard
+one-hot sample and gradients flow through the soft relaxation (straight-through, Jang et al.
+2017), so D only ever sees one-hot sequences and G's per-position output is a distribution.
+
+Conditioning: G concatenates the condition to z and adds a per-channel bias from it; D uses a
+projection head (Miyato & Koyama 2018) on its flattened features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from scigan.core.nets import OutputSpan, ProjectionHead, apply_spans, maybe_sn
+
+_RES_SCALE = 0.3  # Gulrajani et al.'s residual branch scale
+
+
+class ResBlock1d(nn.Module):
+    """h + 0.3 · conv(relu(conv(relu(h)))), length-preserving."""
+
+    def __init__(self, width: int, kernel: int = 5, *, sn: bool = False) -> None:
+        super().__init__()
+        pad = kernel // 2
+        self.c1 = maybe_sn(nn.Conv1d(width, width, kernel, padding=pad), sn)
+        self.c2 = maybe_sn(nn.Conv1d(width, width, kernel, padding=pad), sn)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return h + _RES_SCALE * self.c2(F.relu(self.c1(F.relu(h))))
+
+
+class SeqGenerator(nn.Module):
+    """z (B, Z) [+ cond (B, C)] → (B, V, L) per-position distributions over the vocabulary."""
+
+    def __init__(
+        self,
+        z_dim: int,
+        spans: Sequence[OutputSpan],
+        *,
+        cond_dim: int = 0,
+        width: int = 64,
+        depth: int = 3,
+        kernel: int = 5,
+        tau: float = 0.5,
+    ) -> None:
+        super().__init__()
+        if len({(s.dim, s.activation) for s in spans}) != 1:
+            raise ValueError("sequence generators need L identical per-position spans")
+        self.z_dim, self.cond_dim = z_dim, cond_dim
+        self.span, self.length, self.vocab = spans[0], len(spans), spans[0].dim
+        self.width, self.tau = width, tau
+        self.inp = nn.Linear(z_dim + cond_dim, width * self.length)
+        self.cond_bias = nn.Linear(cond_dim, width) if cond_dim else None
+        self.blocks = nn.Sequential(*[ResBlock1d(width, kernel) for _ in range(depth)])
+        self.out = nn.Conv1d(width, self.vocab, 1)
+
+    def logits(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        h = z if cond is None else torch.cat([z, cond], dim=1)
+        h = self.inp(h).view(len(z), self.width, self.length)  # (B, C, L)
+        if self.cond_bias is not None and cond is not None:
+            h = h + self.cond_bias(cond).unsqueeze(2)
+        return self.out(F.relu(self.blocks(h)))  # (B, V, L)
+
+    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        logits = self.logits(z, cond)
+        flat = logits.transpose(1, 2).reshape(-1, self.vocab)  # (B·L, V): one span per row
+        probs = apply_spans(flat, [self.span], tau=self.tau)
+        if self.span.activation == "gumbel":  # straight-through: D sees one-hot samples
+            hard = F.one_hot(probs.argmax(dim=1), self.vocab).to(probs.dtype)
+            probs = hard + probs - probs.detach()
+        return probs.view(len(z), self.length, self.vocab).transpose(1, 2)  # (B, V, L)
+
+
+class SeqDiscriminator(nn.Module):
+    """x (B, V, L) [+ cond] → critic score (B,). ``pac`` samples share one critic input."""
+
+    def __init__(
+        self,
+        vocab: int,
+        length: int,
+        *,
+        cond_dim: int = 0,
+        width: int = 64,
+        depth: int = 3,
+        kernel: int = 5,
+        sn: bool = False,
+        pac: int = 1,
+    ) -> None:
+        super().__init__()
+        self.pac = pac
+        self.inp = maybe_sn(nn.Conv1d(vocab * pac, width, 1), sn)
+        self.blocks = nn.Sequential(*[ResBlock1d(width, kernel, sn=sn) for _ in range(depth)])
+        self.head = ProjectionHead(width * length, cond_dim * pac, sn=sn)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        if self.pac > 1:  # (B, V, L) → (B/pac, pac·V, L)
+            x = x.reshape(len(x) // self.pac, -1, x.shape[2])
+            cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
+        h = self.blocks(self.inp(x)).flatten(1)  # (B', C·L)
+        out = self.head(h, cond)
+        return out.repeat_interleave(self.pac) if self.pac > 1 else out

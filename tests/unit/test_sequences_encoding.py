@@ -1,0 +1,97 @@
+"""One-hot encoding, alphabets and user-file parsing for the sequences domain."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from scigan.domains.base import Dataset
+from scigan.domains.sequences import data as sdata
+from scigan.domains.sequences.encoding import SequenceEncoder, guess_alphabet, resolve_alphabet
+from scigan.errors import DataError
+
+
+def _fit(seqs, alphabet="ACGT", **info):
+    ds = Dataset("t", seqs, None, {"alphabet": alphabet, **info})
+    return SequenceEncoder().fit(ds)
+
+
+def test_one_hot_round_trip_fixed_length():
+    seqs = ["ACGTAC", "TTTTGG", "GACATA"]
+    enc = _fit(seqs)
+    x = enc.encode(seqs)
+    assert x.shape == (3, 4, 6) and not enc.pad_
+    assert torch.equal(x.sum(dim=1), torch.ones(3, 6))  # exactly one symbol per position
+    assert enc.decode(x) == seqs
+    assert len(enc.output_spans()) == 6 and enc.output_spans()[0].dim == 4
+
+
+def test_one_hot_round_trip_variable_length_uses_end_token():
+    seqs = ["KLAK", "GIGKFLHSAKK", "W"]
+    enc = _fit(seqs, resolve_alphabet("protein"))
+    x = enc.encode(seqs)
+    assert enc.pad_ and x.shape == (3, 21, 11)
+    assert x[0, 20, 4:].sum() == 7  # end channel after the 4 residues
+    assert enc.decode(x) == seqs
+    # decoding stops at the first end token even if residues follow it
+    y = x.clone()
+    y[1, :, 3] = 0
+    y[1, 20, 3] = 1
+    assert enc.decode(y)[1] == "GIG"
+
+
+def test_state_dict_round_trip_with_label_condition():
+    ds = Dataset("t", ["ACG", "TTA"], np.array(["a", "b"]), {"alphabet": "ACGT"})
+    enc = SequenceEncoder().fit(ds)
+    other = SequenceEncoder()
+    other.load_state_dict(enc.state_dict())
+    assert other.cond_dim == 2
+    assert torch.equal(other.encode_conditions(["b", "a"]), torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(DataError, match="not in the training data"):
+        other.encode_conditions(["c"])
+
+
+def test_guess_and_resolve_alphabet():
+    assert guess_alphabet(["ACGT", "AAC"]) == "dna"
+    assert guess_alphabet(["ACGU"]) == "rna"
+    assert guess_alphabet(["MKLV"]) == "protein"
+    assert resolve_alphabet("01") == "01"
+    with pytest.raises(DataError, match="distinct"):
+        resolve_alphabet("AAB")
+
+
+def test_invalid_character_names_record_and_position(tmp_path):
+    fa = tmp_path / "x.fasta"
+    fa.write_text(">ok\nACGT\n>ok2\nGGTA\n>bad_one desc\nACNGT\n")
+    with pytest.raises(DataError, match=r"record 'bad_one'.*'N' at position 3"):
+        sdata.load_user(fa, {"alphabet": "dna"})
+    ds = sdata.load_user(fa, {"alphabet": "dna", "invalid": "drop"})
+    assert ds.samples == ["ACGT", "GGTA"] and ds.info["dropped"] == 1
+
+
+def test_fasta_gz_multiline_and_lowercase(tmp_path):
+    fa = tmp_path / "x.fa.gz"
+    with gzip.open(fa, "wt") as fh:
+        fh.write(">a\nacg\ntac\n>b\nGGGCCC\n")
+    ds = sdata.load_user(fa, {})
+    assert ds.samples == ["ACGTAC", "GGGCCC"] and ds.info["alphabet"] == "ACGT"
+
+
+def test_csv_sequence_column_and_condition(tmp_path):
+    f = tmp_path / "pep.csv"
+    f.write_text("name,sequence,activity\np1,KLAKLAK,1.5\np2,GIGK,0.2\n")
+    ds = sdata.load_user(f, {"condition": "activity", "id_column": "name"})
+    assert ds.samples == ["KLAKLAK", "GIGK"]
+    assert np.allclose(ds.conditions, [1.5, 0.2])
+    with pytest.raises(DataError, match="no column 'seqq'"):
+        sdata.load_user(f, {"column": "seqq"})
+
+
+def test_fasta_without_header_is_a_clear_error(tmp_path):
+    fa = tmp_path / "x.fasta"
+    fa.write_text("ACGT\n")
+    with pytest.raises(DataError, match=r"line 1 .*before any '>'"):
+        sdata.load_user(fa, {})

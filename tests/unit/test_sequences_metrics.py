@@ -1,0 +1,102 @@
+"""Sequence metrics against closed forms and known cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scigan.domains.sequences import metrics as sm
+from scigan.domains.sequences.data import is_orf
+
+
+def test_kmer_counts_small_case():
+    c = sm.kmer_counts(["ACGT", "AA"], "ACGT", 2)
+    # AC, CG, GT from the first; AA from the second; index = 4·first + second
+    expect = np.zeros(16)
+    expect[[1, 6, 11, 0]] = 1
+    assert np.array_equal(c, expect)
+    assert sm.kmer_counts(["AC"], "ACGT", 3).sum() == 0  # too short for a 3-mer
+
+
+def test_jsd_identical_zero_disjoint_one_and_symmetric():
+    seqs = ["ACGTTGCA", "GGGAAACC"]
+    for k in range(1, 7):
+        c = sm.kmer_counts(seqs, "ACGT", k)
+        assert sm.jsd(c, c) == 0.0
+    assert sm.jsd(np.array([1.0, 0]), np.array([0, 1.0])) == pytest.approx(1.0)
+    p, q = np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.1, 0.3])
+    assert sm.jsd(p, q) == pytest.approx(sm.jsd(q, p))
+    # closed form for p = (1, 0), q = (½, ½): JSD = 1 − ¾·log2(4/3) … computed directly
+    m = np.array([0.75, 0.25])
+    expect = 0.5 * math.log2(1 / 0.75) + 0.5 * (0.5 * math.log2(0.5 / 0.75) + 0.5 * math.log2(2))
+    assert sm.jsd(np.array([1.0, 0.0]), np.array([0.5, 0.5])) == pytest.approx(expect)
+    assert m.sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("seq", "valid"),
+    [
+        ("ATGAAATAA", True),
+        ("ATGTAG", True),
+        ("ATGAAATGATAA", False),  # in-frame internal stop (TGA)
+        ("ATGAATGAATAA", True),  # TGA out of frame is fine
+        ("ATGAAATA", False),  # not a multiple of 3
+        ("TTGAAATAA", False),  # no ATG start
+        ("ATGAAAAAA", False),  # no stop
+        ("ATG", False),
+    ],
+)
+def test_orf_validator_known_cases(seq, valid):
+    assert is_orf(seq) is valid
+
+
+def test_gc_validity_unique_and_period3():
+    assert sm.gc_content(["GGCC", "ATAT", "GATC"]).tolist() == [1.0, 0.0, 0.5]
+    assert sm.validity(["ACGT", "ACNT", "AC"], "ACGT", 3, 4) == pytest.approx(1 / 3)
+    assert sm.unique_fraction(["A", "A", "C", "G"]) == 0.75
+    # a pure codon repeat: same base at lag 3 always, at lags 2 and 4 never
+    assert sm.period3_excess(["ACG" * 20]) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    iid = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(50)]
+    assert abs(sm.period3_excess(iid)) < 0.02
+
+
+def test_peptide_properties_closed_forms():
+    # charge of poly-K at pH 7: n·1/(1+10^(7−10.8)) + N-term − C-term (EMBOSS pKa)
+    n = 5
+    expect = n / (1 + 10 ** (7 - 10.8)) + 1 / (1 + 10 ** (7 - 8.6)) - 1 / (1 + 10 ** (3.6 - 7))
+    assert sm.net_charge(["K" * n])[0] == pytest.approx(expect)
+    pi = sm.isoelectric_point(["GKDE", "KKKK", "DDDD"])
+    assert sm.net_charge(["GKDE"], ph=pi[0])[0] == pytest.approx(0, abs=1e-6)
+    assert pi[1] > 10 and pi[2] < 4
+    assert sm.hydrophobicity(["IL"])[0] == pytest.approx((1.38 + 1.06) / 2)
+    # moment of a homopolymer: h·|Σ e^{inδ}|/N, a geometric series
+    N, d = 7, np.deg2rad(100)
+    geo = abs((1 - np.exp(1j * N * d)) / (1 - np.exp(1j * d))) / N
+    assert sm.hydrophobic_moment(["L" * N])[0] == pytest.approx(1.06 * geo)
+
+
+def test_nearest_identity_exact_copy_and_one_mismatch():
+    pool = ["ACGTACGTACGTACGTACGT", "TTTTTGGGGGCCCCCAAAAA"]
+    q = ["ACGTACGTACGTACGTACGT", "ACGTACGTACGTACGTACGA"]
+    ident = sm.nearest_identity(q, pool, "ACGT")
+    assert ident[0] == 1.0 and ident[1] == pytest.approx(19 / 20)
+    prot = sm.nearest_identity(["KLAKLAKKLAKLAK"], ["KLAKLAKKLAKLAK", "GIGAVLK"], sm.PROTEIN)
+    assert prot[0] == 1.0
+
+
+def test_pairwise_distance_is_edit_distance():
+    assert sm.mean_pairwise_distance(["AAAA", "AAAA"], pairs=10) == 0.0
+    assert sm.mean_pairwise_distance(["AAAA", "AAAT"], pairs=10) == pytest.approx(0.25)
+    assert sm.mean_pairwise_distance(["AAAA", "AA"], pairs=10) == pytest.approx(0.5)
+
+
+def test_classifier_auc_separable_and_identical():
+    rng = np.random.default_rng(0)
+    a = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(300)]
+    b = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(300)]
+    at_rich = ["".join(rng.choice(list("AT"), 40)) for _ in range(300)]
+    assert sm.cnn_classifier_auc(a, at_rich, "ACGT", epochs=3) > 0.95
+    assert abs(sm.cnn_classifier_auc(a, b, "ACGT", epochs=3) - 0.5) < 0.1
