@@ -173,7 +173,7 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
             + ("**met**" if fb["met"] else "**missed**"),
             "",
             "| round | step | positive fraction | mean score | unique | diversity | novel | "
-            "train-set positive | replaced | oracle calls |",
+            "fed-back rows | replaced | oracle calls |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in h:

@@ -274,9 +274,9 @@ def net_charge(seqs: Sequence[str], ph: float = 7.0) -> np.ndarray:
 def isoelectric_point(seqs: Sequence[str]) -> np.ndarray:
     """pH of zero net charge (bisection on [0, 14]; the charge decreases with pH)."""
     lo, hi = np.zeros(len(seqs)), np.full(len(seqs), 14.0)
+    comp = _composition(seqs)
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        comp = _composition(seqs)
         pos = 1 / (1 + 10 ** (mid - _PKA_POS["Nterm"])) + sum(
             comp[a] / (1 + 10 ** (mid - pk)) for a, pk in _PKA_POS.items() if a != "Nterm"
         )
