@@ -100,3 +100,19 @@ def test_classifier_auc_separable_and_identical():
     at_rich = ["".join(rng.choice(list("AT"), 30)) for _ in range(200)]
     assert sm.cnn_classifier_auc(a, at_rich, "ACGT", epochs=3, width=8) > 0.95
     assert abs(sm.cnn_classifier_auc(a, b, "ACGT", epochs=3, width=8) - 0.5) < 0.12
+
+
+def test_evaluate_sets_on_a_copy_of_the_reference():
+    from scigan.domains.sequences import evaluate_sets
+
+    rng = np.random.default_rng(1)
+    train = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(120)]
+    a, b, rest = train[:40], train[40:80], train[:40] + train[80:]
+    info = {"alphabet": "ACGT", "kind": "user", "max_len": 30}
+    m = evaluate_sets(list(a), a, b, train, rest, info, seed=0)
+    for k in range(1, 7):
+        assert m[f"kmer_jsd_{k}"]["value"] == 0.0 and m[f"kmer_jsd_{k}"]["floor"] > 0
+    assert m["exact_copy_fraction"]["value"] == 1.0 and m["exact_copy_fraction"]["floor"] == 0.0
+    assert m["nn_identity"]["value"] == 1.0 and m["nn_identity"]["floor"] < 0.9
+    assert m["gc_w1"]["value"] == 0.0 and m["validity"]["value"] == 1.0
+    assert "orf_validity" not in m and "charge_w1" not in m

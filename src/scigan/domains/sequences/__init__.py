@@ -403,7 +403,7 @@ _INFO = {
         "public domain (NCBI)",
     ),
     "amp": (
-        "~1,500 AMPs ≤ 50 aa (options subset, max_len, condition)",
+        "2,271 AMPs ≤ 50 aa + 2,080 non-AMPs (options subset, max_len, condition)",
         "modlamp 4.3.3 wheel data",
         "BSD-3-Clause",
     ),

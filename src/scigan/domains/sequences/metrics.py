@@ -16,34 +16,37 @@ from scipy import sparse
 
 from scigan.domains.sequences.data import is_orf
 from scigan.domains.sequences.encoding import PROTEIN, one_hot
-from scigan.domains.sequences.markov import to_index_matrix
 from scigan.errors import MissingDependencyError
 
 # ----------------------------------------------------------------------------- k-mer spectra
 
 
-def kmer_counts(seqs: Sequence[str], alphabet: str, k: int) -> np.ndarray:
-    """Overlapping k-mer counts pooled over all sequences, shape (V^k,); symbols outside
-    ``alphabet`` (and windows that cross them) are skipped."""
+def kmer_ids(seqs: Sequence[str], alphabet: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Base-V ids of every overlapping k-mer, (N, W) with W = max length − k + 1, and a mask
+    of the windows that lie inside a sequence and use only ``alphabet`` symbols."""
     V = len(alphabet)
-    if not seqs:
-        return np.zeros(V**k)
     lookup = np.full(256, -1, dtype=np.int64)
     for i, ch in enumerate(alphabet):
         lookup[ord(ch)] = i
-    length = max(len(s) for s in seqs)
+    length = max((len(s) for s in seqs), default=0)
     x = np.full((len(seqs), length), -1, dtype=np.int64)
     for r, s in enumerate(seqs):
         x[r, : len(s)] = lookup[np.frombuffer(s.encode("latin-1", "replace"), dtype=np.uint8)]
-    if length < k:
-        return np.zeros(V**k)
-    ids = np.zeros((len(seqs), length - k + 1), dtype=np.int64)
+    width = max(length - k + 1, 0)
+    ids = np.zeros((len(seqs), width), dtype=np.int64)
     ok = np.ones_like(ids, dtype=bool)
     for i in range(k):
-        col = x[:, i : length - k + 1 + i]
+        col = x[:, i : i + width]
         ok &= col >= 0
         ids = ids * V + np.maximum(col, 0)
-    return np.bincount(ids[ok], minlength=V**k).astype(np.float64)
+    return ids, ok
+
+
+def kmer_counts(seqs: Sequence[str], alphabet: str, k: int) -> np.ndarray:
+    """Overlapping k-mer counts pooled over all sequences, shape (V^k,); symbols outside
+    ``alphabet`` (and windows that cross them) are skipped."""
+    ids, ok = kmer_ids(seqs, alphabet, k)
+    return np.bincount(ids[ok], minlength=len(alphabet) ** k).astype(np.float64)
 
 
 def jsd(p: np.ndarray, q: np.ndarray) -> float:
@@ -139,25 +142,14 @@ def _aligner(alphabet: str):  # -> Bio.Align.PairwiseAligner
 
 def _kmer_matrix(seqs: Sequence[str], alphabet: str, k: int) -> sparse.csr_matrix:
     """(N, V^k) sparse k-mer presence matrix (for candidate pre-filtering)."""
-    V = len(alphabet)
-    x = to_index_matrix(seqs, alphabet)
-    rows, cols = [], []
-    L = x.shape[1]
-    if k <= L:
-        ids = np.zeros((len(seqs), L - k + 1), dtype=np.int64)
-        ok = np.ones_like(ids, dtype=bool)
-        for i in range(k):
-            col = x[:, i : L - k + 1 + i]
-            ok &= col >= 0
-            ids = ids * V + np.maximum(col, 0)
-        r, c = np.nonzero(ok)
-        rows, cols = r, ids[r, c]
+    ids, ok = kmer_ids(seqs, alphabet, k)
+    rows, cols = np.nonzero(ok)
     m = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(seqs), V**k)
+        (np.ones(len(rows), dtype=np.float32), (rows, ids[rows, cols])),
+        shape=(len(seqs), len(alphabet) ** k),
     )
-    m.data[:] = 1.0  # presence, not counts
     m.sum_duplicates()
-    m.data[:] = 1.0
+    m.data[:] = 1.0  # presence, not counts
     return m
 
 
