@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
+from scigan.demo import DemoSpec
 from scigan.errors import DataError
 
 # sample_fn(n, conditions, seed) -> samples in the domain's natural type
@@ -94,11 +95,13 @@ class AbstractDomain(abc.ABC):
         name: the registered domain name.
         sample_suffixes: file extensions :meth:`write_samples` supports.
         best_metric: (metric name, lower-is-better) that selects the best checkpoint.
+        demo: the short job ``scigan demo`` runs for this domain (None: not in the demo).
     """
 
     name: ClassVar[str]
     sample_suffixes: ClassVar[tuple[str, ...]]
     best_metric: ClassVar[tuple[str, bool]]
+    demo: ClassVar[DemoSpec | None] = None
 
     def default_config(self, data: str) -> dict[str, Any]:
         """Flat config overrides suited to this domain / dataset (applied before user values)."""
