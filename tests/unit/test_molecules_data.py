@@ -1,0 +1,98 @@
+"""Molecule file reading, validation messages, tokenisers and the n-gram baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("rdkit")
+pytest.importorskip("selfies")
+
+from scigan.domains.molecules import chem
+from scigan.domains.molecules.baselines import NGramModel
+from scigan.domains.molecules.data import read_smiles_file
+from scigan.domains.molecules.tokens import Tokenizer, split_smiles
+from scigan.errors import DataError
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "molecules" / "moses_test_1k.smi"
+
+
+def _fixture(n: int = 200) -> list[str]:
+    return FIXTURE.read_text().split()[:n]
+
+
+def test_smi_invalid_line_is_reported(tmp_path):
+    p = tmp_path / "m.smi"
+    p.write_text("smiles\nCCO\nC1CC\n\nc1ccccc1 benzene\nC(C\n")
+    with pytest.raises(DataError, match=r"m\.smi: 2 invalid .*line 3: 'C1CC'; line 6: 'C\(C'"):
+        read_smiles_file(p)
+    smiles, _ = read_smiles_file(p, invalid="skip")
+    assert smiles == ["CCO", "c1ccccc1"]
+
+
+def test_csv_column_detection_and_errors(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text("name,SMILES,act\na,OCC,1\nb,c1ccccc1,2\n")
+    smiles, frame = read_smiles_file(p)
+    assert smiles == ["CCO", "c1ccccc1"] and list(frame.columns) == ["name", "act"]
+    p.write_text("name,structure\na,OCC\n")
+    with pytest.raises(DataError, match="smiles_column"):
+        read_smiles_file(p)
+    assert read_smiles_file(p, smiles_column="structure")[0] == ["CCO"]
+    p.write_text("smiles\nCCO\nC1CC\n")
+    with pytest.raises(DataError, match="line 3: 'C1CC'"):
+        read_smiles_file(p)
+
+
+def test_sdf_and_unsupported(tmp_path):
+    Chem = chem.require_rdkit()
+    p = tmp_path / "m.sdf"
+    with Chem.SDWriter(str(p)) as w:
+        for s in ("CCO", "c1ccccc1N"):
+            w.write(Chem.MolFromSmiles(s))
+    assert read_smiles_file(p)[0] == ["CCO", "Nc1ccccc1"]
+    with pytest.raises(DataError, match="unsupported file type"):
+        read_smiles_file(tmp_path / "x.json") if (tmp_path / "x.json").touch() is None else None
+
+
+def test_smiles_tokens_round_trip():
+    for s in _fixture():
+        assert "".join(split_smiles(s)) == s
+    assert split_smiles("C[C@@H](Cl)Br%10") == ["C", "[C@@H]", "(", "Cl", ")", "Br", "%10"]
+    with pytest.raises(DataError):
+        split_smiles("C&C")
+
+
+@pytest.mark.parametrize("alphabet", ["smiles", "selfies"])
+def test_tokenizer_ids_round_trip(alphabet):
+    smiles = _fixture()
+    tok = Tokenizer(alphabet)
+    symbols = [tok.split(s) for s in smiles]
+    tok.fit(symbols)
+    ids = tok.to_ids(symbols, max(len(s) for s in symbols) + 1)
+    assert ids[:, 0].min() >= 4 and (ids == 2).sum() == len(smiles)  # one <eos> each
+    back = tok.from_ids(ids)
+    assert [chem.canonical(b) for b in back] == [chem.canonical(s) for s in smiles]
+
+
+def test_selfies_always_decode_to_valid_molecules():
+    tok = Tokenizer("selfies")
+    tok.fit([tok.split(s) for s in _fixture()])
+    rng = np.random.default_rng(0)
+    ids = rng.integers(4, tok.size, size=(200, 30))
+    with chem.quiet_rdkit():
+        out = [chem.canonical(s) for s in tok.from_ids(ids)]
+    assert all(o is not None for o in out)
+
+
+def test_ngram_baseline_learns_smiles():
+    smiles = _fixture(1000)
+    gen = NGramModel(order=8).fit(smiles).sample(300, seed=0)
+    assert gen == NGramModel(order=8).fit(smiles).sample(300, seed=0)  # seeded
+    unigram = NGramModel(order=0).fit(smiles).sample(300, seed=0)
+    with chem.quiet_rdkit():
+        valid = np.mean([chem.canonical(s) is not None for s in gen])
+        valid0 = np.mean([chem.canonical(s) is not None for s in unigram])
+    assert valid > max(0.1, 3 * valid0)  # context (ring closures, branches) is learned
