@@ -96,3 +96,29 @@ def test_ngram_baseline_learns_smiles():
         valid = np.mean([chem.canonical(s) is not None for s in gen])
         valid0 = np.mean([chem.canonical(s) is not None for s in unigram])
     assert valid > max(0.1, 3 * valid0)  # context (ring closures, branches) is learned
+
+
+def test_activity_predictors_on_a_known_property(tmp_path):
+    from scigan.domains.molecules.activity import compare_predictors, load_labelled, morgan_features
+
+    smiles = _fixture(400)
+    with chem.quiet_rdkit():
+        logp = [chem.logp(chem.get_mol(s)) for s in smiles]
+    p = tmp_path / "lab.csv"
+    med = np.median(logp)
+    rows = [f"{s},{v},{int(v > med)}\n" for s, v in zip(smiles, logp, strict=True)]
+    p.write_text("smiles,logp,high\n" + "".join(rows))
+    reg = load_labelled(p, label_column="logp")
+    assert not reg.binary and len(reg.train_y) == 320
+    feats = {"morgan": (morgan_features(reg.train_smiles), morgan_features(reg.test_smiles))}
+    res = compare_predictors(reg, feats, fractions=(1.0, 0.1), n_estimators=50)
+    full, few = res.iloc[0], res.iloc[1]
+    assert full["n_train"] == 320 and few["n_train"] == 32
+    assert full["r2"] > 0.1 and full["rmse"] < np.std(reg.test_y)  # better than the mean
+    cls = load_labelled(p, label_column="high")
+    assert cls.binary
+    feats = {"morgan": (morgan_features(cls.train_smiles), morgan_features(cls.test_smiles))}
+    res = compare_predictors(cls, feats, fractions=(1.0,), n_estimators=50)
+    assert res["roc_auc"].iloc[0] > 0.65
+    with pytest.raises(DataError, match="label column"):
+        load_labelled(p)
