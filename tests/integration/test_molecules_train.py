@@ -13,6 +13,13 @@ pytest.importorskip("rdkit")
 pytest.importorskip("selfies")
 pytest.importorskip("fcd_torch")
 
+from scigan.domains.molecules.data import moses_data_available
+
+if not moses_data_available():
+    pytest.skip(
+        "MOSES wheel data missing: bash scripts/fetch_molecules_data.sh", allow_module_level=True
+    )
+
 from scigan import Synthesizer
 from scigan.cli import main
 from scigan.domains.molecules import chem

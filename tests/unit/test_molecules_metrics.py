@@ -11,6 +11,13 @@ import pytest
 pytest.importorskip("rdkit")
 pytest.importorskip("selfies")
 
+from scigan.domains.molecules.data import moses_data_available
+
+if not moses_data_available():
+    pytest.skip(
+        "MOSES wheel data missing: bash scripts/fetch_molecules_data.sh", allow_module_level=True
+    )
+
 from scigan.domains.molecules import chem
 from scigan.domains.molecules import metrics as M
 

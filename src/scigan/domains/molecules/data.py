@@ -102,6 +102,15 @@ def package_path(package: str, wheel: str, relpath: str) -> Path:
     return out
 
 
+def moses_data_available() -> bool:
+    """True when the molsets wheel's files can be read (installed or downloaded)."""
+    try:
+        package_bytes("moses", "molsets", "metrics/mcf.csv")
+    except DataError:
+        return False
+    return True
+
+
 def cache_dir() -> Path:
     """``$SCIGAN_CACHE`` or ``~/.cache/scigan/molecules``: derived data (never committed)."""
     env = os.environ.get("SCIGAN_CACHE")
