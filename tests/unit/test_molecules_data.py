@@ -122,3 +122,25 @@ def test_activity_predictors_on_a_known_property(tmp_path):
     assert res["roc_auc"].iloc[0] > 0.65
     with pytest.raises(DataError, match="label column"):
         load_labelled(p)
+
+
+def test_guidance_attainment_and_best_of_k():
+    from scigan.domains.molecules.guidance import attainment, best_of_k
+
+    out = attainment(["CCO", "c1ccccc1", "C1CC"], {"weight": (40.0, 60.0), "logP": 0.0})
+    assert out["valid"] == pytest.approx(2 / 3)
+    assert out["weight in [40.0, 60.0]"] == pytest.approx(1 / 3)  # ethanol only (benzene 78)
+    assert out["weight mean error"] == pytest.approx((78.114 - 60.0) / 2, abs=1e-2)
+    pool = _fixture(300)
+
+    def sample(count, seed):
+        rng = np.random.default_rng(seed)
+        return [pool[i] for i in rng.choice(len(pool), count)]
+
+    def heavy(s):
+        return chem.weight(chem.get_mol(s))
+
+    top = best_of_k(sample, heavy, 10, k=10, seed=0)
+    assert len(top) == 10 and len(set(top)) == 10
+    plain = sample(10, 0)
+    assert np.mean([heavy(s) for s in top]) > np.mean([heavy(s) for s in plain])
