@@ -330,10 +330,19 @@ class Synthesizer:
         info = _read_json(path / "config.json")
         if not isinstance(info, dict) or "config" not in info:
             raise CheckpointError(f"{path / 'config.json'}: not a scigan run config")
+        where = path / "config.json"
         try:
-            cfg = TrainConfig.from_dict(info["config"], source=str(path / "config.json"))
+            cfg = TrainConfig.from_dict(info["config"], source=str(where))
         except ConfigError as exc:
-            raise CheckpointError(str(exc)) from None
+            text = str(exc)
+            raise CheckpointError(
+                text if text.startswith(str(where)) else f"{where}: {text}"
+            ) from None
+        if cfg.domain not in DOMAINS:
+            raise CheckpointError(
+                f"{where}: unknown domain '{cfg.domain}' (installed: "
+                f"{', '.join(DOMAINS.names())}); install the scigan version that wrote this run"
+            )
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         encoder = domain.make_encoder(cfg)
         try:

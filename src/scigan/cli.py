@@ -80,7 +80,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2) instead of the usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        # "scigan: error: ..." for subcommands too (their prog is "scigan train").
+        self.exit(EXIT_USAGE, f"scigan: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

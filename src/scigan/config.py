@@ -419,5 +419,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         values = values["config"]  # a run folder's config.json
     if not isinstance(values, dict):
         raise ConfigError(f"{p}: expected a mapping of settings (key: value), got a list or scalar")
-    TrainConfig().replace(values, source=str(p))  # validate early with the file named
+    try:  # validate early with the file named
+        TrainConfig().replace(values, source=str(p))
+    except ConfigError as exc:
+        raise ConfigError(str(exc) if str(exc).startswith(str(p)) else f"{p}: {exc}") from None
     return values

@@ -161,9 +161,8 @@ def check_finite(array: np.ndarray, where: str) -> None:
     bad = ~np.isfinite(array)
     if bad.any():
         pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(
-            f"{where}: non-finite value {array[pos]} at index {pos}; remove or impute NaN/inf"
-        )
+        at = f"row {pos[0] + 1}, column {pos[1] + 1}" if array.ndim == 2 else f"index {pos}"
+        raise DataError(f"{where}: non-finite value {array[pos]} at {at}; remove or impute NaN/inf")
 
 
 def as_float_tensor(array: np.ndarray) -> Tensor:

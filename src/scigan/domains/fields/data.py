@@ -272,9 +272,12 @@ def load_builtin(name: str, options: Mapping[str, Any], seed: int) -> Dataset:
             f"unknown option(s) {unknown} for {name}; it takes "
             f"{', '.join(sorted(allowed - {'layout', 'transform', 'cond_names'}))}"
         )
-    params = spec.check(
-        {**spec.defaults, **{k: v for k, v in options.items() if k in spec.defaults}}
-    )
+    try:
+        params = spec.check(
+            {**spec.defaults, **{k: v for k, v in options.items() if k in spec.defaults}}
+        )
+    except DataError as exc:
+        raise DataError(f"{name}: {exc}") from None
     data_seed = _int("data_seed", options.get("data_seed", seed), 0, 2**63 - 1)
     use_cache = _bool("cache", options.get("cache", True))
     x, cond, seconds = _cached(spec, params, data_seed, use_cache)
@@ -343,6 +346,8 @@ def _read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
                         "save with np.savez(path, x=fields, cond=conditions)"
                     )
                 return z["x"], (z["cond"] if "cond" in z.files else None)
+    except EOFError:
+        raise DataError(f"{path}: the file is empty; save the fields with np.save") from None
     except (ValueError, OSError) as exc:
         raise DataError(f"{path}: not a readable numpy file ({exc})") from None
     if suffix in (".h5", ".hdf5"):
@@ -378,7 +383,13 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         name, (x, cond) = "<in-memory>", source
     else:
         name, x, cond = "<in-memory>", source, None
-    x = np.asarray(x)
+    try:
+        x = np.asarray(x)
+    except ValueError:
+        raise DataError(
+            f"{name}: ragged fields (samples of different shapes); give one array of shape "
+            "(N, H, W) or (N, C, H, W)"
+        ) from None
     if x.dtype.kind not in "fiub":
         raise DataError(f"{name}: expected a numeric array, got dtype {x.dtype}")
     layout = options.get("layout", "image")

@@ -95,6 +95,11 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
         )
     if empty.any() and missing == "drop":
         df = df[~empty.any(axis=1)]
+    if len(df) > 1 and (df.nunique(dropna=False) <= 1).all():
+        raise DataError(
+            f"{name}: every column is constant ({len(df)} identical rows); there is nothing to "
+            "learn — check the file"
+        )
     schema = build_schema(
         df,
         where=name,
@@ -123,7 +128,10 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
     strat = discrete_conds[0] if discrete_conds else None
     if not schema.experiment and schema.column(schema.target).discrete:
         strat = schema.target
-    tr, ho = split_holdout(df, float(fraction), seed, strat)
+    try:
+        tr, ho = split_holdout(df, float(fraction), seed, strat)
+    except DataError as exc:
+        raise DataError(f"{name}: {exc}") from None
     train, holdout = df.iloc[tr], df.iloc[ho]
     sampling = opts.get("sampling", "empirical")
     if sampling not in ("empirical", "log"):

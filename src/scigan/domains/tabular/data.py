@@ -301,9 +301,22 @@ def read_table(path: Path) -> pd.DataFrame:
             raise DataError(
                 f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
             ) from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        except pd.errors.EmptyDataError:
+            raise DataError(
+                f"{path}: the file is empty; it needs a header row and data rows"
+            ) from None
+        except pd.errors.ParserError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty file"
             raise DataError(f"{path}: not a readable CSV table ({first})") from None
+        if len(df.columns) == 1:  # one column: maybe another delimiter than the extension's
+            header = str(df.columns[0])
+            other = next((s for s in (";", "\t", "|", ",") if s in header), None)
+            if other is not None:
+                fix = "rename it to .tsv" if other == "\t" else "save it comma-separated"
+                raise DataError(
+                    f"{path}: the header (line 1) looks {other!r}-separated, not "
+                    f"{'tab' if suffix == '.tsv' else 'comma'}-separated; {fix}"
+                )
     elif suffix in (".parquet", ".pq"):
         try:
             df = pd.read_parquet(path)

@@ -6,6 +6,7 @@ metrics need known modes, so user point clouds are judged with MMD and Fréchet 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,18 +43,70 @@ def _read_points(path: Path) -> np.ndarray:
     if path.suffix == ".npy":
         try:
             x = np.load(path, allow_pickle=False)
+        except EOFError:
+            raise DataError(
+                f"{path}: the file is empty; save an (N, D) array with np.save"
+            ) from None
         except (ValueError, OSError) as exc:
-            raise DataError(f"{path}: not a readable .npy array ({exc})") from None
+            raise DataError(f"{path}: not a readable .npy array ({_short(exc)})") from None
     elif path.suffix in (".csv", ".txt"):
         try:
-            x = np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8")
-        except (ValueError, UnicodeDecodeError) as exc:
+            with warnings.catch_warnings():  # "input contained no data": reported below
+                warnings.simplefilter("ignore", UserWarning)
+                x = np.loadtxt(path, delimiter=",", ndmin=2, encoding="utf-8")
+        except UnicodeDecodeError as exc:
             raise DataError(
-                f"{path}: expected a numeric CSV of points without header ({exc})"
+                f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
             ) from None
+        except ValueError as exc:
+            raise DataError(_csv_problem(path) or f"{path}: {_short(exc)}; {_CSV_HINT}") from None
+        if x.size == 0:
+            raise DataError(f"{path}: the file is empty; write {_CSV_HINT}")
     else:
         raise DataError(f"{path}: unsupported file type '{path.suffix}'; use .npy or .csv")
     return x
+
+
+_CSV_HINT = "one point per line as comma-separated numbers, without a header"
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """One line of at most ``limit`` characters (error messages never quote a whole input)."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _csv_problem(path: Path) -> str | None:
+    """The first line/column of a points CSV that is not a number, or a ragged line."""
+    width, first = None, 0
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            cells = line.rstrip("\r\n").split(",")
+            for col, cell in enumerate(cells, 1):
+                try:
+                    float(cell)
+                except ValueError:
+                    sep = next((s for s in (";", "\t", "|", " ") if s in cell.strip()), None)
+                    if sep is not None:
+                        hint = f"values look separated by {sep!r}; separate them with a comma"
+                    elif first == 0:
+                        hint = "remove the header line; write " + _CSV_HINT
+                    else:
+                        hint = "write " + _CSV_HINT
+                    return (
+                        f"{path}: line {lineno}, column {col}: {_short(cell, 40)!r} is not a "
+                        f"number; {hint}"
+                    )
+            if width is None:
+                width, first = len(cells), lineno
+            elif len(cells) != width:
+                return (
+                    f"{path}: line {lineno} has {len(cells)} values but line {first} has {width}; "
+                    "every line needs the same number of comma-separated values"
+                )
+    return None
 
 
 def _mmd(a: np.ndarray, b: np.ndarray) -> float:
@@ -112,13 +165,28 @@ class ToyDomain(AbstractDomain):
         if isinstance(source, str | Path):
             name, x = str(source), _read_points(Path(source))
         else:
-            name, x = "<in-memory>", np.asarray(source)
+            name = "<in-memory>"
+            try:
+                x = np.asarray(source)
+            except ValueError:
+                raise DataError(
+                    f"{name}: ragged points (rows of different lengths); give every point the "
+                    "same length, as an (N, D) array"
+                ) from None
         if x.dtype.kind not in "fiu":
             raise DataError(f"{name}: expected numeric points, got dtype {x.dtype}")
         if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
-            raise DataError(f"{name}: expected an (N, D) array with N >= 2, got shape {x.shape}")
+            raise DataError(
+                f"{name}: expected an (N, D) array with N >= 2, got shape {x.shape}"
+                + (f"; write {_CSV_HINT}" if name.endswith((".csv", ".txt")) else "")
+            )
         x = x.astype(np.float64)
         check_finite(x, name)
+        if (x == x[0]).all():
+            raise DataError(
+                f"{name}: all {len(x)} points are identical (every column is constant); "
+                "there is no distribution to learn — check the file"
+            )
         return Dataset(name, x, info={"n": len(x), "shape": list(x.shape)})
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:

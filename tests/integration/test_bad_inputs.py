@@ -1,0 +1,1086 @@
+"""Bad input never corrupts anything (issue 8): every case fails with one clear line.
+
+Each case feeds one bad input through the CLI (``scigan.cli.main``) and/or the API
+(``Synthesizer``) and checks the contract:
+
+- CLI: exit code 2; stderr is exactly one line starting ``scigan: error:`` that names the file
+  (row/line/column where there is one) and hints at the fix;
+- API: the specific :mod:`scigan.errors` class, with the same one-line message;
+- no partial output: the test folder (the working directory, inputs, run folders, output
+  paths) is byte-for-byte unchanged afterwards, and hostile payloads never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from scigan import Synthesizer
+from scigan.cli import main
+from scigan.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    OutputError,
+    SciganError,
+    UnknownNameError,
+)
+
+MAX_LINE = 600  # an error line quotes a path and a value, never a whole 10 MB input
+TINY = {
+    "steps": 2,
+    "z_dim": 4,
+    "g_width": 8,
+    "d_width": 8,
+    "g_depth": 1,
+    "d_depth": 1,
+    "batch_size": 20,
+    "eval_every": 0,
+    "eval_n": 50,
+    "log_every": 1,
+    "threads": 1,
+}
+TINY_FLAGS = [
+    tok
+    for k, v in TINY.items()
+    for tok in ("--" + k.replace("_", "-"), str(v))
+    if k != "threads"  # --threads is passed by each case below to keep one BLAS thread
+] + ["--threads", "1", "--quiet"]
+EXPERIMENT = "a,cat,y\n" + "".join(f"{i % 7},{'pq'[i % 2]},{i * 0.5}\n" for i in range(40))
+
+
+# ---------------------------------------------------------------------------- payloads
+class Payload:
+    """Unpickling this creates ``path``: proof that a loader ran code from a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+MARKER = "PWNED"
+
+
+def hostile_pickle(t: Path) -> bytes:
+    return pickle.dumps({"weights": Payload(t / MARKER)})
+
+
+def hostile_torch_save(t: Path) -> bytes:
+    buf = io.BytesIO()
+    torch.save({"G.net.0.weight": torch.zeros(2), "x": Payload(t / MARKER)}, buf)
+    return buf.getvalue()
+
+
+def hostile_npy(t: Path) -> bytes:
+    buf = io.BytesIO()
+    arr = np.empty(3, dtype=object)
+    arr[:] = [Payload(t / MARKER), 1.0, 2.0]
+    np.save(buf, arr, allow_pickle=True)
+    return buf.getvalue()
+
+
+def hostile_npz(t: Path) -> bytes:
+    buf = io.BytesIO()
+    arr = np.empty(3, dtype=object)
+    arr[:] = [Payload(t / MARKER), 1.0, 2.0]
+    np.savez(buf, x=arr, allow_pickle=True)
+    return buf.getvalue()
+
+
+def npy(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def npz(**arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def rows(n: int, f: Callable[[int], str]) -> bytes:
+    return "".join(f(i) + "\n" for i in range(n)).encode()
+
+
+GOOD_POINTS = rows(20, lambda i: f"{i * 0.1:.1f},{(i * 7) % 5}")
+GOOD_TABLE = ("a,b,c\n" + "".join(f"{i},{i % 3}.5,{'xyz'[i % 3]}\n" for i in range(30))).encode()
+
+
+# ---------------------------------------------------------------------------- cases
+@dataclass(frozen=True)
+class Case:
+    """One bad input. ``{t}`` in ``cli``/``needles`` is the test folder; ``{run}`` a copy of
+    a trained toy run inside it; ``{tab}`` a copy of a trained tabular experiment run."""
+
+    id: str
+    exc: type[SciganError]
+    needles: tuple[str, ...]
+    cli: list[str] | None = None
+    api: Callable[[Path], Any] | None = None
+    files: dict[str, bytes | Callable[[Path], bytes]] = field(default_factory=dict)
+    runs: tuple[str, ...] = ()  # "run" and/or "tab": trained run folders to copy in
+    corrupt: Callable[[Path], None] | None = None  # edits the copied run folder(s)
+
+
+def train_cli(domain: str, data: str, *extra: str) -> list[str]:
+    return ["train", "--domain", domain, "--data", data, "--out", "{t}/out", *TINY_FLAGS, *extra]
+
+
+def fit_api(domain: str, data: Any, **kw: Any) -> Callable[[Path], Any]:
+    options = kw.pop("options", None)
+    settings = {**TINY, **kw}
+
+    def call(t: Path) -> Any:
+        d = data(t) if callable(data) else data
+        if isinstance(d, str) and d.startswith("{t}"):
+            d = d.format(t=t)
+        synth = Synthesizer(domain=domain, **settings, **({"options": options} if options else {}))
+        return synth.fit(d, out=t / "out")
+
+    return call
+
+
+def toy_file(name: str, content: Any, needles: tuple[str, ...], exc=DataError, api=True) -> Case:
+    """A bad points file for the toy domain, through both entry points."""
+    return Case(
+        f"toy-{name}",
+        exc,
+        needles,
+        cli=train_cli("toy", "{t}/" + _fname(name, content)),
+        api=fit_api("toy", "{t}/" + _fname(name, content)) if api else None,
+        files={_fname(name, content): content[1]},
+    )
+
+
+def _fname(name: str, content: Any) -> str:
+    return content[0]
+
+
+def corrupt_file(rel: str, how: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def edit(t: Path) -> None:
+        p = t / rel
+        p.write_bytes(how(p.read_bytes()))
+
+    return edit
+
+
+def point_pointer_at(rel_run: str, payload: Callable[[Path], bytes]) -> Callable[[Path], None]:
+    """Replace the latest weights with ``payload`` and fix the SHA-256 in latest.json."""
+
+    def edit(t: Path) -> None:
+        ckpt = t / rel_run / "checkpoints"
+        ptr = json.loads((ckpt / "latest.json").read_text())
+        data = payload(t)
+        (ckpt / ptr["file"]).write_bytes(data)
+        ptr["sha256"] = hashlib.sha256(data).hexdigest()
+        (ckpt / "latest.json").write_text(json.dumps(ptr))
+
+    return edit
+
+
+def edit_json(rel: str, fn: Callable[[Any], Any]) -> Callable[[Path], None]:
+    def edit(t: Path) -> None:
+        p = t / rel
+        p.write_text(json.dumps(fn(json.loads(p.read_text()))))
+
+    return edit
+
+
+def _set(d: dict, path: str, value: Any) -> dict:
+    *head, last = path.split(".")
+    node = d
+    for k in head:
+        node = node[k]
+    node[last] = value
+    return d
+
+
+def _del(d: dict, key: str) -> dict:
+    d.pop(key)
+    return d
+
+
+def loaded(rel: str, then: Callable[[Synthesizer, Path], Any]) -> Callable[[Path], Any]:
+    def call(t: Path) -> Any:
+        return then(Synthesizer.load(t / rel), t)
+
+    return call
+
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------- toy: point files
+    toy_file("csv-empty", ("p.csv", b""), ("{t}/p.csv", "empty", "one point per line")),
+    toy_file("csv-blank-lines", ("p.csv", b"\n\n\n"), ("{t}/p.csv", "empty", "one point per line")),
+    toy_file("csv-header-only", ("p.csv", b"x,y\n"), ("{t}/p.csv", "line 1", "header")),
+    toy_file(
+        "csv-header-and-rows",
+        ("p.csv", b"x,y\n" + GOOD_POINTS),
+        ("{t}/p.csv", "line 1", "remove the header"),
+    ),
+    toy_file(
+        "csv-semicolons",
+        ("p.csv", rows(10, lambda i: f"{i};{i + 1}")),
+        ("{t}/p.csv", "line 1", "comma"),
+    ),
+    toy_file(
+        "csv-tabs", ("p.csv", rows(10, lambda i: f"{i}\t{i + 1}")), ("{t}/p.csv", "line 1", "comma")
+    ),
+    toy_file(
+        "csv-nan",
+        ("p.csv", GOOD_POINTS + b"nan,1\n"),
+        ("{t}/p.csv", "non-finite", "row 21", "column 1", "remove or impute"),
+    ),
+    toy_file(
+        "csv-inf",
+        ("p.csv", b"1,2\n3,-inf\n" + GOOD_POINTS),
+        ("{t}/p.csv", "non-finite", "row 2", "column 2"),
+    ),
+    toy_file("csv-single-row", ("p.csv", b"1.0,2.0\n"), ("{t}/p.csv", "N >= 2", "(1, 2)")),
+    toy_file(
+        "csv-all-columns-constant",
+        ("p.csv", rows(30, lambda i: "5,-1")),
+        ("{t}/p.csv", "identical", "constant"),
+    ),
+    toy_file(
+        "csv-ragged",
+        ("p.csv", b"1,2\n3,4\n5\n6,7\n"),
+        ("{t}/p.csv", "line 3", "same number of"),
+    ),
+    toy_file(
+        "csv-mixed-types",
+        ("p.csv", b"1,2\n3,4\n5,abc\n"),
+        ("{t}/p.csv", "line 3", "abc", "numbers"),
+    ),
+    toy_file(
+        "csv-non-utf8",
+        ("p.csv", b"1,2\n3,\xff\xfe\n"),
+        ("{t}/p.csv", "UTF-8", "byte"),
+    ),
+    toy_file(
+        "csv-10mb-single-line",
+        ("p.csv", b"7" * 10_000_000),
+        ("{t}/p.csv", "(1, 1)", "one point per line"),
+    ),
+    toy_file(
+        "csv-10mb-garbage-line",
+        ("p.csv", b"q" * 10_000_000 + b"\n"),
+        ("{t}/p.csv", "line 1", "numbers"),
+    ),
+    toy_file(
+        "npy-3d-array", ("p.npy", npy(np.zeros((6, 2, 2)))), ("{t}/p.npy", "(N, D)", "(6, 2, 2)")
+    ),
+    toy_file("npy-1d-array", ("p.npy", npy(np.arange(9.0))), ("{t}/p.npy", "(N, D)", "(9,)")),
+    toy_file("npy-strings", ("p.npy", npy(np.array(["a", "b"]))), ("{t}/p.npy", "numeric")),
+    toy_file(
+        "npy-nan",
+        ("p.npy", npy(np.array([[0.0, 1.0], [2.0, np.nan], [3.0, 4.0]]))),
+        ("{t}/p.npy", "non-finite", "row 2, column 2"),
+    ),
+    toy_file("npy-empty-file", ("p.npy", b""), ("{t}/p.npy", "empty")),
+    toy_file(
+        "npy-truncated",
+        ("p.npy", npy(np.zeros((50, 2)))[:100]),
+        ("{t}/p.npy", "not a readable .npy"),
+    ),
+    toy_file("npy-hostile-pickle", ("p.npy", hostile_npy), ("{t}/p.npy", "pickle")),
+    toy_file("pt-hostile-torch-save", ("w.pt", hostile_torch_save), ("{t}/w.pt", ".npy or .csv")),
+    toy_file("unsupported-json", ("p.json", b"[[1, 2]]"), ("{t}/p.json", ".npy or .csv")),
+    Case(
+        "toy-directory-instead-of-file",
+        DataError,
+        ("{t}/pts.csv", "directory"),
+        cli=train_cli("toy", "{t}/pts.csv"),
+        api=fit_api("toy", "{t}/pts.csv"),
+        files={"pts.csv/keep": b"x"},
+    ),
+    Case(
+        "toy-missing-file",
+        DataError,
+        ("{t}/nope.csv", "file not found"),
+        cli=train_cli("toy", "{t}/nope.csv"),
+        api=fit_api("toy", "{t}/nope.csv"),
+    ),
+    Case(
+        "toy-api-ragged-list",
+        DataError,
+        ("<in-memory>", "ragged", "same length"),
+        api=fit_api("toy", [[1.0, 2.0], [3.0], [4.0, 5.0]]),
+    ),
+    Case(
+        "toy-api-object-array",
+        DataError,
+        ("<in-memory>", "numeric"),
+        api=fit_api("toy", np.array([[1.0, "a"], [2.0, "b"]], dtype=object)),
+    ),
+    Case(
+        "toy-unknown-option",
+        DataError,
+        ("foo", "the toy domain takes n"),
+        cli=train_cli("toy", "ring8", "--set", "foo=1"),
+        api=fit_api("toy", "ring8", options={"foo": 1}),
+    ),
+    Case(
+        "toy-option-n-negative",
+        DataError,
+        ("n=-5", "[100, 10000000]"),
+        cli=train_cli("toy", "ring8", "--set", "n=-5"),
+        api=fit_api("toy", "ring8", options={"n": -5}),
+    ),
+    Case(
+        "toy-option-n-absurd",
+        DataError,
+        ("n=1000000000000", "[100, 10000000]"),
+        cli=train_cli("toy", "ring8", "--set", "n=1000000000000"),
+    ),
+    # ---------------------------------------------------------------- names
+    Case(
+        "unknown-dataset",
+        UnknownNameError,
+        ("no_such_set", "choose one of", "ring8"),
+        cli=["train", "--data", "no_such_set", "--out", "{t}/out", *TINY_FLAGS],
+        api=fit_api(None, "no_such_set"),
+    ),
+    Case(
+        "unknown-domain",
+        UnknownNameError,
+        ("astrology", "toy"),
+        cli=train_cli("astrology", "ring8"),
+        api=fit_api("astrology", "ring8"),
+    ),
+    # ---------------------------------------------------------------- flags and settings
+    *[
+        Case(
+            f"flag-{flag.strip('-')}-{value}",
+            ConfigError,
+            (flag, value, hint),
+            cli=["train", "--data", "ring8", "--out", "{t}/out", *TINY_FLAGS, flag, value],
+            api=fit_api("toy", "ring8", **{flag.strip("-").replace("-", "_"): api_value})
+            if api_value is not None
+            else None,
+        )
+        for flag, value, api_value, hint in [
+            ("--steps", "-3", -3, "must be"),
+            ("--ckpt-every", "0", 0, "must be"),
+            ("--steps", "abc", None, "expected int"),
+            ("--lr-g", "-1", -1.0, "must be"),
+            ("--lr-d", "nan", float("nan"), "must be"),
+            ("--batch-size", "1000000000000", 10**12, "must be"),
+            ("--threads", "-2", -2, "must be"),
+            ("--z-dim", "0", 0, "must be"),
+            ("--loss", "wasserstein", "wasserstein", "ns, hinge, wgan-gp"),
+            ("--seed", "-1", -1, "must be"),
+        ]
+    ],
+    Case(
+        "flag-set-without-equals",
+        ConfigError,
+        ("--set", "NAME=VALUE"),
+        cli=train_cli("toy", "ring8", "--set", "n"),
+    ),
+    Case(
+        "api-unknown-hyperparameter",
+        ConfigError,
+        ("stepz", "steps"),
+        api=lambda t: Synthesizer(domain="toy", stepz=3).fit("ring8", out=t / "out"),
+    ),
+    # ---------------------------------------------------------------- config files
+    *[
+        Case(
+            f"config-{name}",
+            ConfigError,
+            ("{t}/c.yaml", *needles),
+            cli=["train", "--data", "ring8", "--config", "{t}/c.yaml", "--out", "{t}/out"],
+            api=lambda t: Synthesizer(config=t / "c.yaml").fit("ring8", out=t / "out"),
+            files={"c.yaml": text},
+        )
+        for name, text, needles in [
+            ("unknown-key", b"steps: 2\nstepz: 3\n", ("stepz", "did you mean")),
+            ("unknown-nested-key", b"optim:\n  lr: 0.1\n", ("optim.lr",)),
+            ("invalid-yaml", b"steps: 2\nlr_g: [1,\n", ("line", "invalid YAML")),
+            ("empty", b"", ("empty", "steps: 1000")),
+            ("a-list", b"- steps\n- 2\n", ("mapping",)),
+            ("non-utf8", b"steps: 2\n# \xff\xfe\n", ("UTF-8",)),
+            ("bad-value", b"steps: many\n", ("many", "steps")),
+        ]
+    ],
+    Case(
+        "config-directory",
+        ConfigError,
+        ("{t}/conf", "directory"),
+        cli=["train", "--data", "ring8", "--config", "{t}/conf", "--out", "{t}/out"],
+        api=lambda t: Synthesizer(config=t / "conf").fit("ring8", out=t / "out"),
+        files={"conf/x": b""},
+    ),
+    # ---------------------------------------------------------------- output folders
+    Case(
+        "out-below-a-regular-file",
+        OutputError,
+        ("{t}/blocker/run", "cannot write", "writable"),
+        cli=["train", "--data", "ring8", "--out", "{t}/blocker/run", *TINY_FLAGS],
+        api=lambda t: Synthesizer(domain="toy", **TINY).fit("ring8", out=t / "blocker" / "run"),
+        files={"blocker": b"not a folder"},
+    ),
+    Case(
+        "out-is-a-file",
+        OutputError,
+        ("{t}/taken", "is a file"),
+        cli=["train", "--data", "ring8", "--out", "{t}/taken", *TINY_FLAGS],
+        api=lambda t: Synthesizer(domain="toy", **TINY).fit("ring8", out=t / "taken"),
+        files={"taken": b"x"},
+    ),
+    Case(
+        "out-holds-a-run",
+        OutputError,
+        ("{t}/run", "already holds a run", "scigan resume"),
+        cli=["train", "--data", "ring8", "--out", "{t}/run", *TINY_FLAGS],
+        api=lambda t: Synthesizer(domain="toy", **TINY).fit("ring8", out=t / "run"),
+        runs=("run",),
+    ),
+    Case(
+        "api-save-below-a-file",
+        OutputError,
+        ("{t}/blocker/saved", "cannot write"),
+        api=loaded("run", lambda s, t: s.save(t / "blocker" / "saved")),
+        runs=("run",),
+        files={"blocker": b"x"},
+    ),
+    Case(
+        "sample-out-parent-is-a-file",
+        OutputError,
+        ("{t}/blocker", "folder"),
+        cli=["sample", "{t}/run", "-n", "5", "--out", "{t}/blocker/s.csv"],
+        runs=("run",),
+        files={"blocker": b"x"},
+    ),
+    Case(
+        "sample-out-is-a-directory",
+        OutputError,
+        ("{t}/s.csv", "is a directory", "file name"),
+        cli=["sample", "{t}/run", "-n", "5", "--out", "{t}/s.csv"],
+        runs=("run",),
+        files={"s.csv/keep": b""},
+    ),
+    Case(
+        "sample-unsupported-format",
+        OutputError,
+        ("{t}/s.fasta", "unsupported sample format", ".csv"),
+        cli=["sample", "{t}/run", "-n", "5", "--out", "{t}/s.fasta"],
+        runs=("run",),
+    ),
+    Case(
+        "sample-n-zero",
+        ConfigError,
+        ("must be", "0"),
+        cli=["sample", "{t}/run", "-n", "0", "--out", "{t}/s.csv"],
+        api=loaded("run", lambda s, t: s.sample(0)),
+        runs=("run",),
+    ),
+    Case(
+        "sample-n-absurd",
+        ConfigError,
+        ("-n", "must be in"),
+        cli=["sample", "{t}/run", "-n", "1000000000000", "--out", "{t}/s.csv"],
+        runs=("run",),
+    ),
+    Case(
+        "evaluate-n-one",
+        ConfigError,
+        ("n must be at least 2",),
+        api=loaded("run", lambda s, t: s.evaluate(n=1)),
+        runs=("run",),
+    ),
+    Case(
+        "sample-condition-on-unconditional",
+        DataError,
+        ("no conditions", "remove --condition"),
+        cli=["sample", "{t}/run", "-n", "5", "--out", "{t}/s.csv", "--condition", "T=2"],
+        runs=("run",),
+    ),
+    Case(
+        "api-conditions-on-unconditional",
+        DataError,
+        ("unconditional", "do not pass conditions"),
+        api=loaded("run", lambda s, t: s.sample(5, conditions=np.ones((5, 1)))),
+        runs=("run",),
+    ),
+    Case(
+        "sample-condition-without-equals",
+        ConfigError,
+        ("--condition", "NAME=VALUE"),
+        cli=["sample", "{t}/run", "-n", "5", "--out", "{t}/s.csv", "--condition", "T"],
+        runs=("run",),
+    ),
+    Case(
+        "sample-condition-unknown-column",
+        DataError,
+        ("nope", "conditions are"),
+        cli=["sample", "{t}/tab", "-n", "5", "--out", "{t}/s.csv", "--condition", "nope=1"],
+        runs=("tab",),
+    ),
+    Case(
+        "sample-condition-not-a-number",
+        DataError,
+        ("a=", "abc", "number"),
+        cli=["sample", "{t}/tab", "-n", "5", "--out", "{t}/s.csv", "--condition", "a=abc"],
+        runs=("tab",),
+    ),
+    Case(
+        "sample-condition-unknown-level",
+        DataError,
+        ("cat", "'zz'", "known levels: p, q"),
+        cli=["sample", "{t}/tab", "-n", "5", "--out", "{t}/s.csv", "--condition", "cat=zz"],
+        runs=("tab",),
+    ),
+    # ---------------------------------------------------------------- corrupted run folders
+    Case(
+        "run-folder-missing",
+        CheckpointError,
+        ("{t}/nothing", "run folder not found"),
+        cli=["evaluate", "{t}/nothing"],
+        api=lambda t: Synthesizer.load(t / "nothing"),
+    ),
+    Case(
+        "run-folder-is-a-hostile-pt-file",
+        CheckpointError,
+        ("{t}/model.pt", "run folder not found"),
+        cli=["sample", "{t}/model.pt", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "model.pt"),
+        files={"model.pt": hostile_torch_save},
+    ),
+    Case(
+        "run-config-json-missing",
+        CheckpointError,
+        ("{t}/run/config.json", "not found", "scigan train --out"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: (t / "run" / "config.json").unlink(),
+    ),
+    Case(
+        "run-config-json-truncated",
+        CheckpointError,
+        ("{t}/run/config.json", "corrupt JSON"),
+        cli=["evaluate", "{t}/run", "-n", "20"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=corrupt_file("run/config.json", lambda b: b[: len(b) // 2]),
+    ),
+    Case(
+        "run-config-json-not-a-run",
+        CheckpointError,
+        ("{t}/run/config.json", "not a scigan run config"),
+        cli=["report", "{t}/run", "-n", "20"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=corrupt_file("run/config.json", lambda b: b"[1, 2, 3]"),
+    ),
+    Case(
+        "run-config-invalid-setting",
+        CheckpointError,
+        ("{t}/run/config.json", "steps"),
+        cli=["resume", "{t}/run", "--quiet"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=edit_json("run/config.json", lambda d: _set(d, "config.steps", -7)),
+    ),
+    Case(
+        "run-config-unknown-domain",
+        CheckpointError,
+        ("{t}/run/config.json", "astrology"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=edit_json("run/config.json", lambda d: _set(d, "config.domain", "astrology")),
+    ),
+    Case(
+        "run-config-network-mismatch",
+        CheckpointError,
+        ("do not match the network",),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=edit_json("run/config.json", lambda d: _set(d, "config.net.g_width", 12)),
+    ),
+    Case(
+        "run-encoder-json-missing",
+        CheckpointError,
+        ("{t}/run/encoder.json", "not found"),
+        cli=["evaluate", "{t}/run"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: (t / "run" / "encoder.json").unlink(),
+    ),
+    Case(
+        "run-encoder-json-wrong-content",
+        CheckpointError,
+        ("{t}/run/encoder.json", "invalid encoder state"),
+        cli=["report", "{t}/run"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=corrupt_file("run/encoder.json", lambda b: b'{"mean": "x"}'),
+    ),
+    Case(
+        "run-latest-json-missing",
+        CheckpointError,
+        ("{t}/run/checkpoints/latest.json", "no 'latest' checkpoint"),
+        cli=["resume", "{t}/run"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: (t / "run" / "checkpoints" / "latest.json").unlink(),
+    ),
+    Case(
+        "run-latest-json-truncated",
+        CheckpointError,
+        ("{t}/run/checkpoints/latest.json", "corrupt checkpoint state"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=corrupt_file("run/checkpoints/latest.json", lambda b: b[:40]),
+    ),
+    Case(
+        "run-latest-json-path-traversal",
+        CheckpointError,
+        ("{t}/run/checkpoints/latest.json", "invalid checkpoint file name"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=edit_json(
+            "run/checkpoints/latest.json", lambda d: _set(d, "file", "../../w.safetensors")
+        ),
+    ),
+    Case(
+        "run-best-checkpoint-missing",
+        CheckpointError,
+        ("best.json", "no 'best' checkpoint"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv", "--checkpoint", "best"],
+        api=lambda t: Synthesizer.load(t / "run", checkpoint="best"),
+        runs=("run",),
+        corrupt=lambda t: (t / "run" / "checkpoints" / "best.json").unlink(missing_ok=True),
+    ),
+    Case(
+        "run-weights-bit-flipped",
+        CheckpointError,
+        ("{t}/run/checkpoints/ckpt-", "checksum mismatch", "retrain"),
+        cli=["resume", "{t}/run", "--steps", "4", "--quiet"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: _flip(next((t / "run" / "checkpoints").glob("*.safetensors"))),
+    ),
+    Case(
+        "run-weights-truncated",
+        CheckpointError,
+        ("{t}/run/checkpoints/ckpt-", "checksum mismatch"),
+        cli=["evaluate", "{t}/run", "-n", "20"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: _truncate(next((t / "run" / "checkpoints").glob("*.safetensors"))),
+    ),
+    Case(
+        "run-weights-missing",
+        CheckpointError,
+        ("{t}/run/checkpoints/ckpt-", "cannot read checkpoint"),
+        cli=["report", "{t}/run"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=lambda t: next((t / "run" / "checkpoints").glob("*.safetensors")).unlink(),
+    ),
+    Case(
+        "run-weights-hostile-pickle-right-sha",
+        CheckpointError,
+        ("{t}/run/checkpoints/ckpt-", "not a valid safetensors file"),
+        cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=point_pointer_at("run", hostile_pickle),
+    ),
+    Case(
+        "run-weights-hostile-torch-save-right-sha",
+        CheckpointError,
+        ("{t}/run/checkpoints/ckpt-", "not a valid safetensors file"),
+        cli=["resume", "{t}/run", "--steps", "4", "--quiet"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=point_pointer_at("run", hostile_torch_save),
+    ),
+    Case(
+        "resume-steps-below-checkpoint",
+        ConfigError,
+        ("below the checkpoint", "larger number"),
+        cli=["resume", "{t}/run", "--steps", "1", "--quiet"],
+        api=loaded("run", lambda s, t: s.resume(1)),
+        runs=("run",),
+    ),
+    Case(
+        "resume-training-data-gone",
+        DataError,
+        ("{t}/pts.csv", "file not found"),
+        cli=["resume", "{t}/csvrun", "--steps", "4", "--quiet"],
+        api=loaded("csvrun", lambda s, t: s.resume(4)),
+        runs=("csvrun",),
+    ),
+    Case(
+        "resume-training-data-changed",
+        DataError,
+        ("{t}/pts.csv", "data changed", "new run"),
+        cli=["resume", "{t}/csvrun", "--steps", "4", "--quiet"],
+        api=loaded("csvrun", lambda s, t: s.resume(4)),
+        runs=("csvrun",),
+        files={"pts.csv": GOOD_POINTS + b"9,9\n"},
+    ),
+    Case(
+        "evaluate-reference-bad-file",
+        DataError,
+        ("{t}/ref.csv", "line 1"),
+        cli=["evaluate", "{t}/run", "--data", "{t}/ref.csv", "-n", "20"],
+        api=loaded("run", lambda s, t: s.evaluate(reference=str(t / "ref.csv"), n=20)),
+        runs=("run",),
+        files={"ref.csv": b"a;b\n1;2\n"},
+    ),
+    # ---------------------------------------------------------------- tabular tables
+    *[
+        Case(
+            f"tabular-{name}",
+            DataError,
+            ("{t}/" + fname, *needles),
+            cli=train_cli("tabular", "{t}/" + fname, *extra),
+            api=fit_api("tabular", "{t}/" + fname, options=opts) if opts is not False else None,
+            files={fname: content},
+        )
+        for name, fname, content, needles, extra, opts in [
+            ("empty-file", "t.csv", b"", ("empty", "header row"), (), None),
+            ("empty-tsv", "t.tsv", b"\n\n", ("empty", "header row"), (), None),
+            ("header-only", "t.csv", b"a,b,c\n", ("empty", "data rows"), (), None),
+            (
+                "semicolons",
+                "t.csv",
+                b"a;b;c\n" + rows(20, lambda i: f"{i};{i % 3};x"),
+                ("line 1", "';'-separated", "comma"),
+                (),
+                None,
+            ),
+            (
+                "tabs-in-csv",
+                "t.csv",
+                b"a\tb\n" + rows(20, lambda i: f"{i}\t{i % 3}"),
+                ("'\\t'-separated", ".tsv"),
+                (),
+                None,
+            ),
+            (
+                "nan-with-missing-error",
+                "t.csv",
+                GOOD_TABLE.replace(b"\n7,1.5,", b"\n7,,"),
+                ("row 8", "column 'b'", "fill it"),
+                ("--set", "missing=error"),
+                {"missing": "error"},
+            ),
+            (
+                "inf-value",
+                "t.csv",
+                GOOD_TABLE.replace(b"\n4,1.5,", b"\n4,inf,"),
+                ("row 5", "column 'b'", "inf"),
+                (),
+                None,
+            ),
+            (
+                "all-columns-constant",
+                "t.csv",
+                b"a,k\n" + rows(30, lambda i: "x,3.5"),
+                ("every column is constant", "check the file"),
+                (),
+                None,
+            ),
+            (
+                "single-row",
+                "t.csv",
+                b"a,b\n1,2\n",
+                ("1 rows", "add rows"),
+                (),
+                None,
+            ),
+            (
+                "mixed-types-declared-numeric",
+                "t.csv",
+                GOOD_TABLE.replace(b"\n6,0.5,", b"\n6,abc,"),
+                ("row 7", "column 'b'", "abc"),
+                ("--set", "schema={b: {type: continuous}}"),
+                {"schema": {"b": {"type": "continuous"}}},
+            ),
+            (
+                "ragged-rows",
+                "t.csv",
+                b"a,b\n1,2\n3,4,5\n" + rows(10, lambda i: f"{i},{i}"),
+                ("line 3", "Expected 2 fields"),
+                (),
+                None,
+            ),
+            ("non-utf8", "t.csv", b"a,b\n1,\xff\xfe\n2,3\n", ("UTF-8", "byte"), (), None),
+            (
+                "10mb-single-line",
+                "t.csv",
+                b"h" * 10_000_000,
+                ("empty", "data rows"),
+                (),
+                None,
+            ),
+            (
+                "column-without-header",
+                "t.csv",
+                b"a,\n1,2\n3,4\n",
+                ("column 2", "no header"),
+                (),
+                None,
+            ),
+            ("unsupported-xlsx", "t.xlsx", b"PK\x03\x04", (".csv or .parquet",), (), None),
+            (
+                "holdout-absurd",
+                "t.csv",
+                GOOD_TABLE,
+                ("holdout=2", "[0.05, 0.5]"),
+                ("--set", "holdout=2"),
+                {"holdout": 2},
+            ),
+            (
+                "schema-unknown-column",
+                "t.csv",
+                GOOD_TABLE,
+                ("zz", "columns"),
+                ("--set", "schema={zz: {type: continuous}}"),
+                {"schema": {"zz": {"type": "continuous"}}},
+            ),
+            (
+                "condition-unknown-column",
+                "t.csv",
+                GOOD_TABLE,
+                ("nope",),
+                ("--set", "conditions=[nope]", "--set", "outcomes=[a]"),
+                {"conditions": ["nope"], "outcomes": ["a"]},
+            ),
+        ]
+    ],
+    Case(
+        "tabular-directory-instead-of-file",
+        DataError,
+        ("{t}/tbl.csv", "directory"),
+        cli=train_cli("tabular", "{t}/tbl.csv"),
+        api=fit_api("tabular", "{t}/tbl.csv"),
+        files={"tbl.csv/x": b""},
+    ),
+    Case(
+        "tabular-hostile-pickle-as-table",
+        DataError,
+        ("{t}/t.pkl", ".csv or .parquet"),
+        cli=train_cli("tabular", "{t}/t.pkl"),
+        api=fit_api("tabular", "{t}/t.pkl"),
+        files={"t.pkl": hostile_pickle},
+    ),
+    Case(
+        "tabular-api-empty-dataframe",
+        DataError,
+        ("<in-memory>", "empty"),
+        api=fit_api("tabular", lambda t: pd.DataFrame()),
+    ),
+    # ---------------------------------------------------------------- fields arrays
+    *[
+        Case(
+            f"fields-{name}",
+            DataError,
+            ("{t}/" + fname, *needles),
+            cli=train_cli("fields", "{t}/" + fname, *extra),
+            api=fit_api("fields", "{t}/" + fname, options=opts),
+            files={fname: content},
+        )
+        for name, fname, content, needles, extra, opts in [
+            ("npy-2d", "f.npy", npy(np.zeros((8, 16))), ("(N, H, W)", "(8, 16)"), (), None),
+            ("npy-5d", "f.npy", npy(np.zeros((4, 1, 2, 8, 8))), ("(N, H, W)",), (), None),
+            ("too-few-samples", "f.npy", npy(np.zeros((2, 8, 8))), ("N >= 4",), (), None),
+            (
+                "npy-nan",
+                "f.npy",
+                npy(np.where(np.arange(6 * 64).reshape(6, 8, 8) == 77, np.nan, 1.0)),
+                ("non-finite", "index (1, 0, 1, 5)"),
+                (),
+                None,
+            ),
+            ("npy-empty-file", "f.npy", b"", ("empty",), (), None),
+            ("npy-text-file", "f.npy", b"1,2,3\n4,5,6\n", ("not a readable numpy file",), (), None),
+            ("npy-hostile-pickle", "f.npy", hostile_npy, ("pickle",), (), None),
+            ("npz-hostile-pickle", "f.npz", hostile_npz, ("pickle",), (), None),
+            (
+                "npz-no-x",
+                "f.npz",
+                npz(fields=np.zeros((6, 8, 8))),
+                ("no array named 'x'", "np.savez"),
+                (),
+                None,
+            ),
+            (
+                "npz-cond-wrong-length",
+                "f.npz",
+                npz(x=np.zeros((6, 8, 8)), cond=np.zeros(5)),
+                ("'cond'", "N = 6"),
+                (),
+                None,
+            ),
+            (
+                "spin-transform-wrong-values",
+                "f.npy",
+                npy(np.full((6, 8, 8), 0.5)),
+                ("transform=spin", "{-1, +1}"),
+                ("--set", "transform=spin"),
+                {"transform": "spin"},
+            ),
+            ("hostile-pt", "w.pt", hostile_torch_save, (".npy, .npz or .h5",), (), None),
+        ]
+    ],
+    Case(
+        "tabular-unknown-option",
+        DataError,
+        ("frobnicate", "the tabular domain takes", "holdout"),
+        cli=train_cli("tabular", "{t}/t.csv", "--set", "frobnicate=1"),
+        api=fit_api("tabular", "{t}/t.csv", options={"frobnicate": 1}),
+        files={"t.csv": GOOD_TABLE},
+    ),
+    Case(
+        "fields-unknown-option",
+        DataError,
+        ("bogus", "user fields", "layout"),
+        cli=train_cli("fields", "{t}/f.npy", "--set", "bogus=3"),
+        api=fit_api("fields", "{t}/f.npy", options={"bogus": 3}),
+        files={"f.npy": npy(np.ones((6, 8, 8)))},
+    ),
+    Case(
+        "fields-api-ragged-list",
+        DataError,
+        ("<in-memory>", "ragged"),
+        api=fit_api("fields", [np.zeros((8, 8)), np.zeros((4, 4)), np.zeros((8, 8))]),
+    ),
+    Case(
+        "fields-builtin-absurd-option",
+        DataError,
+        ("ising2d", "L"),
+        cli=train_cli("fields", "ising2d", "--set", "L=-4"),
+        api=fit_api("fields", "ising2d", options={"L": -4}),
+    ),
+]
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-64])
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    """Tiny trained run folders (toy ring8, toy CSV, tabular experiment), 2 steps each."""
+    root = tmp_path_factory.mktemp("trained")
+    runs = {}
+    Synthesizer(domain="toy", **TINY, options={"n": 200}).fit("ring8", out=root / "run")
+    runs["run"] = root / "run"
+    (root / "pts.csv").write_bytes(GOOD_POINTS)
+    Synthesizer(domain="toy", **TINY).fit(str(root / "pts.csv"), out=root / "csvrun")
+    runs["csvrun"] = root / "csvrun"
+    (root / "exp.csv").write_text(EXPERIMENT)
+    Synthesizer(
+        domain="tabular", **TINY, options={"conditions": ["a", "cat"], "outcomes": ["y"]}
+    ).fit(str(root / "exp.csv"), out=root / "tab")
+    runs["tab"] = root / "tab"
+    runs["root"] = root
+    return runs
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every path under ``root`` with a hash of its bytes (folders as 'dir')."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        out[rel] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _prepare(case: Case, t: Path, trained: dict[str, Path]) -> None:
+    for rel in case.runs:
+        shutil.copytree(trained[rel], t / rel)
+        if rel == "csvrun":  # the run's config.json names its training file: point it here
+            info = json.loads((t / rel / "config.json").read_text())
+            info["config"]["data"] = str(t / "pts.csv")
+            (t / rel / "config.json").write_text(json.dumps(info))
+    for rel, content in case.files.items():
+        p = t / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content(t) if callable(content) else content)
+    if case.corrupt is not None:
+        case.corrupt(t)
+
+
+def _fill(text: str, t: Path) -> str:
+    return text.replace("{t}", str(t))
+
+
+PARAMS = [
+    pytest.param(case, entry, id=f"{entry}-{case.id}")
+    for case in CASES
+    for entry in ("cli", "api")
+    if getattr(case, entry) is not None
+]
+
+
+def test_case_count():
+    """The issue asks for at least 50 distinct bad inputs."""
+    assert len({c.id for c in CASES}) == len(CASES) >= 50
+
+
+@pytest.mark.parametrize(("case", "entry"), PARAMS)
+def test_bad_input(case: Case, entry: str, tmp_path, trained, capsys, monkeypatch):
+    t = tmp_path / "w"
+    t.mkdir()
+    monkeypatch.chdir(t)  # a default run folder (runs/...) would land here and be seen
+    _prepare(case, t, trained)
+    before = _snapshot(t)
+    capsys.readouterr()
+
+    if entry == "cli":
+        argv = [_fill(a, t) for a in case.cli]
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse errors
+            code = exc.code
+        captured = capsys.readouterr()
+        err = captured.err
+        assert code == 2, f"exit code {code}; stderr: {err[:2000]}"
+        lines = err.splitlines()
+        assert len(lines) == 1 and err.endswith("\n"), f"not one line: {err[:2000]!r}"
+        message = lines[0]
+        assert message.startswith("scigan: error: "), message
+    else:
+        with pytest.raises(SciganError) as info:
+            case.api(t)
+        assert isinstance(info.value, case.exc), f"{type(info.value).__name__}: {info.value}"
+        message = str(info.value)
+        assert "\n" not in message, message
+    assert len(message) <= MAX_LINE, f"{len(message)} characters: {message[:300]}..."
+    for needle in case.needles:
+        assert _fill(needle, t) in message, f"{needle!r} missing from: {message}"
+    assert not (t / MARKER).exists(), "a hostile payload ran"
+    assert _snapshot(t) == before, "the bad input left output behind or changed a file"
