@@ -30,7 +30,7 @@ from scigan.core.checkpoint import (
 )
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
-from scigan.errors import CheckpointError, ConfigError, DataError, OutputError
+from scigan.errors import CheckpointError, ConfigError, DataError, OutputError, SciganError
 from scigan.registry import DATASETS, DOMAINS
 
 IN_MEMORY = "<in-memory>"
@@ -155,7 +155,7 @@ class Synthesizer:
         cfg = self.resolve_config(data)
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         source = data if data is not None else cfg.data
-        dataset = domain.load(source, options=cfg.options, seed=cfg.seed)
+        dataset = load_data(domain, source, cfg.options, cfg.seed)
         torch.manual_seed(cfg.seed)
         encoder = domain.make_encoder(cfg).fit(dataset)
         problem = _build_problem(cfg, domain, encoder, dataset)
@@ -182,7 +182,7 @@ class Synthesizer:
             )
         if self.config_.data == IN_MEMORY:
             raise DataError("this run was trained on in-memory data; resume it with the API")
-        dataset = self.domain_.load(self.config_.data, options=cfg.options, seed=cfg.seed)
+        dataset = load_data(self.domain_, self.config_.data, cfg.options, cfg.seed)
         problem = _build_problem(cfg, self.domain_, self.encoder_, dataset)
         saved_hash = self.run_info_["data_hash"]
         if problem.data_hash != saved_hash:
@@ -275,9 +275,7 @@ class Synthesizer:
             reference = self.config_.data
         if isinstance(reference, Dataset):
             return reference
-        self.dataset_ = self.domain_.load(
-            reference, options=self.config_.options, seed=self.config_.seed
-        )
+        self.dataset_ = load_data(self.domain_, reference, self.config_.options, self.config_.seed)
         return self.dataset_
 
     def report(self, n: int | None = None, *, seed: int = 0) -> Path:
@@ -400,6 +398,22 @@ class Synthesizer:
             raise ConfigError("this Synthesizer is not fitted yet; call fit(data) first")
 
     state_: TrainState
+
+
+def load_data(domain: AbstractDomain, source: Any, options: Any, seed: int) -> Dataset:
+    """``domain.load`` with a safety net: an unreadable file (a folder, no permission, not
+    UTF-8) that a domain's reader did not anticipate is still a one-line DataError."""
+    try:
+        return domain.load(source, options=options, seed=seed)
+    except SciganError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        what = "is a directory" if isinstance(exc, IsADirectoryError) else exc.strerror
+        raise DataError(
+            f"{exc.filename or source}: cannot read ({what}); pass a readable data file"
+        ) from None
 
 
 def _build_problem(

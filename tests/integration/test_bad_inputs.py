@@ -980,6 +980,87 @@ CASES: list[Case] = [
 ]
 
 
+# ---------------------------------------------------------------- sequences and molecules
+CASES += [
+    Case(
+        f"{prefix}-{name}",
+        DataError,
+        ("{t}/" + fname, *needles),
+        cli=train_cli(domain, "{t}/" + fname, *extra),
+        api=fit_api(domain, "{t}/" + fname, options=opts),
+        files={fname: content} if content is not None else {},
+    )
+    for prefix, domain in (("seq", "sequences"), ("mol", "molecules"))
+    for name, fname, content, needles, extra, opts in {
+        "seq": [
+            (
+                "unknown-letters",
+                "s.fasta",
+                b">a\nACGTACGT\n>b\nACGTZCGT\n>c\nACGTACGA\n",
+                ("'b'", "Z", "invalid=drop"),
+                ("--set", "alphabet=dna"),
+                {"alphabet": "dna"},
+            ),
+            (
+                "fasta-without-headers",
+                "s.fasta",
+                b"ACGT\nACGA\n",
+                ("line 1", "'>' header"),
+                (),
+                None,
+            ),
+            ("fasta-empty", "s.fasta", b"", ("no FASTA records",), (), None),
+            ("fasta-non-utf8", "s.fasta", b">a\nAC\xff\n", ("UTF-8", "byte"), (), None),
+            ("csv-non-utf8", "s.csv", b"sequence\nACGT\nAC\xffT\n", ("UTF-8", "byte"), (), None),
+            ("csv-header-only", "s.csv", b"sequence\n", ("no rows",), (), None),
+            ("txt-single-sequence", "s.txt", b"ACGTACGT\n", ("at least 2",), (), None),
+            ("directory", "s.fasta/x", b"", ("not found",), (), None),
+        ],
+        "mol": [
+            (
+                "invalid-smiles",
+                "m.smi",
+                b"CCO\nC1CC(\nc1ccccc1\nCCN\n",
+                ("line 2", "C1CC(", "invalid=skip"),
+                (),
+                None,
+            ),
+            ("empty-file", "m.smi", b"", ("no molecules", "one SMILES per line"), (), None),
+            ("non-utf8", "m.smi", b"CCO\nC\xffC\n", ("UTF-8", "byte"), (), None),
+            (
+                "csv-without-smiles-column",
+                "m.csv",
+                b"name,value\na,1\nb,2\n",
+                ("no SMILES column", "smiles_column"),
+                (),
+                None,
+            ),
+            (
+                "csv-empty-smiles-cell",
+                "m.csv",
+                b"smiles,y\nCCO,1\n,2\nCCN,3\n",
+                ("line 3", "empty SMILES"),
+                (),
+                None,
+            ),
+            ("csv-ragged", "m.csv", b"smiles,y\nCCO,1\nCCN,2,3\n", ("line 3",), (), None),
+            ("directory", "m.smi/x", b"", ("directory",), (), None),
+            ("unsupported-type", "m.mol2", b"@<TRIPOS>MOLECULE\n", (".smi",), (), None),
+        ],
+    }[prefix]
+]
+for _c in CASES[-16:]:  # the folder itself is the input in the "directory" cases
+    if _c.id.endswith("-directory"):
+        CASES[CASES.index(_c)] = Case(
+            _c.id,
+            _c.exc,
+            tuple(n.removesuffix("/x") for n in _c.needles),
+            cli=[a.removesuffix("/x") for a in _c.cli],
+            api=fit_api(_c.cli[2], _c.cli[4].removesuffix("/x")),
+            files=_c.files,
+        )
+
+
 def _flip(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
