@@ -114,3 +114,120 @@ def test_path_traversal_in_pointer_refused(tmp_path):
     )
     with pytest.raises(CheckpointError, match="invalid checkpoint file name"):
         load_checkpoint(tmp_path)
+
+
+def _pointer_for(tmp_path, data: bytes) -> None:
+    """A latest.json with the right SHA-256 for ``data`` stored as the checkpoint file."""
+    import hashlib
+
+    path = tmp_path / "ckpt-00000001.safetensors"
+    path.write_bytes(data)
+    (tmp_path / "latest.json").write_text(
+        json.dumps(
+            {
+                "format": "scigan-checkpoint",
+                "file": path.name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "step": 1,
+            }
+        )
+    )
+
+
+class _Payload:
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_torch_save_payload_never_runs(tmp_path):
+    """A torch.save file (a zip of pickles) with a payload, in place of the weights."""
+    import io
+
+    marker = tmp_path / "pwned"
+    buf = io.BytesIO()
+    torch.save({"G.w": torch.zeros(3), "x": _Payload(marker)}, buf)
+    _pointer_for(tmp_path, buf.getvalue())
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        load_checkpoint(tmp_path)
+    assert not marker.exists()
+
+
+def _full_disk(monkeypatch, *, fail_call: int = 1, partial: bool = True) -> list[int]:
+    """Make the ``fail_call``-th file write in scigan.core.checkpoint fail with ENOSPC after
+    writing half of its bytes (a disk that fills up mid-write)."""
+    import errno
+    import os
+
+    import scigan.core.checkpoint as ckpt
+
+    calls = [0]
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            if partial:
+                self.fh.write(data[: len(data) // 2])
+                self.fh.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        fh = real_fdopen(fd, mode, *args, **kwargs)
+        calls[0] += 1
+        return FullDisk(fh) if calls[0] == fail_call else fh
+
+    monkeypatch.setattr(ckpt.os, "fdopen", fdopen)
+    return calls
+
+
+@pytest.mark.parametrize("fail_call", [1, 2], ids=["weights-write", "pointer-write"])
+def test_disk_full_on_save_keeps_previous_checkpoint(tmp_path, monkeypatch, fail_call):
+    from scigan.errors import OutputError
+
+    _save(tmp_path, step=5)
+    before = (tmp_path / "latest.json").read_bytes()
+    _full_disk(monkeypatch, fail_call=fail_call)
+    with pytest.raises(OutputError, match=r"No space left on device.*previous file is unchanged"):
+        _save(tmp_path, step=6)
+    monkeypatch.undo()
+    assert (tmp_path / "latest.json").read_bytes() == before
+    tensors, state = load_checkpoint(tmp_path)
+    assert state["step"] == 5 and torch.equal(tensors["w"], torch.arange(6.0).reshape(2, 3))
+    assert not list(tmp_path.glob(".*.tmp"))
+    # The next successful save works and removes any orphaned file of the failed one.
+    _save(tmp_path, step=7)
+    assert [p.name for p in tmp_path.glob("*.safetensors")] == ["ckpt-00000007.safetensors"]
+
+
+def test_permission_error_on_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    """mkstemp refused (a read-only folder; simulated, since tests run as root)."""
+    import errno
+    import os
+
+    import scigan.core.checkpoint as ckpt
+    from scigan.errors import OutputError
+
+    _save(tmp_path, step=5)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(ckpt.tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputError, match="Permission denied"):
+        _save(tmp_path, step=6)
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path)[1]["step"] == 5

@@ -145,3 +145,51 @@ def test_collapse_triggers_rollback_then_stop():
         pytest.raises(scigan.TrainingDivergedError, match="mode collapse"),
     ):
         train(cfg, problem, None, progress=False)
+
+
+class NaNBatchOnce:
+    """The training data, except that the ``bad_call``-th batch drawn has a NaN row (a
+    transient corrupt read); lengths and the fixed probe batch are unaffected."""
+
+    def __init__(self, data: torch.Tensor, bad_call: int):
+        self.data, self.bad_call, self.calls = data, bad_call, 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, idx):
+        batch = self.data[idx]
+        self.calls += 1
+        if self.calls == self.bad_call:
+            batch = batch.clone()
+            batch[0, 0] = math.nan
+        return batch
+
+
+def test_nan_in_one_batch_rolls_back_and_no_nan_is_ever_saved(tmp_path, monkeypatch):
+    import scigan.core.training_loop as loop
+
+    saved: list[dict[str, torch.Tensor]] = []
+    real_save = loop.save_checkpoint
+
+    def spy(directory, tags, step, tensors, state):
+        saved.append({k: v.clone() for k, v in tensors.items()})
+        return real_save(directory, tags, step, tensors, state)
+
+    monkeypatch.setattr(loop, "save_checkpoint", spy)
+    cfg, problem = _problem(steps=80)
+    # 1 probe batch, then one D batch per step: call 52 is the D batch of step 51.
+    problem.data = NaNBatchOnce(problem.data, bad_call=52)
+    with pytest.warns(WatchdogWarning, match="non-finite loss_d"):
+        state = train(cfg, problem, tmp_path, progress=False)
+    assert problem.data.calls > 52  # the poisoned batch was drawn, training went on
+    assert state.step == 80 and state.rollbacks == 1
+    events = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    rollback = [e for e in events if e["kind"] == "watchdog"]
+    assert [e["event"] for e in rollback] == ["rollback"]
+    assert rollback[0]["step"] == 50 and rollback[0]["to_step"] == 40
+    assert [s for s in saved if s] and len(saved) == 4  # steps 20, 40, 60, 80
+    for tensors in saved:
+        assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+    for module in (state.G, state.D, state.ema.shadow):
+        assert all(torch.isfinite(p).all() for p in module.state_dict().values())
