@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,8 +94,14 @@ def run_demo(
     root = Path(out)
     if root.exists() and any(root.iterdir()):
         raise OutputError(f"{root}: folder exists and is not empty; choose a new --out")
+    specs = demo_specs(domains)  # unknown domains fail before anything runs
+    parent = root
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise OutputError(f"{root}: cannot write below {parent}; choose a writable --out folder")
     results: list[DemoResult] = []
-    for name, spec in demo_specs(domains):
+    for name, spec in specs:
         res = DemoResult(name, spec)
         results.append(res)
         log(f"[demo] {spec.science}: {name} / {spec.data} ...")

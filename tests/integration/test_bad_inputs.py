@@ -1061,6 +1061,71 @@ for _c in CASES[-16:]:  # the folder itself is the input in the "directory" case
         )
 
 
+# ---------------------------------------------------------------- more entry points
+def _demo(t: Path, out: str, domains: list[str] | None = None) -> Any:
+    from scigan.demo import run_demo
+
+    return run_demo(t / out, domains=domains, log=lambda line: None)
+
+
+CASES += [
+    Case(
+        "demo-out-below-a-regular-file",
+        OutputError,
+        ("{t}/blocker/demo", "cannot write", "writable --out"),
+        cli=["demo", "--out", "{t}/blocker/demo", "--quiet"],
+        api=lambda t: _demo(t, "blocker/demo"),
+        files={"blocker": b"x"},
+    ),
+    Case(
+        "demo-out-not-empty",
+        OutputError,
+        ("{t}/full", "not empty", "new --out"),
+        cli=["demo", "--out", "{t}/full", "--quiet"],
+        api=lambda t: _demo(t, "full"),
+        files={"full/notes.txt": b"mine"},
+    ),
+    Case(
+        "demo-unknown-domain",
+        UnknownNameError,
+        ("astrology", "choose one of"),
+        cli=["demo", "--out", "{t}/demo", "--domains", "astrology", "--quiet"],
+        api=lambda t: _demo(t, "demo", ["astrology"]),
+    ),
+    Case(
+        "run-config-json-not-utf8",
+        CheckpointError,
+        ("{t}/run/config.json", "corrupt JSON"),
+        cli=["evaluate", "{t}/run"],
+        api=lambda t: Synthesizer.load(t / "run"),
+        runs=("run",),
+        corrupt=corrupt_file("run/config.json", lambda b: b"\xff\xfe" + b),
+    ),
+    *[
+        Case(
+            f"fields-condition-{name}",
+            DataError,
+            needles,
+            cli=["sample", "{t}/frun", "-n", "4", "--out", "{t}/s.npy", "--condition", cond],
+            runs=("frun",),
+        )
+        for name, cond, needles in [
+            ("not-a-number", "T=hot", ("T=", "hot", "expected a number")),
+            ("infinite", "T=inf", ("T=", "inf", "finite")),
+            ("nan", "T=nan", ("T=", "nan", "finite")),
+            ("unknown-name", "X=1", ("T=VALUE", "unknown ['X']", "missing ['T']")),
+        ]
+    ],
+    Case(
+        "fields-api-condition-rows-mismatch",
+        DataError,
+        ("conditions must describe 4 rows", "got 3"),
+        api=loaded("frun", lambda s, t: s.sample(4, conditions=np.full((3, 1), 2.3))),
+        runs=("frun",),
+    ),
+]
+
+
 def _flip(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -1074,7 +1139,8 @@ def _truncate(path: Path) -> None:
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
-    """Tiny trained run folders (toy ring8, toy CSV, tabular experiment), 2 steps each."""
+    """Tiny trained run folders (toy ring8, toy CSV, tabular experiment, Ising at three
+    temperatures), 2 steps each."""
     root = tmp_path_factory.mktemp("trained")
     runs = {}
     Synthesizer(domain="toy", **TINY, options={"n": 200}).fit("ring8", out=root / "run")
@@ -1087,6 +1153,10 @@ def trained(tmp_path_factory) -> dict[str, Path]:
         domain="tabular", **TINY, options={"conditions": ["a", "cat"], "outcomes": ["y"]}
     ).fit(str(root / "exp.csv"), out=root / "tab")
     runs["tab"] = root / "tab"
+    Synthesizer(domain="fields", **TINY, options={"L": 8, "n": 60, "cache": False}).fit(
+        "ising2d", out=root / "frun"
+    )
+    runs["frun"] = root / "frun"
     runs["root"] = root
     return runs
 
