@@ -327,7 +327,10 @@ class Synthesizer:
             )
         info = _read_json(path / "config.json")
         if not isinstance(info, dict) or "config" not in info:
-            raise CheckpointError(f"{path / 'config.json'}: not a scigan run config")
+            raise CheckpointError(
+                f"{path / 'config.json'}: not a scigan run config; pass the --out folder of a "
+                "scigan train run"
+            )
         where = path / "config.json"
         try:
             cfg = TrainConfig.from_dict(info["config"], source=str(where))
@@ -347,7 +350,8 @@ class Synthesizer:
             encoder.load_state_dict(_read_json(path / "encoder.json"))
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(
-                f"{path / 'encoder.json'}: invalid encoder state ({exc})"
+                f"{path / 'encoder.json'}: invalid encoder state ({exc}); the run folder is "
+                "damaged — restore the file or retrain"
             ) from None
         tensors, saved = load_checkpoint(path / "checkpoints", checkpoint)
         self = cls(domain=cfg.domain, config=info["config"])
@@ -367,7 +371,10 @@ class Synthesizer:
         self.run_info_ = info
         with torch.random.fork_rng(devices=[]):
             self.state_ = init_state(cfg, problem)
-            self.state_.restore(tensors, saved)
+            try:
+                self.state_.restore(tensors, saved)
+            except CheckpointError as exc:
+                raise CheckpointError(f"{path / 'checkpoints'}: {exc}") from None
         return self
 
     # ------------------------------------------------------------------ internals

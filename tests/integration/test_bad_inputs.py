@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import pickle
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,14 @@ from scigan.errors import (
 )
 
 MAX_LINE = 600  # an error line quotes a path and a value, never a whole 10 MB input
+# Every message says what to do (or what is expected): one of these words must appear.
+HINTS = re.compile(
+    r"\b(use|pass|choose|remove|save|check|fill|add|give|write|install|rename|retrain|restore|"
+    r"fix|drop|set|delete|create|free|see|start|name|raise|continue|expected|must|need|needs|"
+    r"should|try|train|replace|separate|take|takes)\b|--[a-z]|one of|did you mean|"
+    r"columns( are)?:? \[|known levels|conditions are",
+    re.IGNORECASE,
+)
 TINY = {
     "steps": 2,
     "z_dim": 4,
@@ -610,7 +619,7 @@ CASES: list[Case] = [
     Case(
         "run-config-network-mismatch",
         CheckpointError,
-        ("do not match the network",),
+        ("{t}/run/checkpoints", "do not match the network", "retrain"),
         cli=["sample", "{t}/run", "-n", "3", "--out", "{t}/s.csv"],
         api=lambda t: Synthesizer.load(t / "run"),
         runs=("run",),
@@ -918,7 +927,14 @@ CASES: list[Case] = [
                 None,
             ),
             ("npy-empty-file", "f.npy", b"", ("empty",), (), None),
-            ("npy-text-file", "f.npy", b"1,2,3\n4,5,6\n", ("not a readable numpy file",), (), None),
+            (
+                "npy-text-file",
+                "f.npy",
+                b"1,2,3\n4,5,6\n",
+                ("not a numeric numpy file", "np.save"),
+                (),
+                None,
+            ),
             ("npy-hostile-pickle", "f.npy", hostile_npy, ("pickle",), (), None),
             ("npz-hostile-pickle", "f.npz", hostile_npz, ("pickle",), (), None),
             (
@@ -1189,8 +1205,23 @@ def _fill(text: str, t: Path) -> str:
     return text.replace("{t}", str(t))
 
 
+# Messages owned by a package this suite may not edit (reported to its authors): they name the
+# file but say nothing about the fix. strict: these fail loudly once the message is fixed.
+_NO_HINT = "sequences/data.py: message names the file but gives no fix (issue 8)"
+KNOWN_GAPS = {
+    "seq-fasta-empty": _NO_HINT,
+    "seq-fasta-non-utf8": _NO_HINT,
+    "seq-csv-header-only": _NO_HINT,
+}
 PARAMS = [
-    pytest.param(case, entry, id=f"{entry}-{case.id}")
+    pytest.param(
+        case,
+        entry,
+        id=f"{entry}-{case.id}",
+        marks=[pytest.mark.xfail(reason=KNOWN_GAPS[case.id], strict=True)]
+        if case.id in KNOWN_GAPS
+        else [],
+    )
     for case in CASES
     for entry in ("cli", "api")
     if getattr(case, entry) is not None
@@ -1231,6 +1262,7 @@ def test_bad_input(case: Case, entry: str, tmp_path, trained, capsys, monkeypatc
         message = str(info.value)
         assert "\n" not in message, message
     assert len(message) <= MAX_LINE, f"{len(message)} characters: {message[:300]}..."
+    assert HINTS.search(message.removeprefix("scigan: error: ")), f"no hint at the fix: {message}"
     for needle in case.needles:
         assert _fill(needle, t) in message, f"{needle!r} missing from: {message}"
     assert not (t / MARKER).exists(), "a hostile payload ran"

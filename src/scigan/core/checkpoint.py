@@ -177,7 +177,9 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read checkpoint ({exc.strerror})") from None
+        raise CheckpointError(
+            f"{path}: cannot read checkpoint ({exc.strerror}); restore it from a backup or retrain"
+        ) from None
     if hashlib.sha256(data).hexdigest() != state.get("sha256"):
         raise CheckpointError(
             f"{path}: checksum mismatch (truncated or corrupted file); "
@@ -186,5 +188,8 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: not a valid safetensors file ({exc})") from None
+        raise CheckpointError(
+            f"{path}: not a valid safetensors file ({exc}); scigan loads only the safetensors "
+            "weights that scigan train writes (never pickles) — restore the file or retrain"
+        ) from None
     return tensors, state

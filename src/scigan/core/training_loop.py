@@ -133,7 +133,8 @@ class TrainState:
                 first = str(exc).strip().splitlines()[0]
                 raise CheckpointError(
                     f"checkpoint weights for {prefix} do not match the network ({first}); "
-                    "the run's config or scigan version differs from the one that saved it"
+                    "the run's config or scigan version differs from the one that saved it — "
+                    "restore its config.json or retrain"
                 ) from None
         self.opt_g.load_state_dict(unflatten_state(state["opt_g"], tensors, int_keys=True))
         self.opt_d.load_state_dict(unflatten_state(state["opt_d"], tensors, int_keys=True))

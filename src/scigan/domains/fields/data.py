@@ -349,7 +349,14 @@ def _read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     except EOFError:
         raise DataError(f"{path}: the file is empty; save the fields with np.save") from None
     except (ValueError, OSError) as exc:
-        raise DataError(f"{path}: not a readable numpy file ({exc})") from None
+        if "pickle" in str(exc):  # object arrays, or not a numpy file at all
+            raise DataError(
+                f"{path}: not a numeric numpy file (it holds pickled objects or is not .npy/.npz); "
+                "scigan never unpickles data — save it with np.save or np.savez(path, x=fields)"
+            ) from None
+        raise DataError(
+            f"{path}: not a readable numpy file ({exc}); save it with np.save or np.savez"
+        ) from None
     if suffix in (".h5", ".hdf5"):
         try:
             import h5py

@@ -48,7 +48,16 @@ def _read_points(path: Path) -> np.ndarray:
                 f"{path}: the file is empty; save an (N, D) array with np.save"
             ) from None
         except (ValueError, OSError) as exc:
-            raise DataError(f"{path}: not a readable .npy array ({_short(exc)})") from None
+            if "pickle" in str(exc):  # object arrays, or not a .npy file at all
+                raise DataError(
+                    f"{path}: not a numeric .npy array (it holds pickled objects or is not .npy); "
+                    "scigan never unpickles data — save it with "
+                    "np.save(path, x, allow_pickle=False)"
+                ) from None
+            raise DataError(
+                f"{path}: not a readable .npy array ({_short(exc)}); save an (N, D) array with "
+                "np.save"
+            ) from None
     elif path.suffix in (".csv", ".txt"):
         try:
             with warnings.catch_warnings():  # "input contained no data": reported below
