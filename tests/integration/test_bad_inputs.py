@@ -133,8 +133,13 @@ GOOD_TABLE = ("a,b,c\n" + "".join(f"{i},{i % 3}.5,{'xyz'[i % 3]}\n" for i in ran
 # ---------------------------------------------------------------------------- cases
 @dataclass(frozen=True)
 class Case:
-    """One bad input. ``{t}`` in ``cli``/``needles`` is the test folder; ``{run}`` a copy of
-    a trained toy run inside it; ``{tab}`` a copy of a trained tabular experiment run."""
+    """One bad input.
+
+    ``{t}`` in ``cli`` and ``needles`` stands for the test's working folder; ``api`` gets that
+    folder as a Path. ``runs`` names trained run folders (see ``trained``) copied into it
+    before ``corrupt`` edits them; ``files`` are written there (bytes, or a function of the
+    folder for payloads that must point into it). ``needles`` must all appear in the message.
+    """
 
     id: str
     exc: type[SciganError]
@@ -142,7 +147,7 @@ class Case:
     cli: list[str] | None = None
     api: Callable[[Path], Any] | None = None
     files: dict[str, bytes | Callable[[Path], bytes]] = field(default_factory=dict)
-    runs: tuple[str, ...] = ()  # "run" and/or "tab": trained run folders to copy in
+    runs: tuple[str, ...] = ()  # names of trained run folders to copy in
     corrupt: Callable[[Path], None] | None = None  # edits the copied run folder(s)
 
 
@@ -164,20 +169,17 @@ def fit_api(domain: str, data: Any, **kw: Any) -> Callable[[Path], Any]:
     return call
 
 
-def toy_file(name: str, content: Any, needles: tuple[str, ...], exc=DataError, api=True) -> Case:
-    """A bad points file for the toy domain, through both entry points."""
+def toy_file(name: str, file: tuple[str, Any], needles: tuple[str, ...]) -> Case:
+    """A bad points file ``(file name, bytes)`` for the toy domain, through both entry points."""
+    fname, content = file
     return Case(
         f"toy-{name}",
-        exc,
+        DataError,
         needles,
-        cli=train_cli("toy", "{t}/" + _fname(name, content)),
-        api=fit_api("toy", "{t}/" + _fname(name, content)) if api else None,
-        files={_fname(name, content): content[1]},
+        cli=train_cli("toy", "{t}/" + fname),
+        api=fit_api("toy", "{t}/" + fname),
+        files={fname: content},
     )
-
-
-def _fname(name: str, content: Any) -> str:
-    return content[0]
 
 
 def corrupt_file(rel: str, how: Callable[[bytes], bytes]) -> Callable[[Path], None]:
