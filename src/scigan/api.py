@@ -523,4 +523,6 @@ def _read_json(path: Path) -> Any:
             f"{path}: not found; is {path.parent} a scigan run folder (scigan train --out)?"
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unreadable or corrupt JSON ({exc})") from None
+        raise CheckpointError(
+            f"{path}: unreadable or corrupt JSON ({exc}); restore the file or retrain"
+        ) from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import pickle
 import re
 import shutil
@@ -43,9 +44,9 @@ MAX_LINE = 600  # an error line quotes a path and a value, never a whole 10 MB i
 # Every message says what to do (or what is expected): one of these words must appear.
 HINTS = re.compile(
     r"\b(use|pass|choose|remove|save|check|fill|add|give|write|install|rename|retrain|restore|"
-    r"fix|drop|set|delete|create|free|see|start|name|raise|continue|expected|must|need|needs|"
+    r"fix|drop|set|delete|create|free|see|start|raise|continue|expected|must|need|needs|"
     r"should|try|train|replace|separate|take|takes)\b|--[a-z]|one of|did you mean|"
-    r"columns( are)?:? \[|known levels|conditions are",
+    r"columns( are)?:? \[|known levels|conditions are|name every",
     re.IGNORECASE,
 )
 TINY = {
@@ -72,13 +73,13 @@ EXPERIMENT = "a,cat,y\n" + "".join(f"{i % 7},{'pq'[i % 2]},{i * 0.5}\n" for i in
 
 # ---------------------------------------------------------------------------- payloads
 class Payload:
-    """Unpickling this creates ``path``: proof that a loader ran code from a file."""
+    """Unpickling this creates the folder ``path``: proof that a loader ran code from a file."""
 
     def __init__(self, path: Path) -> None:
         self.path = str(path)
 
     def __reduce__(self):
-        return (open, (self.path, "w"))
+        return (os.mkdir, (self.path,))
 
 
 MARKER = "PWNED"
@@ -1233,6 +1234,23 @@ PARAMS = [
 def test_case_count():
     """The issue asks for at least 50 distinct bad inputs."""
     assert len({c.id for c in CASES}) == len(CASES) >= 50
+
+
+@pytest.mark.parametrize(
+    ("make", "unpickle"),
+    [
+        (hostile_pickle, pickle.loads),
+        (hostile_torch_save, lambda b: torch.load(io.BytesIO(b), weights_only=False)),
+        (hostile_npy, lambda b: np.load(io.BytesIO(b), allow_pickle=True)),
+        (hostile_npz, lambda b: np.load(io.BytesIO(b), allow_pickle=True)["x"]),
+    ],
+    ids=["pickle", "torch-save", "npy", "npz"],
+)
+def test_payloads_are_live(make, unpickle, tmp_path):
+    """The hostile files above do run code when unpickled, so 'the marker never appears'
+    in the cases is a real check."""
+    unpickle(make(tmp_path))
+    assert (tmp_path / MARKER).exists()
 
 
 @pytest.mark.parametrize(("case", "entry"), PARAMS)

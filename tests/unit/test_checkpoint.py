@@ -139,7 +139,9 @@ class _Payload:
         self.path = str(path)
 
     def __reduce__(self):
-        return (open, (self.path, "w"))
+        import os
+
+        return (os.mkdir, (self.path,))
 
 
 def test_torch_save_payload_never_runs(tmp_path):

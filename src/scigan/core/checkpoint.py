@@ -172,7 +172,10 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
         raise CheckpointError(f"{ptr}: not a scigan checkpoint state file")
     fname = str(state.get("file", ""))
     if "/" in fname or "\\" in fname or not fname.endswith(".safetensors"):
-        raise CheckpointError(f"{ptr}: invalid checkpoint file name {fname!r}")
+        raise CheckpointError(
+            f"{ptr}: invalid checkpoint file name {fname!r}; it must name a .safetensors file in "
+            "the same folder — restore the file or retrain"
+        )
     path = directory / fname
     try:
         data = path.read_bytes()
