@@ -138,9 +138,11 @@ def main() -> None:
         # phase 1: autoencoder + a short GAN run that ends at the 10-minute point
         probe = Synthesizer(domain="molecules", options=opts, steps=200, **hyper)
         probe.fit("moses", out=run)
-        elapsed = time.perf_counter() - t0
-        gan_s = probe.state_.elapsed_s
         ae = probe.encoder_.ae_info_
+        # a cached autoencoder (trained by an earlier invocation) still counts as training time
+        ae_cached_s = float(ae.get("seconds", 0.0)) if "cached" in ae else 0.0
+        elapsed = time.perf_counter() - t0 + ae_cached_s
+        gan_s = probe.state_.elapsed_s
         rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
         t = {r["step"]: r["elapsed_s"] for r in rows if r.get("kind") == "train"}
         rate = 100 / max(t[200] - t[100], 1e-9)  # steps/s without the final evaluation
@@ -152,7 +154,8 @@ def main() -> None:
             f"10-minute point = step {ten}")  # fmt: skip
         gan = Synthesizer.load(run).resume(steps=ten)
         info = {"ae": ae, "setup_s": elapsed - gan_s, "gan_steps_per_s": rate,
-                "ten_minute_step": ten, "ten_minute_wall_s": time.perf_counter() - t0,
+                "ten_minute_step": ten, "ae_cached_s": ae_cached_s,
+                "ten_minute_wall_s": time.perf_counter() - t0 + ae_cached_s,
                 "steps_total": steps_total}  # fmt: skip
         info_path.write_text(json.dumps(info, indent=1))
         gen10 = gan.sample(args.quick_n, seed=1)

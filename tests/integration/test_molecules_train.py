@@ -101,3 +101,9 @@ def test_invalid_input_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "line 31: 'C1CC'" in err and "invalid=skip" in err
     assert len(err.splitlines()) == 1
+
+
+def test_report_has_molecule_grid(latent):
+    path = latent.report(n=100)
+    html = Path(path).read_text()
+    assert "Generated molecules" in html and "Properties: test set vs generated" in html
