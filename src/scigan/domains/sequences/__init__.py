@@ -105,6 +105,7 @@ class SequencesDomain(AbstractDomain):
             cond_dim=enc.cond_dim,
             width=cfg.net.g_width,
             depth=cfg.net.g_depth,
+            dilation=_int_option(cfg, "dilation", 1),
         )
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
@@ -117,6 +118,8 @@ class SequencesDomain(AbstractDomain):
             depth=cfg.net.d_depth,
             sn=cfg.net.spectral_norm,
             pac=cfg.net.pac,
+            pooled=str(cfg.options.get("d_pool", "false")).lower() in ("1", "true", "yes"),
+            dilation=_int_option(cfg, "dilation", 1),
         )
 
     # ------------------------------------------------------------------ evaluation
@@ -172,6 +175,16 @@ class SequencesDomain(AbstractDomain):
         from scigan.domains.sequences.figures import make_figures
 
         return make_figures(list(generated), reference)
+
+
+def _int_option(cfg: TrainConfig, name: str, default: int) -> int:
+    try:
+        value = int(cfg.options.get(name, default))
+    except (TypeError, ValueError):
+        raise DataError(f"--set {name}={cfg.options[name]!r}: expected an integer") from None
+    if value < 1:
+        raise DataError(f"--set {name}={value}: must be >= 1")
+    return value
 
 
 def _seq_encoder(encoder: AbstractEncoder) -> SequenceEncoder:

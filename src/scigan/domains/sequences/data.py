@@ -37,6 +37,7 @@ STOPS = frozenset({"TAA", "TAG", "TGA"})
 SENSE = tuple(
     a + b + c for a in DNA for b in DNA for c in DNA if a + b + c not in STOPS
 )  # 61 sense codons
+MODEL_OPTIONS = frozenset({"output", "d_pool", "dilation"})  # read by the domain, not the loaders
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
 
 
@@ -65,7 +66,7 @@ def _opt(options: Mapping[str, Any], defaults: Mapping[str, Any], name: str) -> 
 
 
 def _check_options(name: str, options: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(options) - allowed - {"output"})
+    unknown = sorted(set(options) - allowed - MODEL_OPTIONS)
     if unknown:
         raise DataError(
             f"{name}: unknown option(s) {', '.join(unknown)}; choose from "

@@ -10,6 +10,9 @@ in one vectorised call on the (B·L, V) view. With Gumbel-softmax the forward pa
 one-hot sample and gradients flow through the soft relaxation (straight-through, Jang et al.
 2017), so D only ever sees one-hot sequences and G's per-position output is a distribution.
 
+``pooled`` adds position-averaged critic features to the flattened ones, so the critic sees
+pooled (k-mer-like) statistics directly as well as position-specific ones.
+
 Conditioning: G concatenates the condition to z and adds a per-channel bias from it; D uses a
 projection head (Miyato & Koyama 2018) on its flattened features.
 """
@@ -28,13 +31,16 @@ _RES_SCALE = 0.3  # Gulrajani et al.'s residual branch scale
 
 
 class ResBlock1d(nn.Module):
-    """h + 0.3 · conv(relu(conv(relu(h)))), length-preserving."""
+    """h + 0.3 · conv(relu(conv(relu(h)))), length-preserving; the second convolution may be
+    dilated (a wider receptive field at the same cost)."""
 
-    def __init__(self, width: int, kernel: int = 5, *, sn: bool = False) -> None:
+    def __init__(self, width: int, kernel: int = 5, *, sn: bool = False, dilation: int = 1) -> None:
         super().__init__()
         pad = kernel // 2
         self.c1 = maybe_sn(nn.Conv1d(width, width, kernel, padding=pad), sn)
-        self.c2 = maybe_sn(nn.Conv1d(width, width, kernel, padding=pad), sn)
+        self.c2 = maybe_sn(
+            nn.Conv1d(width, width, kernel, padding=pad * dilation, dilation=dilation), sn
+        )
 
     def forward(self, h: Tensor) -> Tensor:
         return h + _RES_SCALE * self.c2(F.relu(self.c1(F.relu(h))))
@@ -53,6 +59,7 @@ class SeqGenerator(nn.Module):
         depth: int = 3,
         kernel: int = 5,
         tau: float = 0.5,
+        dilation: int = 1,
     ) -> None:
         super().__init__()
         if len({(s.dim, s.activation) for s in spans}) != 1:
@@ -62,7 +69,9 @@ class SeqGenerator(nn.Module):
         self.width, self.tau = width, tau
         self.inp = nn.Linear(z_dim + cond_dim, width * self.length)
         self.cond_bias = nn.Linear(cond_dim, width) if cond_dim else None
-        self.blocks = nn.Sequential(*[ResBlock1d(width, kernel) for _ in range(depth)])
+        self.blocks = nn.Sequential(
+            *[ResBlock1d(width, kernel, dilation=dilation) for _ in range(depth)]
+        )
         self.out = nn.Conv1d(width, self.vocab, 1)
 
     def logits(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
@@ -78,7 +87,7 @@ class SeqGenerator(nn.Module):
         probs = apply_spans(flat, [self.span], tau=self.tau)
         if self.span.activation == "gumbel":  # straight-through: D sees one-hot samples
             hard = F.one_hot(probs.argmax(dim=1), self.vocab).to(probs.dtype)
-            probs = hard + probs - probs.detach()
+            probs = hard + (probs - probs.detach())  # exactly one-hot values
         return probs.view(len(z), self.length, self.vocab).transpose(1, 2)  # (B, V, L)
 
 
@@ -96,17 +105,24 @@ class SeqDiscriminator(nn.Module):
         kernel: int = 5,
         sn: bool = False,
         pac: int = 1,
+        pooled: bool = False,
+        dilation: int = 1,
     ) -> None:
         super().__init__()
-        self.pac = pac
+        self.pac, self.pooled = pac, pooled
         self.inp = maybe_sn(nn.Conv1d(vocab * pac, width, 1), sn)
-        self.blocks = nn.Sequential(*[ResBlock1d(width, kernel, sn=sn) for _ in range(depth)])
-        self.head = ProjectionHead(width * length, cond_dim * pac, sn=sn)
+        self.blocks = nn.Sequential(
+            *[ResBlock1d(width, kernel, sn=sn, dilation=dilation) for _ in range(depth)]
+        )
+        self.head = ProjectionHead(width * length + 2 * width * pooled, cond_dim * pac, sn=sn)
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         if self.pac > 1:  # (B, V, L) → (B/pac, pac·V, L)
             x = x.reshape(len(x) // self.pac, -1, x.shape[2])
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
-        h = self.blocks(self.inp(x)).flatten(1)  # (B', C·L)
-        out = self.head(h, cond)
+        h = self.blocks(self.inp(x))  # (B', C, L)
+        feats = h.flatten(1)  # (B', C·L): position-specific
+        if self.pooled:  # + (B', 2C) position-pooled: k-mer frequencies and "motif anywhere"
+            feats = torch.cat([feats, h.mean(dim=2), h.amax(dim=2)], dim=1)
+        out = self.head(feats, cond)
         return out.repeat_interleave(self.pac) if self.pac > 1 else out
