@@ -112,6 +112,12 @@ class Synthesizer:
             data_name = merged.get("data", TrainConfig().data)
         domain = _infer_domain(self.domain, data_name if data is None else data, merged)
         domain_obj = DOMAINS.get(domain)()
+        registered = DATASETS.get(data_name).domain if data_name in DATASETS else domain
+        if registered != domain and not Path(data_name).exists():
+            raise ConfigError(
+                f"'{data_name}' is a {registered} dataset, not {domain}; pass --domain "
+                f"{registered} (domain={registered!r}) or leave the domain out"
+            )
         base = TrainConfig(domain=domain)
         base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
         # Defaults that depend on the data options (e.g. tabular experiment mode), still

@@ -374,6 +374,23 @@ CASES: list[Case] = [
         cli=train_cli("astrology", "ring8"),
         api=fit_api("astrology", "ring8"),
     ),
+    *[
+        Case(
+            f"dataset-of-another-domain-{domain}",
+            ConfigError,
+            ("'ring8' is a toy dataset", "--domain toy"),
+            cli=train_cli(domain, "ring8"),
+            api=fit_api(domain, "ring8"),
+        )
+        for domain in ("tabular", "fields")
+    ],
+    Case(
+        "dry-run-dataset-of-another-domain",
+        ConfigError,
+        ("'ising2d' is a fields dataset", "--domain fields"),
+        cli=["train", "--domain", "toy", "--data", "ising2d", "--dry-run"],
+        api=lambda t: Synthesizer(domain="toy").resolve_config("ising2d"),
+    ),
     # ---------------------------------------------------------------- flags and settings
     *[
         Case(
