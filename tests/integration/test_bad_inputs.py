@@ -1129,6 +1129,15 @@ CASES += [
         api=lambda t: _demo(t, "demo", ["astrology"]),
     ),
     Case(
+        "report-metrics-log-missing",
+        CheckpointError,
+        ("{t}/run/metrics.jsonl",),
+        cli=["report", "{t}/run", "-n", "20"],
+        api=loaded("run", lambda s, t: s.report(n=20)),
+        runs=("run",),
+        corrupt=lambda t: (t / "run" / "metrics.jsonl").unlink(),
+    ),
+    Case(
         "run-config-json-not-utf8",
         CheckpointError,
         ("{t}/run/config.json", "corrupt JSON"),
