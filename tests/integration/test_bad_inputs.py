@@ -19,6 +19,8 @@ import os
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1313,3 +1315,37 @@ def test_bad_input(case: Case, entry: str, tmp_path, trained, capsys, monkeypatc
         assert _fill(needle, t) in message, f"{needle!r} missing from: {message}"
     assert not (t / MARKER).exists(), "a hostile payload ran"
     assert _snapshot(t) == before, "the bad input left output behind or changed a file"
+
+
+# Through a real process: Python warnings and C libraries (numpy, RDKit) write to the process's
+# stderr, which capsys does not see; the one-line contract holds there too.
+SUBPROCESS_CASES = [
+    "toy-csv-empty",
+    "toy-npy-hostile-pickle",
+    "mol-invalid-smiles",
+    "seq-unknown-letters",
+]
+
+
+@pytest.mark.parametrize("case_id", SUBPROCESS_CASES)
+def test_bad_input_in_a_process(case_id, tmp_path, trained):
+    case = next(c for c in CASES if c.id == case_id)
+    t = tmp_path / "w"
+    t.mkdir()
+    _prepare(case, t, trained)
+    before = _snapshot(t)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scigan", *[_fill(a, t) for a in case.cli]],
+        capture_output=True,
+        text=True,
+        cwd=t,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scigan: error: "), proc.stderr[:2000]
+    for needle in case.needles:
+        assert _fill(needle, t) in lines[0]
+    assert not (t / MARKER).exists()
+    assert _snapshot(t) == before
