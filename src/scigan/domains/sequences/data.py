@@ -386,7 +386,9 @@ def read_fasta(path: Path) -> list[tuple[str, str]]:
         with opener(path, "rt", encoding="utf-8") as fh:
             text = fh.read()
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); is it really FASTA?") from None
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {exc.start}); check it is FASTA and save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc}); check the file") from None
     records: list[tuple[str, str]] = []
@@ -409,8 +411,23 @@ def read_fasta(path: Path) -> list[tuple[str, str]]:
     if seq_id is not None:
         records.append((seq_id, "".join(parts)))
     if not records:
-        raise DataError(f"{path}: no FASTA records ('>' headers) found")
+        raise DataError(
+            f"{path}: no FASTA records ('>' headers) found; check the file, or use .txt for one "
+            "sequence a line"
+        )
     return records
+
+
+def _read_text(path: Path) -> str:
+    """The whole file (gzip or plain) as UTF-8 text, or a one-line DataError."""
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc}); check the file") from None
 
 
 def _is_gzip(path: Path) -> bool:
@@ -419,13 +436,11 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _read_csv(path: Path, o: Mapping[str, Any]) -> tuple[list[str], list[str], Any, str]:
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        text = fh.read()
+    text = _read_text(path)
     delim = "\t" if ".tsv" in path.name or ("\t" in text.split("\n", 1)[0]) else ","
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delim))
     if not rows:
-        raise DataError(f"{path}: no rows under the header line")
+        raise DataError(f"{path}: no rows under the header line; add one sequence per row")
     header = list(rows[0].keys())
     col = o["column"] or next(
         (h for h in header if h.strip().lower() in ("sequence", "seq", "sequences")), header[0]
@@ -471,9 +486,7 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         if stem.endswith((".csv", ".tsv")):
             seqs, ids, cond, _ = _read_csv(path, o)
         elif stem.endswith(".txt"):
-            opener = gzip.open if _is_gzip(path) else open
-            with opener(path, "rt", encoding="utf-8") as fh:
-                lines = [ln.strip() for ln in fh]
+            lines = [ln.strip() for ln in _read_text(path).splitlines()]
             seqs = [ln for ln in lines if ln]
             ids = [f"line {i + 1}" for i, ln in enumerate(lines) if ln]
         elif stem.endswith(FASTA_SUFFIXES):
