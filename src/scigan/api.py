@@ -493,9 +493,13 @@ def generate(
         was_training = G.training
         G.eval()
         chunks = []
-        for start in range(0, n, 4096):
-            z = torch.randn(min(4096, n - start), z_dim)
-            chunks.append(G(z, None if c is None else c[start : start + len(z)]))
+        from scigan.progress import bar
+
+        with bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
+            for start in range(0, n, 4096):
+                z = torch.randn(min(4096, n - start), z_dim)
+                chunks.append(G(z, None if c is None else c[start : start + len(z)]))
+                pbar.update(len(z))
         G.train(was_training)
         return encoder.decode(torch.cat(chunks))
 

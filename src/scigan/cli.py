@@ -383,8 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    from scigan import progress
+
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress.enabled(not getattr(args, "quiet", False)):
             warnings.simplefilter("default")
             return COMMANDS[args.command](args)
     except SciganError as exc:

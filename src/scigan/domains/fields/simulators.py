@@ -57,16 +57,22 @@ def ising_swendsen_wang(
     contributes one configuration every ``thin`` sweeps (the Swendsen–Wang energy
     autocorrelation time at L = 32 is a few sweeps even at T_c).
     """
+    from scigan.progress import bar
+
     chains = max(1, min(chains, n))
     spins = np.where(rng.random((chains, L, L)) < 0.5, 1, -1).astype(np.int8)
     beta = 1.0 / T
-    for _ in range(burn):
-        swendsen_wang_sweep(spins, beta, rng)
-    out = []
-    while sum(len(o) for o in out) < n:
-        for _ in range(thin):
+    rounds = -(-n // chains)
+    with bar(burn + rounds * thin, f"Ising T={T:.4g} (Swendsen-Wang)", "sweep") as pbar:
+        for _ in range(burn):
             swendsen_wang_sweep(spins, beta, rng)
-        out.append(spins.copy())
+            pbar.update()
+        out = []
+        while sum(len(o) for o in out) < n:
+            for _ in range(thin):
+                swendsen_wang_sweep(spins, beta, rng)
+                pbar.update()
+            out.append(spins.copy())
     return np.concatenate(out)[:n]
 
 
