@@ -1236,22 +1236,11 @@ def _fill(text: str, t: Path) -> str:
     return text.replace("{t}", str(t))
 
 
-# Messages owned by a package this suite may not edit (reported to its authors): they name the
-# file but say nothing about the fix. strict: these fail loudly once the message is fixed.
-_NO_HINT = "sequences/data.py: message names the file but gives no fix (issue 8)"
-KNOWN_GAPS = {
-    "seq-fasta-empty": _NO_HINT,
-    "seq-fasta-non-utf8": _NO_HINT,
-    "seq-csv-header-only": _NO_HINT,
-}
 PARAMS = [
     pytest.param(
         case,
         entry,
         id=f"{entry}-{case.id}",
-        marks=[pytest.mark.xfail(reason=KNOWN_GAPS[case.id], strict=True)]
-        if case.id in KNOWN_GAPS
-        else [],
     )
     for case in CASES
     for entry in ("cli", "api")
