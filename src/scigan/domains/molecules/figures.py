@@ -25,7 +25,12 @@ def molecule_figures(generated: Any, reference: MoleculeDataset) -> dict[str, Fi
         figs["Generated molecules (first 24 valid; red title = structural alert)"] = molecule_grid(
             gen.mols[:24]
         )
-        real = M.Molecules.from_smiles(reference.test[: max(len(gen.smiles), 1000)])
+        # a random subset: MOSES' test file is not in random order
+        rng = np.random.default_rng(0)
+        k = min(len(reference.test), max(len(gen.smiles), 1000))
+        real = M.Molecules.from_smiles(
+            [reference.test[i] for i in rng.choice(len(reference.test), k, False)]
+        )
         figs["Properties: test set vs generated"] = property_histograms(real.mols, gen.mols)
     return figs
 
