@@ -144,3 +144,17 @@ def test_guidance_attainment_and_best_of_k():
     assert len(top) == 10 and len(set(top)) == 10
     plain = sample(10, 0)
     assert np.mean([heavy(s) for s in top]) > np.mean([heavy(s) for s in plain])
+
+
+def test_conditions_from_file_columns_and_rdkit(tmp_path):
+    from scigan.domains.molecules import load_molecules
+
+    smiles = _fixture(60)
+    p = tmp_path / "m.csv"
+    p.write_text("smiles,pic50\n" + "".join(f"{s},{i / 10}\n" for i, s in enumerate(smiles)))
+    ds = load_molecules(str(p), options={"conditions": ["pic50", "qed"]}, seed=0)
+    assert list(ds.conditions.columns) == ["pic50", "QED"] and len(ds.conditions) == len(ds)
+    lookup = {chem.canonical(s): i / 10 for i, s in enumerate(smiles)}
+    assert ds.conditions["pic50"].tolist() == [lookup[s] for s in ds.samples]
+    with pytest.raises(DataError, match="unknown molecular property 'pIC5'"):
+        load_molecules(str(p), options={"conditions": ["pIC5"]}, seed=0)

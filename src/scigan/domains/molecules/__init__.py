@@ -73,7 +73,7 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     conds = opts.get("conditions") or []
     if isinstance(conds, str):
         conds = [c for c in conds.strip("[]").split(",") if c.strip()]
-    opts["conditions"] = [chem.property_name(c.strip()) for c in conds]
+    opts["conditions"] = [str(c).strip() for c in conds]
     return opts
 
 
@@ -90,6 +90,8 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
     if n_train < 10:
         raise DataError(f"n_train={n_train} must be at least 10")
     info: dict[str, Any] = {"model": opts["model"]}
+    table: pd.DataFrame | None = None  # the file's other columns, aligned with `smiles`
+    smiles: list[str] = []
     if isinstance(source, str) and source == "moses":
         train_all = moses_smiles("train")
         train, pool = _subset(train_all, n_train, seed)
@@ -101,13 +103,14 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
     else:
         if isinstance(source, str) and source == "qm9":
             frame = qm9_frame()
-            smiles, _ = validate_smiles(
+            smiles, keep = validate_smiles(
                 frame["smiles"].tolist(), list(range(2, len(frame) + 2)), where="qm9",
                 invalid="skip",
             )  # fmt: skip
+            table = frame.drop(columns=["smiles"]).iloc[keep].reset_index(drop=True)
             name = "qm9"
         elif isinstance(source, str | Path):
-            smiles, _ = read_smiles_file(
+            smiles, table = read_smiles_file(
                 source, smiles_column=opts.get("smiles_column"),
                 invalid=opts.get("invalid", "error"),
             )  # fmt: skip
@@ -135,9 +138,38 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
         info.update(n_source=len(smiles), reference=f"seeded {frac:.0%} test split")
     info.update(n_train=len(ds.samples), n_test=len(ds.test))
     if opts["conditions"]:
-        ds.conditions = molecule_properties(ds.samples, opts["conditions"])
-        info["conditions"] = opts["conditions"]
+        ds.conditions = _condition_frame(ds.samples, opts["conditions"], table, smiles)
+        info["conditions"] = list(ds.conditions.columns)
     return ds
+
+
+def _condition_frame(
+    samples: list[str], names: list[str], table: pd.DataFrame | None, smiles: list[str]
+) -> pd.DataFrame:
+    """Condition values: numeric columns of the data file (QM9 ``gap``, a user's ``pIC50``) or
+    RDKit properties (``QED``, ``logP``, ``SA``, ``weight``) computed from the molecules."""
+    columns = list(table.columns) if table is not None else []
+    pos = {s: i for i, s in enumerate(smiles)}
+    resolved = [n if n in columns else chem.property_name(n) for n in names]
+    computed = [n for n, r in zip(names, resolved, strict=True) if n not in columns]
+    props = (
+        molecule_properties(samples, [chem.property_name(n) for n in computed])
+        if computed
+        else None
+    )
+    out = {}
+    for name, key in zip(names, resolved, strict=True):
+        if name in columns:
+            col = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=np.float64)
+            out[key] = col[[pos[s] for s in samples]]
+            if not np.isfinite(out[key]).all():
+                raise DataError(
+                    f"condition column '{name}' has empty or non-numeric values; fill them or "
+                    "choose another column"
+                )
+        else:
+            out[key] = props[key].to_numpy()
+    return pd.DataFrame(out)
 
 
 def novelty_set(ds: MoleculeDataset) -> set[str]:
@@ -302,7 +334,7 @@ class MoleculesDomain(AbstractDomain):
             raise DataError("this model has no property conditions; train with conditions=[...]")
         row = dict(zip(names, encoder.conditions_.mean_, strict=True))
         for key, text in values.items():
-            name = chem.property_name(key)
+            name = key if key in names else chem.property_name(key)
             if name not in names:
                 raise DataError(f"unknown condition '{key}'; this model is conditioned on {names}")
             try:
