@@ -190,14 +190,14 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    p.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-n", type=int, default=2000)
     p.add_argument("--steps", type=int, default=0, help="override the shipped steps (0 = keep)")
     p.add_argument("--no-feedback", action="store_true")
     p.add_argument("--fb-pretrain", type=int, default=1000)
-    p.add_argument("--fb-rounds", type=int, default=10)
+    p.add_argument("--fb-rounds", type=int, default=15)
     p.add_argument("--fb-steps", type=int, default=150)
     p.add_argument("--fb-generate", type=int, default=500)
     p.add_argument("--fb-replace", type=int, default=200)
