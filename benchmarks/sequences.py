@@ -7,7 +7,7 @@ every metric — including the CNN classifier AUC — shows its real-vs-real flo
 models side by side. Then the feedback (FBGAN) loop runs on the non-AMP peptides with the
 built-in AMP proxy oracle. Writes a markdown report (``--out``) and prints it.
 
-    python benchmarks/sequences.py --threads 1 --out benchmarks/results_sequences.md
+    python benchmarks/sequences.py --threads 1 --out /tmp/results_sequences.md  # -> RESULTS.md
     python benchmarks/sequences.py --datasets orf motif --no-feedback --steps 200   # quick look
 
 Targets (issue 6): ecoli 6-mer JSD ≤ 2× floor; motif hit fraction within 0.02 of the planted

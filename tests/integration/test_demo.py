@@ -55,7 +55,7 @@ def test_demo_rejects_a_domain_without_demo(tmp_path, capsys):
     assert "has no demo" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("domain", ["fields", "tabular"])
+@pytest.mark.parametrize("domain", ["fields", "tabular", "sequences", "molecules"])
 def test_shipped_demos_name_registered_data(domain):
     from scigan.registry import DATASETS, DOMAINS
 
