@@ -23,11 +23,31 @@ from pathlib import Path
 
 def run(nproc: int, threads: int, args: argparse.Namespace, root: Path) -> dict:
     out = root / f"n{nproc}-t{threads}"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc_per_node={nproc}", "-m", "scigan", "train", "--data", args.data,
-           "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--eval-every", "0",
-           "--ckpt-every", str(args.steps), "--threads", str(threads), "--quiet",
-           "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "scigan",
+        "train",
+        "--data",
+        args.data,
+        "--steps",
+        str(args.steps),
+        "--batch-size",
+        str(args.batch_size),
+        "--eval-every",
+        "0",
+        "--ckpt-every",
+        str(args.steps),
+        "--threads",
+        str(threads),
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
@@ -52,8 +72,10 @@ def main() -> None:
     print("| processes | threads each | steps/s | samples/s | vs 1 proc x 2 threads |")
     print("|---|---|---|---|---|")
     for (nproc, threads), r in results.items():
-        print(f"| {nproc} | {threads} | {r['steps_per_s']:.1f} | {r['samples_per_s']:.0f} | "
-              f"{r['steps_per_s'] / base:.2f} |")
+        print(
+            f"| {nproc} | {threads} | {r['steps_per_s']:.1f} | {r['samples_per_s']:.0f} | "
+            f"{r['steps_per_s'] / base:.2f} |"
+        )
 
 
 if __name__ == "__main__":
