@@ -89,7 +89,7 @@ class SequencesDomain(AbstractDomain):
         options={"n": 3000},
         what=(
             "Protein-coding DNA (ATG, 31 sense codons, a stop): the headline is the fraction of "
-            "generated 102-bp sequences that are valid open reading frames (1.0 for real ones); "
+            "generated 99-bp sequences that are valid open reading frames (1.0 for real ones); "
             "the full report adds k-mer spectra, codon periodicity and a CNN two-sample AUC."
         ),
     )
