@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.molecules import chem
 from scigan.errors import DataError
@@ -60,11 +61,6 @@ class MoleculeDataset(Dataset):
     pool: list[str] = field(default_factory=list)
     moses: bool = False
     novelty_train: set[str] | None = None
-
-
-def wheel_dir() -> Path:
-    env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "scigan" / "wheels"
 
 
 def package_bytes(package: str, wheel: str, relpath: str) -> bytes:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from scigan.data_wheels import find_wheel as _find_wheel
+from scigan.data_wheels import wheel_dir  # noqa: F401  (re-exported)
 from scigan.errors import DataError
 
 DATA_ENV = "SCIGAN_DATA"
@@ -24,22 +26,9 @@ ECOLI_PATHS = (
 )
 
 
-def wheel_dir() -> Path:
-    """``$SCIGAN_DATA`` or ``~/.cache/scigan/wheels``."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "scigan" / "wheels"
-
-
 def find_wheel(filename: str) -> Path:
     """Path of a data wheel, or a DataError naming the command that fetches it."""
-    path = wheel_dir() / filename
-    if not path.is_file():
-        raise DataError(
-            f"{path}: data wheel not found; fetch it with `{FETCH_COMMAND}` (runs `pip download "
-            f"--no-deps modlamp==4.3.3 pyjaspar==4.0.0` into {wheel_dir()}; set ${DATA_ENV} to "
-            "use another folder)"
-        )
-    return path
+    return _find_wheel(filename, FETCH_COMMAND, "modlamp==4.3.3 pyjaspar==4.0.0")
 
 
 def ecoli_fasta() -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,11 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan.data_wheels import find_wheel as _find_wheel
+from scigan.data_wheels import wheel_dir  # noqa: F401  (re-exported)
 from scigan.domains.base import Dataset
 from scigan.domains.tabular.schema import Schema
 from scigan.errors import DataError, MissingDependencyError
 
-DATA_ENV = "SCIGAN_DATA"
 FETCH_COMMAND = "bash scripts/fetch_tabular_data.sh"
 SUMMIT_WHEEL = "summit-0.8.4-py3-none-any.whl"
 OLYMP_WHEEL = "olymp-0.0.1b0-py3-none-any.whl"
@@ -53,22 +53,9 @@ class TabularDataset(Dataset):
     holdout: pd.DataFrame | None = None
 
 
-def wheel_dir() -> Path:
-    """Where the data wheels live: ``$SCIGAN_DATA`` or ``~/.cache/scigan/wheels``."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "scigan" / "wheels"
-
-
 def find_wheel(filename: str) -> Path:
     """Path of a data wheel, or a DataError that names the command which fetches it."""
-    path = wheel_dir() / filename
-    if not path.is_file():
-        raise DataError(
-            f"{path}: data wheel not found; fetch it with `{FETCH_COMMAND}` (runs "
-            f"`pip download --no-deps summit==0.8.4 olymp==0.0.1b0` into {wheel_dir()}; "
-            f"set {DATA_ENV}=DIR to use another folder)"
-        )
-    return path
+    return _find_wheel(filename, FETCH_COMMAND, "summit==0.8.4 olymp==0.0.1b0")
 
 
 def _read_member(wheel: str, member: str) -> bytes:
