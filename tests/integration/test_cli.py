@@ -8,28 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+from small_toy import small_flags
 
 from scigan.cli import main
 
-SMALL = [
-    "--z-dim",
-    "8",
-    "--g-width",
-    "32",
-    "--d-width",
-    "32",
-    "--g-depth",
-    "1",
-    "--d-depth",
-    "1",
-    "--batch-size",
-    "64",
-    "--eval-every",
-    "0",
-    "--set",
-    "n=2000",
-    "--quiet",
-]
+SMALL = small_flags()
 
 
 @pytest.fixture(scope="module")

@@ -11,32 +11,11 @@ import time
 
 import torch
 from safetensors.torch import load_file
+from small_toy import small_flags
 
 from scigan.cli import main
 
-SMALL = [
-    "--z-dim",
-    "8",
-    "--g-width",
-    "32",
-    "--d-width",
-    "32",
-    "--g-depth",
-    "1",
-    "--d-depth",
-    "1",
-    "--batch-size",
-    "64",
-    "--eval-every",
-    "0",
-    "--ckpt-every",
-    "50",
-    "--set",
-    "n=2000",
-    "--quiet",
-    "--threads",
-    "1",
-]
+SMALL = [*small_flags(ckpt_every=50), "--threads", "1"]
 
 
 def _weights(run) -> dict[str, torch.Tensor]:

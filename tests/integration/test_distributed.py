@@ -8,30 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from small_toy import small_flags
 
 pytestmark = pytest.mark.distributed
 
-SMALL = [
-    "--z-dim",
-    "8",
-    "--g-width",
-    "32",
-    "--d-width",
-    "32",
-    "--g-depth",
-    "1",
-    "--d-depth",
-    "1",
-    "--batch-size",
-    "64",
-    "--eval-every",
-    "20",
-    "--ckpt-every",
-    "20",
-    "--set",
-    "n=2000",
-    "--quiet",
-]
+SMALL = small_flags(eval_every=20, ckpt_every=20)
 
 
 def _torchrun(*args: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from small_toy import small_flags
 
 import scigan
 from scigan.cli import main
@@ -54,25 +55,7 @@ def test_cli_resume_identity(tmp_path, fast_settings):
         "ring8",
         "--seed",
         "3",
-        "--z-dim",
-        "8",
-        "--g-width",
-        "32",
-        "--d-width",
-        "32",
-        "--g-depth",
-        "1",
-        "--d-depth",
-        "1",
-        "--batch-size",
-        "64",
-        "--ckpt-every",
-        "100",
-        "--eval-every",
-        "0",
-        "--set",
-        "n=2000",
-        "--quiet",
+        *small_flags(ckpt_every=100),
     ]
     assert main(["train", *flags, "--steps", "400", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", *flags, "--steps", "200", "--out", str(tmp_path / "b")]) == 0
