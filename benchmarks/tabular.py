@@ -208,14 +208,9 @@ def summarize(path: str) -> str:
     return "\n".join(out)
 
 
-def _mean(rows: list[dict[str, Any]], data: str, model: str, key: str) -> float:
-    vals = [r["metrics"][key]["value"] for r in rows
-            if r["dataset"] == data and r["model"] == model and key in r["metrics"]]  # fmt: skip
-    return float(np.mean(vals)) if vals else float("nan")
-
-
-def _floor(rows: list[dict[str, Any]], data: str, model: str, key: str) -> float:
-    vals = [r["metrics"][key]["floor"] for r in rows
+def _mean(rows: list[dict[str, Any]], data: str, model: str, key: str, part: str = "value"):
+    """Mean over seeds of a metric's ``value`` (or ``floor``) for one dataset and model."""
+    vals = [r["metrics"][key][part] for r in rows
             if r["dataset"] == data and r["model"] == model and key in r["metrics"]]  # fmt: skip
     return float(np.mean(vals)) if vals else float("nan")
 
@@ -270,7 +265,7 @@ def targets(path: str) -> str:
         names = [d for d in names if d in datasets]
         if names:
             v = [_mean(rows, d, "gan", "tstr") for d in names]
-            f = [_floor(rows, d, "gan", "tstr") for d in names]
+            f = [_mean(rows, d, "gan", "tstr", "floor") for d in names]
             text = ", ".join(
                 f"{d} {a:.3f} (real {b:.3f})" for d, a, b in zip(names, v, f, strict=True)
             )

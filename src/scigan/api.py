@@ -284,6 +284,19 @@ class Synthesizer:
         self.dataset_ = load_data(self.domain_, reference, self.config_.options, self.config_.seed)
         return self.dataset_
 
+    def evaluate_with_figures(
+        self, n: int | None = None, *, seed: int = 0
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The evaluation and the domain's report figures (samples vs reference, and figures
+        that query the model, e.g. response surfaces)."""
+        evaluation = self.evaluate(n=n, seed=seed)
+        generated = self.sample(evaluation["n"], seed=seed)
+        figures = self.domain_.figures(generated, self._reference(None))
+        model_figures = getattr(self.domain_, "model_figures", None)
+        if model_figures is not None:
+            figures.update(model_figures(self))
+        return evaluation, figures
+
     def report(self, n: int | None = None, *, seed: int = 0) -> Path:
         """Evaluate and write ``RUN/report.html``; returns its path."""
         from scigan.report import write_report
@@ -291,12 +304,7 @@ class Synthesizer:
         self._check_fitted()
         if self.run_dir_ is None:
             raise CheckpointError("report needs a run folder: save(path) or fit(out=...) first")
-        evaluation = self.evaluate(n=n, seed=seed)
-        generated = self.sample(evaluation["n"], seed=seed)
-        figures = self.domain_.figures(generated, self._reference(None))
-        model_figures = getattr(self.domain_, "model_figures", None)
-        if model_figures is not None:  # figures that query the model (e.g. response surfaces)
-            figures.update(model_figures(self))
+        evaluation, figures = self.evaluate_with_figures(n, seed=seed)
         return write_report(self.run_dir_, evaluation=evaluation, figures=figures)
 
     # ------------------------------------------------------------------ persistence

@@ -89,6 +89,8 @@ def run_demo(
 ) -> Path:
     """Train every demo, write each run's report and the combined ``out/report.html``."""
     from scigan.api import Synthesizer
+    from scigan.core.checkpoint import atomic_write_text
+    from scigan.report import write_report
     from scigan.report.html import figure_to_data_uri
 
     root = Path(out)
@@ -109,11 +111,7 @@ def run_demo(
         try:
             gan = Synthesizer(domain=name, seed=seed, options=dict(spec.options), **spec.settings)
             gan.fit(spec.data, out=root / name, progress=progress)
-            evaluation = gan.evaluate(seed=seed)
-            generated = gan.sample(evaluation["n"], seed=seed)
-            figures = gan.domain_.figures(generated, gan._reference(None))
-            from scigan.report import write_report
-
+            evaluation, figures = gan.evaluate_with_figures(seed=seed)
             write_report(gan.run_dir_, evaluation=evaluation, figures=figures)
         except (MissingDependencyError, DataError) as exc:
             res.skipped = str(exc)
@@ -133,7 +131,7 @@ def run_demo(
         log(f"[demo]   {spec.headline} = {value}{floor}, {res.seconds:.0f} s")
     root.mkdir(parents=True, exist_ok=True)
     path = root / "report.html"
-    _write_atomic(path, render_demo(results))
+    atomic_write_text(path, render_demo(results))
     return path
 
 
@@ -191,9 +189,3 @@ the seed fixes them). A value near its floor is as good as real data can show.</
 {"".join(sections)}
 </main></body></html>
 """
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    from scigan.core.checkpoint import atomic_write_text
-
-    atomic_write_text(path, text)

@@ -16,6 +16,7 @@ as in the MLP discriminator.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -270,12 +271,15 @@ class ConvGenerator(nn.Module):
 OBSERVABLES = ("none", "ising", "spectrum")
 
 
-def spectrum_bins(size: int) -> Tensor:
-    """Integer radial bin (|k| rounded, 1 … size/2) of every rfft2 mode; 0 = excluded."""
+@functools.lru_cache(maxsize=8)
+def spectrum_bins(size: int) -> tuple[Tensor, Tensor]:
+    """Radial bin (|k| rounded, 1 … size/2; 0 = excluded) of every rfft2 mode, flattened, and
+    the number of modes per bin. Cached: D computes the spectrum on every forward pass."""
     ky = torch.fft.fftfreq(size) * size
     kx = torch.fft.rfftfreq(size) * size
     k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
-    return torch.where((k >= 1) & (k <= size // 2), k, torch.zeros_like(k))
+    bins = torch.where((k >= 1) & (k <= size // 2), k, torch.zeros_like(k)).reshape(-1)
+    return bins, torch.bincount(bins, minlength=size // 2 + 1)
 
 
 def observables(x: Tensor, kind: str) -> Tensor:
@@ -294,12 +298,10 @@ def observables(x: Tensor, kind: str) -> Tensor:
     if kind == "spectrum":
         size = f.shape[-1]
         power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)
-        bins = spectrum_bins(size).to(f.device).reshape(-1)
-        flat = power.reshape(len(f), -1)
+        bins, count = (t.to(f.device) for t in spectrum_bins(size))
         total = torch.zeros(len(f), size // 2 + 1, dtype=f.dtype, device=f.device)
-        total.index_add_(1, bins, flat)
-        count = torch.bincount(bins, minlength=size // 2 + 1).to(f.dtype)
-        return torch.log(total[:, 1:] / count[1:] + 1e-8)
+        total.index_add_(1, bins, power.reshape(len(f), -1))
+        return torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-8)
     raise ValueError(f"unknown observables {kind!r}; choose one of {OBSERVABLES}")
 
 

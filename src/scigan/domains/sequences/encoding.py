@@ -206,6 +206,19 @@ def decode_indices(idx: np.ndarray, vocab: str, pad: bool) -> list[str]:
     return out
 
 
+def symbol_indices(seqs: Sequence[str], alphabet: str) -> np.ndarray:
+    """(N, max_len) int64 index of each symbol in ``alphabet``; -1 for symbols outside it and
+    after each sequence's end (characters beyond latin-1 count as outside)."""
+    lookup = np.full(256, -1, dtype=np.int64)
+    for i, ch in enumerate(alphabet):
+        lookup[ord(ch)] = i
+    length = max((len(s) for s in seqs), default=0)
+    out = np.full((len(seqs), length), -1, dtype=np.int64)
+    for r, s in enumerate(seqs):
+        out[r, : len(s)] = lookup[np.frombuffer(s.encode("latin-1", "replace"), dtype=np.uint8)]
+    return out
+
+
 def one_hot(seqs: Sequence[str], alphabet: str, length: int) -> np.ndarray:
     """(N, |alphabet|, length) float32 one-hot, zero beyond each sequence's end (for CNNs)."""
     lookup = np.full(256, -1, dtype=np.int64)

@@ -17,24 +17,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from scigan.domains.sequences.encoding import symbol_indices
 from scigan.errors import DataError
 
 
 def to_index_matrix(seqs: Sequence[str], alphabet: str) -> np.ndarray:
     """(N, max_len) int64 symbol indices, -1 after each sequence's end."""
-    lookup = np.full(256, -1, dtype=np.int64)
-    for i, ch in enumerate(alphabet):
-        lookup[ord(ch)] = i
-    length = max((len(s) for s in seqs), default=0)
-    out = np.full((len(seqs), length), -1, dtype=np.int64)
+    out = symbol_indices(seqs, alphabet)
     for r, s in enumerate(seqs):
-        codes = lookup[np.frombuffer(s.encode("latin-1"), dtype=np.uint8)]
-        if (codes < 0).any():
-            pos = int(np.flatnonzero(codes < 0)[0])
+        bad = np.flatnonzero(out[r, : len(s)] < 0)
+        if bad.size:
+            pos = int(bad[0])
             raise DataError(
                 f"sequence {r}: symbol {s[pos]!r} at position {pos + 1} not in {alphabet}"
             )
-        out[r, : len(s)] = codes
     return out
 
 

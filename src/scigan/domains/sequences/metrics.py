@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from scigan.domains.sequences.data import is_orf
-from scigan.domains.sequences.encoding import PROTEIN, one_hot
+from scigan.domains.sequences.encoding import PROTEIN, one_hot, symbol_indices
 from scigan.errors import MissingDependencyError
 
 # ----------------------------------------------------------------------------- k-mer spectra
@@ -25,13 +25,8 @@ def kmer_ids(seqs: Sequence[str], alphabet: str, k: int) -> tuple[np.ndarray, np
     """Base-V ids of every overlapping k-mer, (N, W) with W = max length − k + 1, and a mask
     of the windows that lie inside a sequence and use only ``alphabet`` symbols."""
     V = len(alphabet)
-    lookup = np.full(256, -1, dtype=np.int64)
-    for i, ch in enumerate(alphabet):
-        lookup[ord(ch)] = i
-    length = max((len(s) for s in seqs), default=0)
-    x = np.full((len(seqs), length), -1, dtype=np.int64)
-    for r, s in enumerate(seqs):
-        x[r, : len(s)] = lookup[np.frombuffer(s.encode("latin-1", "replace"), dtype=np.uint8)]
+    x = symbol_indices(seqs, alphabet)
+    length = x.shape[1]
     width = max(length - k + 1, 0)
     ids = np.zeros((len(seqs), width), dtype=np.int64)
     ok = np.ones_like(ids, dtype=bool)
