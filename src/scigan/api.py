@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 import scigan.domains  # noqa: F401  (registers domains and datasets)
-from scigan import __version__
+from scigan import __version__, progress
 from scigan.config import TrainConfig, read_config_file
 from scigan.core import dist
 from scigan.core.checkpoint import (
@@ -159,6 +159,7 @@ class Synthesizer:
             options = {**dict(self.hyperparameters.get("options") or {}), **data_options}
             self.hyperparameters = {**self.hyperparameters, "options": options}
         cfg = self.resolve_config(data)
+        dist.resolve_device(cfg.device)  # a bad --device fails before anything is written
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         source = data if data is not None else cfg.data
         dataset = load_data(domain, source, cfg.options, cfg.seed)
@@ -181,6 +182,7 @@ class Synthesizer:
         if self.run_dir_ is None:
             raise CheckpointError("resume needs a model loaded from a run folder")
         cfg = self.config_ if steps is None else self.config_.replace({"steps": steps})
+        dist.resolve_device(cfg.device)
         if cfg.steps < self.state_.step:
             raise ConfigError(
                 f"--steps {cfg.steps} is below the checkpoint's step {self.state_.step}; "
@@ -247,9 +249,10 @@ class Synthesizer:
         if n < 2:
             raise ConfigError(f"n must be at least 2, got {n}")
         ref = self._reference(reference)
-        metrics = self.domain_.evaluate(
-            lambda k, c, s: self.sample(k, seed=s, conditions=c), ref, n=n, seed=seed
-        )
+        with progress.task("evaluate"):
+            metrics = self.domain_.evaluate(
+                lambda k, c, s: self.sample(k, seed=s, conditions=c), ref, n=n, seed=seed
+            )
         return {"n": n, "seed": seed, "metrics": metrics}
 
     def predict(self, conditions: Any, **kwargs: Any) -> Any:
@@ -456,9 +459,12 @@ def _build_problem(
 
     def evaluate(G_ema: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
         def sample(k: int, conditions: Any, s: int) -> Any:
-            return generate(G_ema, encoder, cfg.net.z_dim, k, s, conditions, extra.get(_POOL))
+            return generate(
+                G_ema, encoder, cfg.net.z_dim, k, s, conditions, extra.get(_POOL), shard=True
+            )
 
-        return domain.evaluate(sample, dataset, n=n, seed=seed)
+        with progress.task("evaluate"):
+            return domain.evaluate(sample, dataset, n=n, seed=seed)
 
     best, lower = domain.best_metric
     problem = Problem(
@@ -484,8 +490,16 @@ def generate(
     seed: int,
     conditions: Any = None,
     cond_pool: torch.Tensor | None = None,
+    *,
+    shard: bool = False,
 ) -> Any:
-    """n samples from ``G`` decoded to the domain's type; RNG isolated and fixed by ``seed``."""
+    """n samples from ``G`` decoded to the domain's type; RNG isolated and fixed by ``seed``.
+
+    z and conditions are drawn on the CPU and moved to G's device, so the samples do not depend
+    on where G lives. ``shard``: under torchrun every rank runs G on its share of each chunk and
+    the shards are gathered — every rank returns the same samples as a single process would.
+    """
+    progress.stage(f"sample {n}")
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
         if encoder.cond_dim and conditions is None:
@@ -500,16 +514,20 @@ def generate(
             c = None
         was_training = G.training
         G.eval()
+        device = next(G.parameters()).device
         chunks = []
-        from scigan.progress import bar
-
-        with bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
+        with progress.bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
             for start in range(0, n, 4096):
                 z = torch.randn(min(4096, n - start), z_dim)
-                chunks.append(G(z, None if c is None else c[start : start + len(z)]))
+                cz = None if c is None else c[start : start + len(z)]
+                a, b = dist.shard(len(z)) if shard else (0, len(z))
+                keep = b - a  # an empty shard still runs G on one row to get the shape
+                a, b = (a, b) if keep else (0, 1)
+                part = G(z[a:b].to(device), None if cz is None else cz[a:b].to(device))[:keep]
+                chunks.append(dist.gather_rows(part, len(z)) if shard else part)
                 pbar.update(len(z))
         G.train(was_training)
-        return encoder.decode(torch.cat(chunks))
+        return encoder.decode(torch.cat(chunks).cpu())
 
 
 def _prepare_run_dir(out: str | Path) -> Path:

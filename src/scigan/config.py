@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,13 @@ class TrainConfig:
         default=None, metadata=_help("metric that picks the best checkpoint (domain default)")
     )
     threads: int = field(default=0, metadata=_help("torch CPU threads (0 = torch's default)"))
+    device: str = field(
+        default="auto",
+        metadata=_help(
+            "where G and D train: auto (the GPU of this process when CUDA is available, else "
+            "cpu), cpu, cuda or cuda:N; bit-exact resume is guaranteed on cpu"
+        ),
+    )
     options: dict[str, Any] = field(
         default_factory=dict,
         metadata=_help("domain/data options, e.g. --set n=5000 (see the domain's README)"),
@@ -246,6 +254,13 @@ class TrainConfig:
             "an integer >= 0",
         )
         _check(0 <= self.threads <= 1024, "threads", self.threads, "in [0, 1024]")
+        _check(
+            isinstance(self.device, str)
+            and re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device) is not None,
+            "device",
+            self.device,
+            "auto, cpu, cuda or cuda:N",
+        )
         _check(
             self.optim.batch_size % self.net.pac == 0,
             "batch_size",

@@ -415,6 +415,9 @@ CASES: list[Case] = [
             ("--z-dim", "0", 0, "must be"),
             ("--loss", "wasserstein", "wasserstein", "ns, hinge, wgan-gp"),
             ("--seed", "-1", -1, "must be"),
+            ("--device", "gpu", "gpu", "auto, cpu, cuda or cuda:N"),
+            # a GPU asked for where torch sees none (on a GPU machine: an index beyond it)
+            ("--device", "cuda:99", "cuda:99", "--device cuda:99"),
         ]
     ],
     Case(

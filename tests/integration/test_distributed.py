@@ -50,3 +50,22 @@ def test_two_process_gloo_train_resume_evaluate(tmp_path):
     )
     result = json.loads(r.stdout)
     assert result["n"] == 200 and "floor" in result["metrics"]["modes_covered"]
+
+    # The step-60 evaluation under DDP generated its samples on two shards and gathered them:
+    # it must equal a single-process evaluation of the same checkpoint, seed and N.
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    sharded = [x for x in rows if x["kind"] == "eval"][-1]
+    assert sharded["step"] == 60
+    n, seed = str(sharded["n"]), str(sharded["seed"])
+    r = subprocess.run(
+        [sys.executable, "-m", "scigan", "evaluate", str(out), "-n", n, "--seed", seed, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    single = json.loads(r.stdout)["metrics"]
+    assert set(single) == set(sharded["metrics"])
+    for name, entry in single.items():
+        got = sharded["metrics"][name]
+        assert entry["value"] == pytest.approx(got["value"], rel=1e-5, abs=1e-7)
+        assert entry["floor"] == pytest.approx(got["floor"], rel=1e-9)

@@ -74,3 +74,20 @@ def test_config_file_errors(tmp_path):
 def test_frozen():
     with pytest.raises(AttributeError):
         TrainConfig().steps = 3  # type: ignore[misc]
+
+
+def test_device_flag_is_validated_and_resolved():
+    import torch
+
+    from scigan.core import dist
+
+    with pytest.raises(ConfigError, match="device"):
+        TrainConfig(device="gpu")
+    assert TrainConfig(device="cuda:1").device == "cuda:1"
+    assert dist.resolve_device("cpu") == torch.device("cpu")
+    if torch.cuda.is_available():
+        assert dist.resolve_device("auto").type == "cuda"
+    else:
+        assert dist.resolve_device("auto") == torch.device("cpu")
+        with pytest.raises(ConfigError, match="no CUDA GPU; use --device cpu"):
+            dist.resolve_device("cuda")

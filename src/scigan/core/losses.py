@@ -136,7 +136,9 @@ class GradientPenalty:
         self.weight = weight
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, cond: Tensor | None) -> Tensor:
+        # Drawn from the CPU generator on every device: the same ε stream on CPU and GPU.
         eps = torch.rand((len(real),) + (1,) * (real.dim() - 1), dtype=real.dtype)
+        eps = eps.to(real.device)
         x_hat = eps * real.detach() + (1 - eps) * fake.detach()
         norm = (_input_grad_sq_norm(D, x_hat, cond) + 1e-12).sqrt()
         return self.weight * (norm - 1.0).pow(2).mean()

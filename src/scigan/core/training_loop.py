@@ -8,6 +8,10 @@ Determinism: all training randomness (batch indices, z, gradient-penalty ε, Gum
 dropout) comes from torch's global CPU generator, seeded from ``cfg.seed`` and saved in every
 checkpoint, and evaluation runs inside ``torch.random.fork_rng`` so it never perturbs training.
 Training N steps straight or N/2 + resume gives bit-identical weights on CPU.
+
+Devices: ``cfg.device`` (``auto`` = this process's GPU when CUDA is available) holds G, D, the
+EMA copy and the optimiser moments; batch indices and z are still drawn on the CPU generator and
+moved, so a GPU run consumes the same random stream. Checkpoints always hold CPU tensors.
 """
 
 from __future__ import annotations
@@ -100,7 +104,7 @@ class TrainState:
         out: dict[str, Tensor] = {}
         for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.ema.shadow)):
             for k, v in module.state_dict().items():
-                out[f"{prefix}.{k}"] = v.detach().clone()
+                out[f"{prefix}.{k}"] = v.detach().cpu().clone()
         out["rng.torch"] = torch.get_rng_state()
         return out
 
@@ -205,6 +209,17 @@ def resume_state(cfg: TrainConfig, problem: Problem, run_dir: Path) -> TrainStat
     return state
 
 
+def to_device(state: TrainState, device: torch.device) -> None:
+    """Move the networks, the EMA copy and the optimiser moments to ``device`` (in place)."""
+    for module in (state.G, state.D, state.ema.shadow):
+        module.to(device)
+    for opt in (state.opt_g, state.opt_d):
+        for per_param in opt.state.values():
+            for key, value in per_param.items():
+                if isinstance(value, Tensor) and key != "step":  # Adam keeps step on the CPU
+                    per_param[key] = value.to(device)
+
+
 def grad_norm(module: nn.Module) -> float:
     """Global L2 norm of the module's gradients (one fused kernel per dtype)."""
     grads = [p.grad for p in module.parameters() if p.grad is not None]
@@ -304,12 +319,17 @@ def train(
     if cfg.objective.r1_gamma > 0:
         regularisers.append(R1Penalty(cfg.objective.r1_gamma))
 
+    device = dist.resolve_device(cfg.device)
+    to_device(state, device)
     G, D, data, cond = state.G, state.D, problem.data, problem.cond
     n, batch = len(data), cfg.optim.batch_size
+    if device.type != "cpu":  # small enough to live on the GPU: index it there
+        data = data.to(device)
+        cond = None if cond is None else cond.to(device)
     # Data parallel under torchrun: G and D in separate DDP wrappers; each rank draws its own
     # share of the global batch from its own RNG stream. At world size 1 nothing changes.
     world = dist.world_size()
-    G_par, D_par = dist.wrap(G), dist.wrap(D)
+    G_par, D_par = dist.wrap(G, device), dist.wrap(D, device)
     if world > 1:
         batch = dist.local_batch(batch, cfg.net.pac)
         torch.manual_seed(cfg.seed + 104_729 * (dist.rank() + 1) + state.step)
@@ -317,8 +337,8 @@ def train(
     set_learning_rates(state, state.lr_g, state.lr_d, half_life)
     # A fixed probe batch (its own generator: consumes nothing from training's RNG).
     probe_rng = torch.Generator().manual_seed(cfg.seed + 1)
-    probe_idx = torch.randint(n, (_DIVERSITY_BATCH,), generator=probe_rng)
-    probe_z = torch.randn(_DIVERSITY_BATCH, problem.z_dim, generator=probe_rng)
+    probe_idx = torch.randint(n, (_DIVERSITY_BATCH,), generator=probe_rng).to(device)
+    probe_z = torch.randn(_DIVERSITY_BATCH, problem.z_dim, generator=probe_rng).to(device)
     probe_c = None if cond is None else cond[probe_idx]
     real_diversity = mean_pairwise_distance(data[probe_idx])
 
@@ -383,10 +403,10 @@ def train(
             # ---- discriminator phase: n_critic steps on fresh real batches -------------------
             D.requires_grad_(True)
             for _ in range(cfg.optim.n_critic):
-                idx = torch.randint(n, (batch,))
+                idx = torch.randint(n, (batch,)).to(device)
                 real = data[idx]
                 c = None if cond is None else cond[idx]
-                z = torch.randn(batch, problem.z_dim)
+                z = torch.randn(batch, problem.z_dim).to(device)
                 with torch.no_grad():
                     fake = G(z, c)
                 d_loss, d_stats = loss.d_loss(D_par, real, fake, c)
@@ -406,9 +426,9 @@ def train(
 
             # ---- generator phase ------------------------------------------------------------
             D.requires_grad_(False)
-            idx = torch.randint(n, (batch,))
+            idx = torch.randint(n, (batch,)).to(device)
             c = None if cond is None else cond[idx]
-            z = torch.randn(batch, problem.z_dim)
+            z = torch.randn(batch, problem.z_dim).to(device)
             g_loss = loss.g_loss(D, G_par(z, c), c)  # bare D: its parameters are frozen here
             state.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -469,7 +489,9 @@ def train(
             tags = []
             final = state.step == cfg.steps
             due_eval = cfg.eval_every and state.step % cfg.eval_every == 0
-            if problem.evaluate is not None and (due_eval or final) and dist.is_main():
+            # Under torchrun every rank evaluates: each generates its shard of the samples,
+            # the shards are gathered, and all ranks score the same set (rank 0 logs it).
+            if problem.evaluate is not None and (due_eval or final):
                 with torch.random.fork_rng(devices=[]):
                     result = problem.evaluate(state.ema.shadow, cfg.eval_n, cfg.seed)
                 state.elapsed_s = time.perf_counter() - t_start
@@ -509,4 +531,5 @@ def train(
 
     state.elapsed_s = time.perf_counter() - t_start
     bar.close()
+    to_device(state, torch.device("cpu"))  # the fitted model samples on the CPU everywhere
     return state
