@@ -105,6 +105,30 @@ def test_altloc_occupancy_order(tmp_path):
     np.testing.assert_array_equal(c.ca[:, 0], [2.0, 5.8])
 
 
+def test_hybrid36_residue_numbers(tmp_path):
+    # residue numbers past 9999 in hybrid-36 (A000 = 10000): consecutive, no break
+    lines = [
+        f"ATOM  {k + 1:5d}  CA  GLY A{num:>4s}    {3.8 * k:8.3f}   0.000   0.000  1.00 10.00"
+        for k, num in enumerate(["9998", "9999", "A000", "A001"])
+    ]
+    (tmp_path / "h36.pdb").write_text("\n".join(lines) + "\n")
+    (c,) = read_structure(tmp_path / "h36.pdb")
+    assert c.resnums == [9998, 9999, 10000, 10001] and split_at_breaks(c) == [c]
+
+
+def test_cif_row_split_over_lines(tmp_path):
+    # mmCIF allows a row's values to continue on the next line
+    text = (
+        (DATA / "tiny.cif")
+        .read_text()
+        .replace(" 0.000 0.000 0.000 1.00 1 MET", " 0.000\n0.000 0.000 1.00 1 MET")
+    )
+    (tmp_path / "split.cif").write_text(text)
+    np.testing.assert_array_equal(
+        read_structure(tmp_path / "split.cif")[0].ca, read_structure(DATA / "tiny.cif")[0].ca
+    )
+
+
 def test_cif_matches_pdb_and_reads_gzip(tmp_path):
     pdb = read_structure(DATA / "tiny.pdb")
     cif = read_structure(DATA / "tiny.cif")
