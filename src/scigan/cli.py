@@ -151,7 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         required=True,
-        help="output file; format by extension: .csv .smi .fasta/.fa .npy",
+        help=(
+            "output file; format by extension: .csv .smi .fasta/.fa .npy .npz, .pdb (proteins: "
+            "recovered Cα models in one file) or a new folder name (proteins: one PDB per sample)"
+        ),
     )
     p.add_argument("--seed", type=_seed, default=0, help="sampling seed")
     p.add_argument(
@@ -290,12 +293,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     synth = Synthesizer.load(args.run, checkpoint=args.checkpoint)
     suffixes = synth.domain_.sample_suffixes
-    if args.out.suffix not in suffixes:
+    folder = getattr(synth.domain_, "writes_folders", False) and args.out.suffix == ""
+    if args.out.suffix not in suffixes and not folder:
         raise OutputError(
             f"{args.out}: unsupported sample format '{args.out.suffix or '(none)'}' for the "
             f"{synth.domain_.name} domain; use one of {', '.join(suffixes)}"
         )
-    if args.out.is_dir():
+    if args.out.is_dir() and not folder:
         raise OutputError(f"{args.out}: is a directory; give a file name such as samples.csv")
     if not args.out.parent.exists():
         raise OutputError(f"{args.out.parent}: folder does not exist; create it first")

@@ -1,3 +1,3 @@
 """Domains register themselves on import; heavy dependencies load lazily inside each."""
 
-from scigan.domains import fields, molecules, sequences, tabular, toy  # noqa: F401
+from scigan.domains import fields, molecules, proteins, sequences, tabular, toy  # noqa: F401

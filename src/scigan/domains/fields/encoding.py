@@ -70,18 +70,23 @@ class FieldEncoder(AbstractEncoder):
             self.mean_, self.std_ = [0.0], [1.0]
         else:
             self.mean_, self.std_ = [float(y.mean())], [float(y.std()) or 1.0]
-        if dataset.conditions is not None:
-            width = np.asarray(dataset.conditions).reshape(len(x), -1).shape[1]
-            self.cond_names_ = list(model.get("cond_names") or [f"c{i}" for i in range(width)])
-            self.cond_transform_ = model.get("cond_transform", "identity")
-            c = self._cond_forward(np.asarray(dataset.conditions, dtype=np.float64))
-            self.cond_mean_ = c.mean(axis=0).tolist()
-            self.cond_std_ = [float(s) or 1.0 for s in c.std(axis=0)]
-            raw = np.asarray(dataset.conditions, dtype=np.float64)
-            uniq = np.unique(raw, axis=0)
-            self.cond_values_ = uniq.tolist() if len(uniq) <= 64 else []
+        self._fit_conditions(dataset, model)
         self._fit_observables(dataset, model.get("observables", "none"))
         return self
+
+    def _fit_conditions(self, dataset: Dataset, model: Mapping[str, Any]) -> None:
+        """Names, transform and standardisation of the raw conditions (None: unconditional)."""
+        if dataset.conditions is None:
+            return
+        raw = np.asarray(dataset.conditions, dtype=np.float64).reshape(len(dataset), -1)
+        width = raw.shape[1]
+        self.cond_names_ = list(model.get("cond_names") or [f"c{i}" for i in range(width)])
+        self.cond_transform_ = model.get("cond_transform", "identity")
+        c = self._cond_forward(raw)
+        self.cond_mean_ = c.mean(axis=0).tolist()
+        self.cond_std_ = [float(s) or 1.0 for s in c.std(axis=0)]
+        uniq = np.unique(raw, axis=0)
+        self.cond_values_ = uniq.tolist() if len(uniq) <= 64 else []
 
     def _fit_observables(self, dataset: Dataset, kind: str) -> None:
         """Standardisation of D's observable features on the encoded training data.

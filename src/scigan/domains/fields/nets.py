@@ -94,7 +94,8 @@ class NoiseInjection(nn.Module):
         self.strength = nn.Parameter(torch.zeros(channels))
 
     def forward(self, h: Tensor) -> Tensor:
-        eps = torch.randn(len(h), 1, *h.shape[2:], dtype=h.dtype)
+        # CPU generator on every device (the engine's rule), then moved
+        eps = torch.randn(len(h), 1, *h.shape[2:], dtype=h.dtype).to(h.device)
         return h + self.strength.reshape(1, -1, *([1] * (h.dim() - 2))) * eps
 
 
@@ -163,7 +164,7 @@ class ConditionalMinibatchStd(nn.Module):
         c = cond.reshape(b // g, g, -1)  # (B/G, G, C)
         dist = (y[:, :, None] - y[:, None]).abs().mean(dim=3)  # (B/G, G, G)
         w = torch.exp(-((c[:, :, None] - c[:, None]) ** 2).sum(dim=3) / (2 * self.bandwidth**2))
-        w = w * (1 - torch.eye(g, dtype=w.dtype))
+        w = w * (1 - torch.eye(g, dtype=w.dtype, device=w.device))
         spread = (w * dist).sum(dim=2) / (w.sum(dim=2) + 1e-8)  # (B/G, G)
         return torch.cat([h, spread.reshape(b, 1)], dim=1)
 
@@ -344,12 +345,14 @@ class ConvDiscriminator(nn.Module):
         observables: str = "none",
         obs_mean: Sequence[float] = (),
         obs_std: Sequence[float] = (),
+        pool_scale: float = 1.0,
     ) -> None:
         super().__init__()
         spatial = list(shape[1:])
         periodic = list(periodic) or [False] * len(spatial)
         stages, _ = plan_stages(spatial)
         self.pac = pac
+        self.pool_scale = float(pool_scale)
         self.obs: ObservableFeatures | None = None
         if observables != "none":
             self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn)
@@ -391,7 +394,7 @@ class ConvDiscriminator(nn.Module):
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
             o = None if o is None else o.reshape(len(o) // self.pac, -1)
         h = self.blocks(_resize(F.leaky_relu(self.inp(x), 0.2), self.first, up=False))
-        h = F.leaky_relu(h, 0.2).sum(dim=tuple(range(2, h.dim())))  # (B, ch)
+        h = F.leaky_relu(h, 0.2).sum(dim=tuple(range(2, h.dim()))) * self.pool_scale  # (B, ch)
         if o is not None:
             h = torch.cat([h, o], dim=1)
         if isinstance(self.mbstd, ConditionalMinibatchStd):

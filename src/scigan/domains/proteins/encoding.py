@@ -1,0 +1,97 @@
+"""Cα distance maps ↔ tensors.
+
+A map ``D`` (L × L, Å) is encoded as ``y = (log(1 + D / 3.8 Å) − mean) / std`` on a single
+channel: the log spends the network's resolution on short distances (bonds, helix and strand
+contacts) where the geometry is strict, and leaves long distances coarse. Maps are zero-padded to
+a multiple of 16 (214-residue adenylate kinase → 224) so the convolutional stages halve cleanly;
+the generator's head masks the padding, symmetrises its output and pins the diagonal, and
+:meth:`DistanceMapEncoder.decode` crops, inverts the transform, symmetrises again (float
+rounding), clamps at 0 and zeroes the diagonal — every decoded map is a symmetric, non-negative,
+hollow matrix by construction. Conditions (progress coordinate, secondary-structure content) are
+standardised as in the fields domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from torch import Tensor
+
+from scigan.core.nets import OutputSpan
+from scigan.domains.base import Dataset, as_float_tensor, check_finite
+from scigan.domains.fields.encoding import FieldEncoder
+from scigan.errors import DataError
+
+BOND = 3.8  # Å, the Cα–Cα virtual bond length (trans peptide)
+PAD_MULTIPLE = 16
+
+
+def padded_size(length: int) -> int:
+    """Smallest multiple of 16 ≥ ``length`` (64 → 64, 214 → 224)."""
+    return -(-length // PAD_MULTIPLE) * PAD_MULTIPLE
+
+
+class DistanceMapEncoder(FieldEncoder):
+    """Encodes (N, L, L) distance maps in Å as (N, 1, Lp, Lp) standardised log-distances."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.length_: int = 0
+        self.padded_: int = 0
+
+    def fit(self, dataset: Dataset) -> DistanceMapEncoder:
+        d = self._check(dataset.samples, fitted=False)
+        self.length_ = d.shape[1]
+        self.padded_ = padded_size(self.length_)
+        self.shape_ = [1, self.padded_, self.padded_]
+        self.transform_ = "log1p"
+        self.periodic_ = [False, False]
+        off = ~np.eye(self.length_, dtype=bool)
+        y = np.log1p(d[:, off] / BOND)
+        self.mean_, self.std_ = [float(y.mean())], [float(y.std()) or 1.0]
+        self._fit_conditions(dataset, dataset.info.get("model", {}))
+        return self
+
+    @property
+    def diagonal_value(self) -> float:
+        """The encoded value of a zero distance (the diagonal)."""
+        return (0.0 - self.mean_[0]) / self.std_[0]
+
+    def _check(self, samples: Any, *, fitted: bool = True) -> np.ndarray:
+        d = np.asarray(samples, dtype=np.float64)
+        if d.ndim != 3 or d.shape[1] != d.shape[2]:
+            raise DataError(f"distance maps must have shape (N, L, L), got {d.shape}")
+        if fitted and d.shape[1] != self.length_:
+            raise DataError(f"maps of length {d.shape[1]} do not match the model's {self.length_}")
+        check_finite(d.reshape(len(d), -1), "distance maps")
+        if (d < 0).any():
+            raise DataError("distance maps must be non-negative (Å)")
+        return d
+
+    def encode(self, samples: Any) -> Tensor:
+        d = self._check(samples)
+        y = (np.log1p(d / BOND) - self.mean_[0]) / self.std_[0]
+        out = np.zeros((len(d), 1, self.padded_, self.padded_), dtype=np.float32)
+        out[:, 0, : self.length_, : self.length_] = y
+        return as_float_tensor(out)
+
+    def decode(self, x: Tensor) -> np.ndarray:
+        y = x.detach().double().numpy()[:, 0, : self.length_, : self.length_]
+        y = 0.5 * (y + np.swapaxes(y, 1, 2))
+        d = BOND * np.expm1(y * self.std_[0] + self.mean_[0])
+        d = np.maximum(d, 0.0)
+        d[:, np.arange(self.length_), np.arange(self.length_)] = 0.0
+        return d.astype(np.float32)
+
+    def output_spans(self) -> list[OutputSpan]:
+        return [OutputSpan(self.padded_ * self.padded_, "identity")]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "length": self.length_, "padded": self.padded_}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.length_ = int(state["length"])
+        self.padded_ = int(state["padded"])

@@ -1,0 +1,357 @@
+"""Glue between the proteins domain class and its parts: datasets, evaluation, PDB output.
+
+Kept out of ``__init__`` so that importing scigan (which registers every domain) does not parse
+any structure file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scigan import progress
+from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.proteins import data as pdata
+from scigan.domains.proteins import geometry as geo
+from scigan.errors import DataError, OutputError
+
+WINDOW = 64
+RECOVER_STEPS = 200
+SS_NAMES = ["helix", "strand"]
+
+
+def _protein_dataset():
+    from scigan.domains.proteins import ProteinDataset
+
+    return ProteinDataset
+
+
+def _int_option(options: Mapping[str, Any], key: str, default: int, low: int) -> int:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise DataError(f"proteins option {key}={value!r}: must be an integer >= {low}")
+    return int(value)
+
+
+def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise DataError(f"proteins option {key}={value!r}: must be a number in (0, 1)")
+    return float(value)
+
+
+def ss_content(coords: np.ndarray) -> np.ndarray:
+    """Per-window (helix, strand) fractions from Cα geometry alone (N, 2).
+
+    A virtual torsion counts as helical when τ ∈ [30°, 80°] and both flanking virtual angles are
+    in [80°, 105°]; as strand-like when |τ| ≥ 150° and both angles ≥ 105° (Levitt 1976's Cα
+    signatures). Works for every chain, with or without a DSSP file.
+    """
+    tau = geo.virtual_torsions(coords)  # (N, L-3)
+    ang = geo.virtual_angles(coords)  # (N, L-2)
+    a1, a2 = ang[:, :-1], ang[:, 1:]
+    helix = (tau >= 30) & (tau <= 80) & (a1 >= 80) & (a1 <= 105) & (a2 >= 80) & (a2 <= 105)
+    strand = (np.abs(tau) >= 150) & (a1 >= 105) & (a2 >= 105)
+    return np.stack([helix.mean(axis=1), strand.mean(axis=1)], axis=1)
+
+
+def _conditions(kind: str, coords: np.ndarray) -> np.ndarray | None:
+    if kind in (None, "none"):
+        return None
+    if kind == "ss":
+        return ss_content(coords)
+    raise DataError(f"proteins option conditions={kind!r}: use 'ss' (helix/strand content) or none")
+
+
+def _subsample(n_total: int, n: int | None, seed: int) -> np.ndarray:
+    if n is None or n >= n_total:
+        return np.arange(n_total)
+    return np.sort(np.random.default_rng(seed).choice(n_total, n, replace=False))
+
+
+def _windows_dataset(
+    name: str, kind: str, chains: list, options: Mapping[str, Any], seed: int, info: dict
+) -> Dataset:
+    size = _int_option(options, "window", WINDOW, 8)
+    stride = _int_option(options, "stride", 1, 1)
+    frac = _fraction_option(options, "test_fraction", 0.2)
+    n = options.get("n")
+    n = None if n is None else _int_option(options, "n", 0, 2)
+    chains = pdata.segments(chains, min_length=size)
+    if len(chains) < 2:
+        raise DataError(
+            f"{name}: need at least 2 unbroken chains of ≥ {size} residues to split train/test "
+            f"by chain, found {len(chains)}; add structures or lower --set window"
+        )
+    train_ids, test_ids = pdata.split_by_chain(chains, test_fraction=frac, seed=seed)
+    w = pdata.windows(chains, size=size, stride=stride)
+    train = np.flatnonzero(np.isin(w.chain_idx, train_ids))
+    test = np.flatnonzero(np.isin(w.chain_idx, test_ids))
+    if len(train) < 2 or len(test) < 2:
+        raise DataError(
+            f"{name}: the chain split left {len(train)} train / {len(test)} test windows; "
+            "add chains or change --set test_fraction"
+        )
+    train = train[_subsample(len(train), n, seed)]
+    cond_kind = options.get("conditions", "none")
+    coords_tr, coords_te = w.coords[train], w.coords[test]
+    cond_tr = _conditions(cond_kind, coords_tr)
+    cond_te = _conditions(cond_kind, coords_te)
+    model = {"cond_names": SS_NAMES} if cond_tr is not None else {}
+    info = {
+        **info,
+        "kind": kind,
+        "window": size,
+        "stride": stride,
+        "chains": len(chains),
+        "train_chains": len(train_ids),
+        "test_chains": len(test_ids),
+        "train_windows": len(train),
+        "test_windows": len(test),
+        "conditions": cond_kind,
+        "model": model,
+    }
+    return _protein_dataset()(
+        name,
+        geo.distance_maps(coords_tr).astype(np.float32),
+        cond_tr,
+        info,
+        test_maps=geo.distance_maps(coords_te).astype(np.float32),
+        test_conditions=cond_te,
+        coords=coords_tr,
+        test_coords=coords_te,
+    )
+
+
+def load_fragments(options: Mapping[str, Any], seed: int) -> Dataset:
+    """``protein_fragments``: 64-residue windows, train/test split by chain group."""
+    chains = pdata.fragment_chains()
+    return _windows_dataset(
+        "protein_fragments",
+        "protein_fragments",
+        chains,
+        options,
+        seed,
+        {"source": pdata.ATTRIBUTION},
+    )
+
+
+def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
+    """``adk_ensemble``: AdK frames conditioned on progress; one trajectory held out."""
+    f = pdata.adk_frames()
+    names = list(f["traj_names"])
+    test_traj = _int_option(options, "test_traj", len(names) - 1, 0)
+    if test_traj >= len(names):
+        raise DataError(f"adk_ensemble option test_traj={test_traj}: choose 0..{len(names) - 1}")
+    traj = np.asarray(f["traj"])
+    train, test = np.flatnonzero(traj != test_traj), np.flatnonzero(traj == test_traj)
+    coords = np.asarray(f["coords"])
+    progress_ = np.asarray(f["progress"], dtype=np.float64)[:, None]
+    info = {
+        "kind": "adk_ensemble",
+        "source": pdata.ATTRIBUTION,
+        "frames": len(coords),
+        "train_frames": len(train),
+        "test_frames": len(test),
+        "test_trajectory": names[test_traj],
+        "residues": int(coords.shape[1]),
+        "model": {"cond_names": ["progress"]},
+    }
+    return _protein_dataset()(
+        "adk_ensemble",
+        geo.distance_maps(coords[train]).astype(np.float32),
+        progress_[train],
+        info,
+        test_maps=geo.distance_maps(coords[test]).astype(np.float32),
+        test_conditions=progress_[test],
+        coords=coords[train],
+        test_coords=coords[test],
+        extra={"closed": np.asarray(f["closed"]), "open": np.asarray(f["open"])},
+    )
+
+
+def load_user(source: Any, options: Mapping[str, Any], seed: int) -> Dataset:
+    """A folder/file of structures (cut into windows) or an array of maps / coordinates."""
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        name = str(source)
+        if path.suffix in (".npy", ".npz"):
+            return _array_dataset(name, _read_array(path), options, seed)
+        chains = pdata.load_user_folder(path)
+        return _windows_dataset(name, "user", chains, options, seed, {"source": name})
+    return _array_dataset("<in-memory>", np.asarray(source), options, seed)
+
+
+def _read_array(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; give an .npy/.npz of maps or coordinates")
+    try:
+        with np.load(path, allow_pickle=False) as z:  # type: ignore[union-attr]
+            if isinstance(z, np.ndarray):
+                return z
+            keys = list(z.keys())
+            key = next((k for k in ("maps", "coords", "x") if k in keys), keys[0] if keys else None)
+            if key is None:
+                raise DataError(f"{path}: the .npz holds no arrays")
+            return z[key]
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: not a readable numpy file ({exc}); save with np.save") from None
+
+
+def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: int) -> Dataset:
+    if x.dtype.kind not in "fiu":
+        raise DataError(f"{name}: expected a numeric array, got dtype {x.dtype}")
+    x = np.asarray(x, dtype=np.float64)
+    if not np.isfinite(x).all():
+        pos = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"{name}: non-finite value at index {pos}; remove or fix that sample")
+    coords = None
+    if x.ndim == 3 and x.shape[2] == 3 and x.shape[1] != 3:
+        coords, maps = x, geo.distance_maps(x)
+    elif x.ndim == 3 and x.shape[1] == x.shape[2]:
+        maps = x
+        if (maps < 0).any() or not np.allclose(maps, np.swapaxes(maps, 1, 2), atol=1e-3):
+            raise DataError(f"{name}: distance maps must be symmetric and non-negative (Å)")
+    else:
+        raise DataError(
+            f"{name}: shape {x.shape}; give distance maps (N, L, L) or Cα coordinates (N, L, 3)"
+        )
+    if len(maps) < 4:
+        raise DataError(f"{name}: need at least 4 structures, got {len(maps)}")
+    frac = _fraction_option(options, "test_fraction", 0.2)
+    perm = np.random.default_rng(seed).permutation(len(maps))
+    k = max(2, round(frac * len(maps)))
+    test, train = np.sort(perm[:k]), np.sort(perm[k:])
+    info = {"kind": "user", "source": name, "train": len(train), "test": len(test),
+            "split": "random (an array has no chain labels)", "model": {}}  # fmt: skip
+    return _protein_dataset()(
+        name,
+        maps[train].astype(np.float32),
+        None,
+        info,
+        test_maps=maps[test].astype(np.float32),
+        coords=None if coords is None else coords[train],
+        test_coords=None if coords is None else coords[test],
+    )
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _reals(reference: Dataset) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    train = np.asarray(reference.samples)
+    test = getattr(reference, "test_maps", None)
+    if test is None:  # a plain Dataset: split it in two
+        half = len(train) // 2
+        return train[:half], train[half:], reference.conditions, None
+    return np.asarray(test), train, getattr(reference, "test_conditions", None), reference
+
+
+def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
+    """Generated maps vs held-out real maps; floor = training maps vs the same held-out maps."""
+    from scigan.domains.proteins import metrics as pm
+
+    test, train, test_cond, _ = _reals(reference)
+    m = min(n, len(test), len(train))
+    if m < 2:
+        raise DataError(f"{reference.name}: need at least 2 test and 2 training maps to evaluate")
+    rng = np.random.default_rng(seed)
+    ia = np.sort(rng.choice(len(test), m, replace=False))
+    ib = np.sort(rng.choice(len(train), m, replace=False))
+    cond = None if test_cond is None else np.asarray(test_cond)[ia]
+    gen = np.asarray(sample(m, cond, seed))
+    if reference.info.get("kind") == "adk_ensemble":
+        progress.stage("recover 3-D")
+        return _evaluate_adk(gen, reference, ia, ib, seed)
+    progress.stage("recover 3-D and score")
+    return pm.fragment_metrics(gen, test[ia], train[ib], seed=seed)
+
+
+def _evaluate_adk(
+    gen: np.ndarray, reference: Dataset, ia: np.ndarray, ib: np.ndarray, seed: int
+) -> MetricResult:
+    from scigan.domains.proteins import metrics as pm
+
+    ds: Any = reference
+    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=seed)
+    cond = np.asarray(ds.test_conditions)[ia, 0]
+    return pm.ensemble_metrics(
+        gen_coords,
+        cond,
+        ds.extra["closed"],
+        ds.extra["open"],
+        np.asarray(ds.coords),
+        np.asarray(ds.test_coords)[ia],
+        cond,
+        seed=seed,
+    )
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _recover(maps: np.ndarray, seed: int = 0) -> np.ndarray:
+    progress.stage("recover 3-D")
+    return geo.recover_batch(maps, steps=RECOVER_STEPS, seed=seed)
+
+
+def _remarks(conditions: Any, k: int) -> list[str]:
+    notes = ["scigan: Calpha trace recovered from a generated distance map (MDS + refinement)"]
+    if conditions is not None:
+        notes.append("conditions: " + " ".join(f"{v:.4g}" for v in np.ravel(conditions[k])))
+    return notes
+
+
+def write_pdb_file(maps: np.ndarray, conditions: Any, path: Path) -> None:
+    """All samples as MODEL records of one Cα-only PDB file (atomic)."""
+    coords = _recover(maps)
+    geo.write_pdb_models(path, coords, remarks=_remarks(None, 0)[:1])
+
+
+def write_pdb_folder(maps: np.ndarray, conditions: Any, path: Path) -> None:
+    """One Cα-only PDB file per sample in the folder ``path`` (created whole or not at all)."""
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        raise OutputError(f"{path}: folder is not empty; give a new folder name")
+    if not path.parent.exists():
+        raise OutputError(f"{path.parent}: folder does not exist; create it first")
+    coords = _recover(maps)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        width = len(str(len(coords)))
+        for k, x in enumerate(coords):
+            geo.write_pdb(tmp / f"sample_{k + 1:0{width}d}.pdb", x, remarks=_remarks(conditions, k))
+        if path.exists():
+            path.rmdir()
+        tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def make_figures(generated: np.ndarray, reference: Dataset, k: int = 64) -> dict[str, Any]:
+    """Maps real vs generated, recovered backbones, virtual-angle histograms (and the AdK
+    closed/open RMSD plane)."""
+    from scigan.domains.proteins import figures as pf
+
+    test = _reals(reference)[0]
+    gen = np.asarray(generated)[:k]
+    real = np.asarray(test)[:k]
+    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=0)
+    real_coords = getattr(reference, "test_coords", None)
+    real_coords = geo.recover_batch(real, steps=0) if real_coords is None else real_coords[:k]
+    figs = {
+        "Distance maps: real (top) vs generated (bottom)": pf.map_grid(gen, real),
+        "Recovered Cα backbones (2-D projections)": pf.backbone_projections(
+            gen_coords, real_coords
+        ),
+        "Cα virtual bond angles and torsions": pf.angle_histograms(gen_coords, real_coords),
+    }
+    return figs
