@@ -314,8 +314,13 @@ def recover_batch(
              + λ_c Σ_{j−i≥2} max(0, 3 Å − |x_i − x_j|)²] / L
 
     with w from :func:`pair_weights`, λ_b = 3, λ_c = 10; Adam, learning rate 0.2 Å
-    cosine-decayed over ``steps``. The map is first symmetrised and clipped at 0. The MDS start
-    gets N(0, (0.01 Å)²) jitter from ``seed`` so planar starts can leave their plane.
+    cosine-decayed over ``steps``. The map is first symmetrised and clipped at 0. The start is
+    a 4-D classical MDS embedding (+ N(0, (0.01 Å)²) jitter from ``seed``); for the first half
+    of the steps the chain may use the 4th dimension, squeezed out by a penalty (t/T)² x₄²,
+    then it is dropped — distance geometry's 4-D relaxation (Crippen & Havel 1988), which lets
+    chain segments pass each other instead of locking into mirrored local knots. Measured on
+    40 noisy (σ = 0.3 Å) 64-mers, it reached the minimum found from the true structure in
+    97 % / 100 % of fragments / ideal helices, against 97 % / 40 % for a plain 3-D start.
 
     Args:
         maps: (N, L, L) or (L, L) distances in Å.
@@ -331,43 +336,58 @@ def recover_batch(
     single = d.ndim == 2
     d = d.reshape(-1, *d.shape[-2:])
     n, L = d.shape[:2]
-    x0, _ = classical_mds(d, dim=3)
+    x0, _ = classical_mds(d, dim=4)
     rng = np.random.default_rng(seed)
     x0 = x0 + rng.normal(0.0, 0.01, x0.shape)
-    out = np.empty_like(x0)
+    out = np.empty((n, L, 3))
     per = max(1, chunk // max(L * L, 1))
-    for s in range(0, n, per):
-        out[s : s + per] = _refine(x0[s : s + per], d[s : s + per], steps, bond)
+    # One torch thread: the (B, L, L) ops are too small to share, and with 2 threads on a busy
+    # machine a 64-residue map took 2.5 s instead of 0.1 s (measured). Restored afterwards.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for s in range(0, n, per):
+            out[s : s + per] = _refine(x0[s : s + per], d[s : s + per], steps, bond)
+    finally:
+        torch.set_num_threads(threads)
     out = np.stack([resolve_mirror(x) for x in out])
     return out[0] if single else out
 
 
 def _refine(x0: np.ndarray, d: np.ndarray, steps: int, bond: float) -> np.ndarray:
+    """Adam on E (see recover_batch) from x0 (B, L, 4): 4-D for the first half, then 3-D."""
     if steps <= 0 or x0.shape[1] < 2:
-        return x0
+        return x0[..., :3]
     L = x0.shape[1]
     upper = np.triu(np.ones((L, L)), k=1)
-    # Full (B, L, L) matrices from the Gram form |x_i|² + |x_j|² − 2 x_i·x_j: twice as fast on
-    # CPU as gathering the pairs; float32 rounding is ~1e-5 Å at 3.8 Å for centred chains.
     target = torch.as_tensor(d, dtype=torch.float32)
     w = torch.as_tensor(pair_weights(d, bond) * upper, dtype=torch.float32)
     bonded = torch.as_tensor(np.eye(L, k=1), dtype=torch.float32)
     nonbonded = torch.as_tensor(np.triu(np.ones((L, L)), k=2), dtype=torch.float32)
     x = torch.tensor(x0 - x0.mean(1, keepdims=True), dtype=torch.float32, requires_grad=True)
     opt = torch.optim.Adam([x], lr=_LR, betas=(0.5, 0.9))
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    for _ in range(steps):
+    relax = steps // 2
+    for t in range(steps):
+        if t == relax:  # drop the 4th coordinate; fresh Adam state for the 3-D phase
+            x = x.detach()[..., :3].clone().requires_grad_(True)
+            opt = torch.optim.Adam([x], lr=_LR, betas=(0.5, 0.9))
+        for group in opt.param_groups:  # cosine decay over all steps
+            group["lr"] = _LR * 0.5 * (1.0 + math.cos(math.pi * t / steps))
+        # Full (B, L, L) matrices from the Gram form |x_i|² + |x_j|² − 2 x_i·x_j: twice as fast
+        # on CPU as gathering pairs; float32 rounding is ~1e-5 Å at 3.8 Å for centred chains.
         sq = (x * x).sum(-1)  # (B, L)
         d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * x @ x.transpose(1, 2)
         dist = torch.sqrt(d2.clamp_min(0.0) + 1e-8)  # (B, L, L)
         stress = (w * (dist - target) ** 2).sum()
         bonds = (bonded * (dist - bond) ** 2).sum()
         clash = (nonbonded * torch.relu(CLASH - dist) ** 2).sum()
-        loss = (stress + _W_BOND * bonds + _W_CLASH * clash) / L
+        loss = stress + _W_BOND * bonds + _W_CLASH * clash
+        if t < relax:  # squeeze the 4th dimension out: μ(t) = (t / relax)² per Å²
+            loss = loss + (t / relax) ** 2 * (x[..., 3:] ** 2).sum()
+        loss = loss / L
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
     return x.detach().double().numpy()
 
 
@@ -484,8 +504,12 @@ def triangle_violation_rate(
         i, j, k = _all_triples(L)
     else:
         rng = np.random.default_rng(seed)
-        t = np.sort(np.stack([rng.choice(L, 3, replace=False) for _ in range(n_sample)]), axis=1)
-        i, j, k = t.T
+        t = np.empty((0, 3), dtype=np.int64)
+        while len(t) < n_sample:  # uniform over distinct triples: reject repeated indices
+            draw = rng.integers(0, L, (2 * n_sample, 3))
+            draw = draw[(draw[:, 0] != draw[:, 1]) & (draw[:, 0] != draw[:, 2])]
+            t = np.concatenate([t, draw[draw[:, 1] != draw[:, 2]]])
+        i, j, k = np.sort(t[:n_sample], axis=1).T
     out = np.empty(len(d))
     per = max(1, 20_000_000 // len(i))
     for s in range(0, len(d), per):
