@@ -21,6 +21,7 @@ from scigan.domains.proteins import geometry as geo
 from scigan.errors import DataError, OutputError
 
 WINDOW = 64
+FIDELITY = "fidelity"
 RECOVER_STEPS = 200
 SS_NAMES = ["helix", "strand"]
 
@@ -271,7 +272,30 @@ def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> Metr
         progress.stage("recover 3-D")
         return _evaluate_adk(gen, reference, ia, ib, seed)
     progress.stage("recover 3-D and score")
-    return pm.fragment_metrics(gen, test[ia], train[ib], seed=seed)
+    out = pm.fragment_metrics(gen, test[ia], train[ib], seed=seed)
+    out[FIDELITY] = _fidelity(out, ("torsion_js", "angle_js"), "valid_backbone")
+    return out
+
+
+def _fidelity(out: MetricResult, divergences: tuple[str, ...], valid: str) -> dict[str, Any]:
+    """One number that selects the best checkpoint: Σ divergences + (1 − valid fraction).
+
+    Dimensionless; the floor is the same sum for the real sample. For fragments: torsion and
+    angle Jensen–Shannon divergences (bits) plus the invalid-backbone fraction.
+    """
+    first = out[divergences[0]]
+
+    def total(key: str) -> float:
+        return sum(float(out[d][key]) for d in divergences) + 1.0 - float(out[valid][key])
+
+    return {
+        "value": total("value"),
+        "floor": total("floor"),
+        "n": first["n"],
+        "seed": first["seed"],
+        "better": "lower",
+        "description": f"{' + '.join(divergences)} + (1 − {valid}); selects the best checkpoint",
+    }
 
 
 def _evaluate_adk(
@@ -282,7 +306,7 @@ def _evaluate_adk(
     ds: Any = reference
     gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=seed)
     cond = np.asarray(ds.test_conditions)[ia, 0]
-    return pm.ensemble_metrics(
+    out = pm.ensemble_metrics(
         gen_coords,
         cond,
         ds.extra["closed"],
@@ -292,6 +316,14 @@ def _evaluate_adk(
         cond,
         seed=seed,
     )
+    out[FIDELITY] = _fidelity(
+        out, ("rmsd_closed_curve_mad", "rmsd_open_curve_mad"), "valid_backbone"
+    )
+    out[FIDELITY]["description"] = (
+        "rmsd_closed_curve_mad + rmsd_open_curve_mad (Å) + (1 − valid_backbone); selects the "
+        "best checkpoint"
+    )
+    return out
 
 
 # ----------------------------------------------------------------------------- output
@@ -309,10 +341,15 @@ def _remarks(conditions: Any, k: int) -> list[str]:
     return notes
 
 
+def _glycine(coords: np.ndarray) -> str:
+    """Residue names of a generated Cα trace: glycine (the map carries no sequence)."""
+    return "G" * coords.shape[1]
+
+
 def write_pdb_file(maps: np.ndarray, conditions: Any, path: Path) -> None:
     """All samples as MODEL records of one Cα-only PDB file (atomic)."""
     coords = _recover(maps)
-    geo.write_pdb_models(path, coords, remarks=_remarks(None, 0)[:1])
+    geo.write_pdb_models(path, coords, resnames=_glycine(coords), remarks=_remarks(None, 0)[:1])
 
 
 def write_pdb_folder(maps: np.ndarray, conditions: Any, path: Path) -> None:
@@ -327,7 +364,12 @@ def write_pdb_folder(maps: np.ndarray, conditions: Any, path: Path) -> None:
     try:
         width = len(str(len(coords)))
         for k, x in enumerate(coords):
-            geo.write_pdb(tmp / f"sample_{k + 1:0{width}d}.pdb", x, remarks=_remarks(conditions, k))
+            geo.write_pdb(
+                tmp / f"sample_{k + 1:0{width}d}.pdb",
+                x,
+                resnames=_glycine(coords),
+                remarks=_remarks(conditions, k),
+            )
         if path.exists():
             path.rmdir()
         tmp.rename(path)
