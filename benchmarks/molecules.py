@@ -1,6 +1,7 @@
 """MOSES benchmark of the molecules domain: latent GAN vs an n-gram baseline vs real molecules.
 
     python benchmarks/molecules.py --threads 1 --out runs/bench-molecules > bench.log
+    python benchmarks/molecules.py --metrics-speed            # time the 30k metric suite only
 
 Steps (each result cached as JSON in the --out folder, so a rerun resumes):
 
@@ -13,6 +14,11 @@ Steps (each result cached as JSON in the --out folder, so a rerun resumes):
 
 Quick (10k) and protocol (30k) numbers are printed in separate tables, never mixed; published
 MOSES rows (30k, Polykovskiy et al. 2020, Table 2) are printed beside the 30k table.
+
+``--metrics-speed`` times the 30k MOSES suite stage by stage with 1 worker / 1 thread and with
+2 workers / 2 threads, checks that both give the same values (and the values stored by the
+earlier run, which used the previous implementation), and prints a table with the ratios to
+moses' published 11 minutes on 2 cores and to the previous implementation's 628 s.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -107,10 +114,15 @@ def main() -> None:
     ap.add_argument("--only-floor", action="store_true")
     ap.add_argument("--skip-extras", action="store_true", help="no activity / guided stages")
     ap.add_argument("--guided-steps", type=int, default=6000)
+    ap.add_argument("--metrics-speed", action="store_true",
+                    help="only time the 30k metric suite with 1 and 2 workers")  # fmt: skip
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.metrics_speed:
+        metrics_speed(out, args.n)
+        return
     log(f"scigan {scigan.__version__}, torch {torch.__version__}, {platform.platform()}, "
         f"threads {args.threads}")  # fmt: skip
     refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
@@ -215,6 +227,87 @@ def main() -> None:
         return
     activity(gan, out)
     guided(gan, out, args)
+
+
+MOSES_SECONDS = 11 * 60  # moses README: 30k samples on 2 cores take ~11 minutes
+PREVIOUS_SECONDS = 628  # our previous implementation, 1 thread, loaded machine (RESULTS.md)
+STAGES = ["parse", "fingerprints", "chemnet", "fragments", "scaffolds", "FCD/Frag/Scaf scores",
+          "SNN", "IntDiv", "filters", "properties"]  # fmt: skip
+RDKIT_STAGES = {"parse", "fingerprints", "fragments", "scaffolds", "filters", "properties"}
+
+
+def metrics_speed(out: Path, n: int) -> None:
+    """The 30k MOSES suite timed stage by stage, 1 worker / 1 thread vs 2 workers / 2 threads.
+
+    The molecules are the latent GAN's 30k samples of the main benchmark when present (the set
+    the previous implementation was timed on), else ``n`` random MOSES train molecules.
+    """
+    path = out / "latent-gan.smi"
+    if path.exists():
+        smiles, what = path.read_text().split("\n")[:-1][:n], f"{path} (latent GAN samples)"
+    else:
+        train_all = moses_smiles("train")
+        rng = np.random.default_rng(0)
+        smiles = [train_all[i] for i in rng.choice(len(train_all), n, replace=False)]
+        what = f"{n} random MOSES train molecules (seed 0)"
+    t0 = time.perf_counter()
+    refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
+    ref_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    train = moses_train_canonical()
+    train_s = time.perf_counter() - t0
+    log(f"{len(smiles)} molecules from {what}; stored reference statistics {ref_s:.1f} s, "
+        f"canonical train set (cached) {train_s:.1f} s")  # fmt: skip
+    runs = {}
+    for workers in (1, 2):
+        load0 = os.getloadavg()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        values = M.moses_metrics(smiles, refs, train=train, alerts=False, timings=timings,
+                                 workers=workers, threads=workers)  # fmt: skip
+        total = time.perf_counter() - t0
+        runs[workers] = {"seconds": total, "timings": timings, "values": values,
+                         "load_before": load0, "load_after": os.getloadavg()}  # fmt: skip
+        log(f"{workers} worker(s): {total:.1f} s, load average {load0} -> {os.getloadavg()}")
+    (out / "metrics-speed.json").write_text(json.dumps(
+        {"molecules": what, "n": len(smiles), "reference_load_s": ref_s, "train_load_s": train_s,
+         "runs": runs, "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+         "platform": platform.platform()}, indent=1))  # fmt: skip
+
+    one, two = runs[1], runs[2]
+    print(f"\n## MOSES metric suite, {len(smiles):,} molecules ({what}), alerts off\n")
+    print("| stage | 1 worker, 1 thread (s) | 2 workers, 2 threads (s) |")
+    print("|---|---|---|")
+    rd = "rdkit (2 workers)"
+    for stage in STAGES:
+        a = one["timings"].get(stage, 0.0)
+        if stage in RDKIT_STAGES:
+            cpu = two["timings"].get(f"cpu:{stage}", 0.0)
+            b = f"in the RDKit pass ({cpu:.1f} CPU s)"
+        else:
+            b = f"{two['timings'].get(stage, 0.0):.1f}"
+        print(f"| {stage} | {a:.1f} | {b} |")
+    rdkit1 = sum(one["timings"].get(s, 0.0) for s in RDKIT_STAGES)
+    print(f"| RDKit stages together | {rdkit1:.1f} | {two['timings'].get(rd, 0.0):.1f} |")
+    print(f"| **total** | **{one['seconds']:.1f}** | **{two['seconds']:.1f}** |")
+    for name, ref in (("moses' 11 min on 2 cores", MOSES_SECONDS),
+                      ("our previous 628 s (1 thread, loaded)", PREVIOUS_SECONDS)):  # fmt: skip
+        print(f"| ratio to {name} | {ref / one['seconds']:.1f}× faster | "
+              f"{ref / two['seconds']:.1f}× faster |")  # fmt: skip
+    print(
+        f"\nLoad average (1, 5, 15 min) before/after: 1 worker {one['load_before']} / "
+        f"{one['load_after']}; 2 workers {two['load_before']} / {two['load_after']}"
+    )
+    diffs = {k: abs(two["values"][k] - v) for k, v in one["values"].items()}
+    print("max |1 worker − 2 workers| over metrics: "
+          f"{max(diffs.values()):.2e} ({max(diffs, key=diffs.get)})")  # fmt: skip
+    stored = out / "latent-gan-30k.json"
+    if path.exists() and stored.exists():  # scored earlier by the previous implementation
+        old = json.loads(stored.read_text())["metrics"]
+        d = {k: abs(one["values"][k] - v) for k, v in old.items() if k in one["values"]}
+        worst = max(d, key=d.get)
+        print(f"max |new − previous implementation| over {len(d)} metrics (values stored in "
+              f"{stored.name}): {d[worst]:.2e} ({worst})")  # fmt: skip
 
 
 def activity(gan, out: Path) -> None:

@@ -107,3 +107,31 @@ def test_report_has_molecule_grid(latent):
     path = latent.report(n=100)
     html = Path(path).read_text()
     assert "Generated molecules" in html and "Properties: test set vs generated" in html
+
+
+def test_critic_features_feed_the_activity_predictors(latent, tmp_path, capsys):
+    import numpy as np
+    import torch
+
+    from scigan.domains.molecules import activity as A
+
+    smiles = FIXTURE.read_text().split()[:200]
+    feats = A.critic_features(latent, smiles[:50])
+    D = latent.state_.D
+    assert feats.shape == (50, D.inp.out_features)
+    with torch.no_grad():  # the critic's output is its linear head on exactly these features
+        direct = D(latent.encoder_.encode(smiles[:50])).numpy()
+        head = D.head.linear(torch.from_numpy(feats)).squeeze(1).numpy()
+    np.testing.assert_allclose(head, direct, rtol=1e-5, atol=1e-5)
+    with chem.quiet_rdkit():
+        logp = np.array([chem.logp(chem.get_mol(s)) for s in smiles])
+    p = tmp_path / "lab.csv"
+    rows = "".join(f"{s},{int(v > np.median(logp))}\n" for s, v in zip(smiles, logp, strict=True))
+    p.write_text("smiles,high\n" + rows)
+    res = A.activity_benchmark(p, latent, label_column="high", fractions=(1.0,), n_estimators=20)
+    assert list(res["features"]) == list(A.PREDICTORS)
+    assert res["roc_auc"].between(0, 1).all()
+    A.main([str(p), "--label-column", "high", "--model", str(latent.run_dir_), "--trees", "10",
+            "--bootstrap", "20", "--labels", "1.0"])  # fmt: skip
+    table = capsys.readouterr().out
+    assert "| lab.csv | linear-critic | 100% (160) |" in table and A.FLOOR in table

@@ -8,7 +8,9 @@ downloaded by ``bash scripts/fetch_molecules_data.sh`` into ``$SCIGAN_DATA`` /
   and the stored test statistics (``test_stats.npz``: trusted package data, the only pickles
   read — users' files never are);
 - ``qm9pack==1.0.3`` (MIT): QM9 (Ramakrishnan et al. 2014) SMILES with 12+ DFT properties;
-- ``MoleculeACE==3.0.0`` (MIT; van Tilborg et al. 2022): 30 ChEMBL targets, ``y`` = −log10(K/nM).
+- ``MoleculeACE==3.0.0`` (MIT; van Tilborg et al. 2022): 30 ChEMBL targets, ``y`` = −log10(K/nM);
+- ``qc-b3db==1.1.1`` (CC0; Meng et al. 2021, Sci. Data 8:289): B3DB, 7,807 molecules labelled
+  blood–brain-barrier permeable (BBB+, 4,956) or not (BBB−, 2,851).
 
 User files: ``.smi`` / ``.txt`` (one SMILES per line, optional name after whitespace),
 ``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf``.
@@ -196,6 +198,25 @@ def activity_frame(target: str) -> pd.DataFrame:
     raw = package_bytes("MoleculeACE", "MoleculeACE", f"Data/benchmark_data/{name}")
     df = pd.read_csv(io.BytesIO(raw))
     return df[["smiles", "y", "split", "cliff_mol"]]
+
+
+B3DB_ROWS = 7_807
+
+
+def b3db_frame() -> pd.DataFrame:
+    """B3DB classification set: ``smiles``, ``bbb`` (1 = BBB+ permeable, 0 = BBB−), ``group``.
+
+    ``group`` (A–D) is B3DB's confidence category of the logBB evidence (A: measured logBB).
+    """
+    raw = package_bytes("B3DB", "qc_b3db", "B3DB_classification.tsv")
+    df = pd.read_csv(io.BytesIO(raw), sep="\t")
+    labels = df["BBB+/BBB-"].map({"BBB+": 1, "BBB-": 0})
+    if labels.isna().any():  # a changed file, not a user error: say which row
+        row = int(np.flatnonzero(labels.isna())[0])
+        raise DataError(f"B3DB_classification.tsv: row {row + 2}: label "
+                        f"{df['BBB+/BBB-'].iloc[row]!r} is not BBB+ or BBB-")  # fmt: skip
+    return pd.DataFrame({"smiles": df["SMILES"].astype(str), "bbb": labels.astype(int),
+                         "group": df["group"].astype(str)})  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- user files
