@@ -74,3 +74,22 @@ def test_generator_head_gives_symmetric_hollow_maps_and_masks_padding():
     assert d.shape == (5, 50, 50)
     assert np.array_equal(d, np.swapaxes(d, 1, 2))
     assert np.all(np.diagonal(d, axis1=1, axis2=2) == 0) and np.all(d >= 0)
+
+
+def test_fixed_bonds_decode_to_exactly_3_8_angstrom_and_band_critic_reads_diagonals():
+    from scigan.domains.proteins.nets import BandCritic
+
+    maps = distance_maps(_helix(6, 40)).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    G = MapGenerator(16, 40, enc.padded_, enc.diagonal_value, bond=enc.bond_value, width=4)
+    d = enc.decode(G(torch.randn(4, 16)).detach())
+    np.testing.assert_allclose(np.diagonal(d, offset=1, axis1=1, axis2=2), BOND, rtol=1e-5)
+    x = enc.encode(maps)
+    critic = BandCritic(40, k=3, width=4)
+    bands = critic.bands(x)
+    assert bands.shape == (6, 3, 40)
+    for k in (1, 2, 3):  # row k-1 holds D(i, i+k), then zeros
+        expect = np.diagonal(x.numpy()[:, 0, :40, :40], offset=k, axis1=1, axis2=2)
+        np.testing.assert_array_equal(bands[:, k - 1, : 40 - k].numpy(), expect)
+        assert torch.all(bands[:, k - 1, 40 - k :] == 0)
+    assert critic(x).shape == (6,)

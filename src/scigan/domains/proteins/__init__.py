@@ -32,7 +32,7 @@ from scigan.demo import DemoSpec
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
 from scigan.domains.fields.nets import ConvDiscriminator, plan_stages
 from scigan.domains.proteins.encoding import DistanceMapEncoder
-from scigan.domains.proteins.nets import MapGenerator
+from scigan.domains.proteins.nets import BandCritic, MapDiscriminator, MapGenerator
 from scigan.errors import DataError, OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
@@ -73,10 +73,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_n": 100,
     },
 }
+MODEL_OPTIONS = ("fix_bonds", "band_critic")
 DATA_OPTIONS = {
-    "protein_fragments": ("n", "stride", "test_fraction", "conditions"),
-    "adk_ensemble": ("test_traj",),
-    "user": ("n", "window", "stride", "test_fraction", "conditions"),
+    "protein_fragments": ("n", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
+    "adk_ensemble": ("test_traj", *MODEL_OPTIONS),
+    "user": ("n", "window", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
 }
 
 
@@ -146,6 +147,7 @@ class ProteinsDomain(AbstractDomain):
             enc.length_,
             enc.padded_,
             enc.diagonal_value,
+            bond=enc.bond_value if enc.fix_bonds_ else None,
             cond_dim=enc.cond_dim,
             width=cfg.net.g_width,
             depth=cfg.net.g_depth,
@@ -153,7 +155,7 @@ class ProteinsDomain(AbstractDomain):
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         enc = _map_encoder(encoder)
-        return ConvDiscriminator(
+        conv = ConvDiscriminator(
             enc.shape_,
             cond_dim=enc.cond_dim,
             width=cfg.net.d_width,
@@ -166,6 +168,16 @@ class ProteinsDomain(AbstractDomain):
             # base) the unscaled sum saturated D's logits at ~30 at initialisation (measured)
             pool_scale=16.0 / float(np.prod(plan_stages(enc.shape_[1:])[1])),
         )
+        band = None
+        if enc.band_critic_:
+            band = BandCritic(
+                enc.length_,
+                k=enc.band_critic_,
+                cond_dim=enc.cond_dim,
+                width=2 * cfg.net.d_width,
+                sn=cfg.net.spectral_norm,
+            )
+        return MapDiscriminator(conv, band)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:

@@ -40,6 +40,8 @@ class DistanceMapEncoder(FieldEncoder):
         super().__init__()
         self.length_: int = 0
         self.padded_: int = 0
+        self.fix_bonds_: bool = True
+        self.band_critic_: int = 4
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -51,8 +53,16 @@ class DistanceMapEncoder(FieldEncoder):
         off = ~np.eye(self.length_, dtype=bool)
         y = np.log1p(d[:, off] / BOND)
         self.mean_, self.std_ = [float(y.mean())], [float(y.std()) or 1.0]
-        self._fit_conditions(dataset, dataset.info.get("model", {}))
+        model = dataset.info.get("model", {})
+        self.fix_bonds_ = bool(model.get("fix_bonds", True))
+        self.band_critic_ = int(model.get("band_critic", 4))
+        self._fit_conditions(dataset, model)
         return self
+
+    @property
+    def bond_value(self) -> float:
+        """The encoded value of the 3.8 Å virtual bond."""
+        return (float(np.log(2.0)) - self.mean_[0]) / self.std_[0]
 
     @property
     def diagonal_value(self) -> float:
@@ -89,9 +99,17 @@ class DistanceMapEncoder(FieldEncoder):
         return [OutputSpan(self.padded_ * self.padded_, "identity")]
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "length": self.length_, "padded": self.padded_}
+        return {
+            **super().state_dict(),
+            "length": self.length_,
+            "padded": self.padded_,
+            "fix_bonds": self.fix_bonds_,
+            "band_critic": self.band_critic_,
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         super().load_state_dict(state)
         self.length_ = int(state["length"])
         self.padded_ = int(state["padded"])
+        self.fix_bonds_ = bool(state["fix_bonds"])
+        self.band_critic_ = int(state["band_critic"])

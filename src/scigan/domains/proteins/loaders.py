@@ -46,6 +46,18 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
     return float(value)
 
 
+def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``fix_bonds`` (G pins D(i, i+1) to 3.8 Å; default true) and ``band_critic`` (K
+    off-diagonals the 1-D critic reads; default 4, 0 = off)."""
+    fix = options.get("fix_bonds", True)
+    if not isinstance(fix, bool):
+        raise DataError(f"proteins option fix_bonds={fix!r}: must be true or false")
+    k = _int_option(options, "band_critic", 4, 0)
+    if k > 16:
+        raise DataError(f"proteins option band_critic={k}: choose 0 (off) to 16 off-diagonals")
+    return {"fix_bonds": fix, "band_critic": k}
+
+
 def ss_content(coords: np.ndarray) -> np.ndarray:
     """Per-window (helix, strand) fractions from Cα geometry alone (N, 2).
 
@@ -104,6 +116,7 @@ def _windows_dataset(
     cond_tr = _conditions(cond_kind, coords_tr)
     cond_te = _conditions(cond_kind, coords_te)
     model = {"cond_names": SS_NAMES} if cond_tr is not None else {}
+    model |= _model_options(options)
     info = {
         **info,
         "kind": kind,
@@ -161,7 +174,7 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
         "test_frames": len(test),
         "test_trajectory": names[test_traj],
         "residues": int(coords.shape[1]),
-        "model": {"cond_names": ["progress"]},
+        "model": {"cond_names": ["progress"], **_model_options(options)},
     }
     return _protein_dataset()(
         "adk_ensemble",
@@ -231,7 +244,8 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
     k = max(2, round(frac * len(maps)))
     test, train = np.sort(perm[:k]), np.sort(perm[k:])
     info = {"kind": "user", "source": name, "train": len(train), "test": len(test),
-            "split": "random (an array has no chain labels)", "model": {}}  # fmt: skip
+            "split": "random (an array has no chain labels)",
+            "model": _model_options(options)}  # fmt: skip
     return _protein_dataset()(
         name,
         maps[train].astype(np.float32),

@@ -1,17 +1,27 @@
-"""The fields domain's convolutional G and D, with a distance-map head on G.
+"""The fields domain's convolutional G and D, with a distance-map head on G and a local critic.
 
 :class:`MapGenerator` wraps :class:`~scigan.domains.fields.nets.ConvGenerator` (1 × Lp × Lp)
 and makes every output a valid encoded map before D sees it: ``(y + yᵀ) / 2`` (symmetric), the
-diagonal set to the encoded value of 0 Å, and the padding beyond the protein length set to 0.
-D is the fields domain's :class:`~scigan.domains.fields.nets.ConvDiscriminator` unchanged.
+diagonal set to the encoded value of 0 Å, optionally the first off-diagonal set to the encoded
+3.8 Å Cα–Cα virtual bond (a constant of protein chemistry, like the zero diagonal; cis peptides,
+0.1 % of real bonds, are given up), and the padding beyond the protein length set to 0.
+
+:class:`MapDiscriminator` adds two critics' logits: the fields domain's 2-D
+:class:`~scigan.domains.fields.nets.ConvDiscriminator` (global fold, contacts) and a 1-D
+:class:`BandCritic` on the first K off-diagonals D(i, i+k), k = 1 … K, read as a sequence along
+the chain. Those bands fix bond lengths, virtual angles (k = 2) and torsion magnitudes (k = 3),
+the local geometry a 2-D critic with 3 × 3 kernels and pooling resolves poorly (measured: with
+the 2-D critic alone, 12 % of generated triples violated the triangle inequality).
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from scigan.domains.fields.nets import ConvGenerator
+from scigan.core.nets import maybe_sn
+from scigan.domains.fields.nets import ConvDiscriminator, ConvGenerator
 
 
 class MapGenerator(nn.Module):
@@ -22,6 +32,7 @@ class MapGenerator(nn.Module):
         length: protein length L (maps are L × L inside the Lp × Lp padded frame).
         padded: Lp.
         diagonal: encoded value of a zero distance.
+        bond: encoded value of the 3.8 Å bond for the first off-diagonal, or None (free).
         cond_dim, width, depth: as for :class:`ConvGenerator`.
     """
 
@@ -32,6 +43,7 @@ class MapGenerator(nn.Module):
         padded: int,
         diagonal: float,
         *,
+        bond: float | None = None,
         cond_dim: int = 0,
         width: int = 32,
         depth: int = 1,
@@ -43,10 +55,74 @@ class MapGenerator(nn.Module):
         valid = torch.zeros(padded, padded)
         valid[:length, :length] = 1.0
         eye = torch.eye(padded) * valid
-        self.register_buffer("offdiag", valid - eye)
-        self.register_buffer("diag", eye * float(diagonal))
+        fixed = eye * float(diagonal)
+        free = valid - eye
+        if bond is not None:
+            ones = torch.ones(padded - 1)
+            band = (torch.diag(ones, 1) + torch.diag(ones, -1)) * valid
+            fixed = fixed + band * float(bond)
+            free = free - band
+        self.register_buffer("free", free)
+        self.register_buffer("fixed", fixed)
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         y = self.body(z, cond)
         y = 0.5 * (y + y.transpose(-1, -2))
-        return y * self.offdiag + self.diag
+        return y * self.free + self.fixed
+
+
+class BandCritic(nn.Module):
+    """Logit from the first ``k`` off-diagonals of an encoded map, as a (k, L) sequence.
+
+    Three spectrally normalised 1-D convolutions (kernel 3) and a sum over positions scaled by
+    16 / L (the same logit scale for any length); conditions are broadcast along the sequence.
+    """
+
+    def __init__(
+        self, length: int, *, k: int = 4, cond_dim: int = 0, width: int = 32, sn: bool = True
+    ) -> None:
+        super().__init__()
+        self.length, self.k = length, k
+        layers: list[nn.Module] = []
+        cin = k + cond_dim
+        for _ in range(3):
+            layers += [maybe_sn(nn.Conv1d(cin, width, 3, padding=1), sn), nn.LeakyReLU(0.2)]
+            cin = width
+        self.net = nn.Sequential(*layers)
+        self.out = maybe_sn(nn.Linear(width, 1), sn)
+
+    def bands(self, x: Tensor) -> Tensor:
+        """(B, 1, Lp, Lp) → (B, k, L): row i holds D(i, i+k), zero past the chain's end."""
+        m = x[:, 0, : self.length, : self.length]
+        rows = [
+            F.pad(torch.diagonal(m, offset=j, dim1=1, dim2=2), (0, j)) for j in range(1, 1 + self.k)
+        ]
+        return torch.stack(rows, dim=1)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        h = self.bands(x)
+        if cond is not None:
+            h = torch.cat([h, cond[:, :, None].expand(-1, -1, self.length)], dim=1)
+        h = self.net(h).sum(dim=2) * (16.0 / self.length)
+        return self.out(h).squeeze(1)
+
+
+class MapDiscriminator(nn.Module):
+    """D(x, cond) = 2-D conv critic(x, cond) + 1-D band critic(x, cond) (logits add).
+
+    Args:
+        conv: the 2-D critic (its ``pac`` must be 1: the band critic does not pack).
+        band: the band critic, or None (2-D critic alone).
+    """
+
+    def __init__(self, conv: ConvDiscriminator, band: BandCritic | None) -> None:
+        super().__init__()
+        if band is not None and conv.pac != 1:
+            raise ValueError("the band critic needs pac = 1; set --pac 1 or --set band_critic=0")
+        self.conv, self.band = conv, band
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        out = self.conv(x, cond)
+        if self.band is not None:
+            out = out + self.band(x, cond)
+        return out
