@@ -125,6 +125,13 @@ def test_resolve_mirror_picks_right_handed_helix():
     assert pg.handedness(S) == 0.0 and np.array_equal(pg.resolve_mirror(S), S)
 
 
+def test_handedness_falls_back_to_strand_twist():
+    # right-twisted strand: torsions −170° (≡ 190°), no helix
+    X = pg.build_chain(np.full(14, 120.0), np.full(13, -170.0))
+    assert pg.handedness(X) == 1.0 and pg.handedness(pg.mirror(X)) == -1.0
+    assert pg.kabsch_rmsd(pg.resolve_mirror(pg.mirror(X)), X) < 1e-9
+
+
 def test_handedness_falls_back_to_torsion_windows():
     # alternating angles break the helix angle test; torsions of +60° still count
     ang = np.tile([120.0, 135.0], 10)

@@ -28,9 +28,10 @@ from scigan.domains.proteins import geometry as geo
 from scigan.errors import DataError
 
 # A map is "embeddable" if ≥ 90 % of its MDS eigenvalue mass is in the top 3 positive
-# eigenvalues. Exact maps give 1.0; 64-mers with Gaussian map noise σ = 0.3 Å — which still
-# recover to valid backbones — gave 0.93 on average (min 0.87), σ = 0.6 Å gave 0.86 (measured
-# on 40 synthetic helix/strand/loop fragments), a random symmetric matrix < 0.5.
+# eigenvalues. Exact maps give 1.0. Real 64-residue windows (built-in set) with Gaussian noise
+# of σ = 0.1 / 0.2 / 0.3 / 0.6 / 1.0 Å on every entry gave 0.94 / 0.88 / 0.85 / 0.74 / 0.63 on
+# average (measured, 300 windows), so the bar passes maps within ~0.15 Å of a 3-D structure —
+# strict on purpose; ``top3_fraction`` reports the mean for looser reading.
 EMBED_THRESHOLD = 0.90
 CONTACT_CUTOFF = 8.0  # Å, Cα–Cα contact
 # Sequence-separation bands |i − j| for distance and contact statistics (inclusive).
@@ -134,6 +135,13 @@ class FragmentFeatures:
         ok = np.abs(self.bonds - geo.BOND) <= geo.BOND_TOL
         return ok.all(axis=1) & (self.clash == 0)
 
+    @property
+    def valid_cis(self) -> np.ndarray:
+        """(N,) as :attr:`valid`, but a bond of 2.9 ± 0.2 Å (cis peptide) also counts."""
+        ok = np.abs(self.bonds - geo.BOND) <= geo.BOND_TOL
+        ok |= np.abs(self.bonds - geo.CIS_BOND) <= geo.CIS_TOL
+        return ok.all(axis=1) & (self.clash == 0)
+
 
 def fragment_features(
     maps: np.ndarray, *, seed: int = 0, recover_steps: int = 200
@@ -197,6 +205,7 @@ def _absolute(f: FragmentFeatures) -> dict[str, float]:
         "clash_any": float((f.clash > 0).mean()),
         "clash_pairs": float(f.clash.mean()),
         "valid_backbone": float(f.valid.mean()),
+        "valid_backbone_cis": float(f.valid_cis.mean()),
         "rg_mean": float(f.rg.mean()),
         "helix_fraction": helix_fraction(f.torsions),
         "strand_fraction": strand_fraction(f.torsions),
@@ -239,6 +248,7 @@ _ABSOLUTE_BETTER = {
     "clash_any": "lower",
     "clash_pairs": "lower",
     "valid_backbone": "higher",
+    "valid_backbone_cis": "higher",
 }
 _DESCRIPTIONS = {
     "bond_map_mae": "mean |D(i,i+1) − 3.8 Å| read off the maps (Å)",
@@ -252,7 +262,8 @@ _DESCRIPTIONS = {
     "clash_any": "fraction of recovered structures with a non-bonded Cα pair < 3 Å",
     "clash_pairs": "fraction of non-bonded (|i−j| ≥ 2) Cα pairs < 3 Å",
     "valid_backbone": "fraction recovered with all bonds in 3.8 ± 0.3 Å and no clash "
-    "(target ≥ 0.95)",
+    "(target ≥ 0.95; real 64-residue windows: ~0.92, cis peptides)",
+    "valid_backbone_cis": "as valid_backbone, a cis-peptide bond (2.9 ± 0.2 Å) also valid",
     "rg_mean": "mean radius of gyration of the recovered structures (Å), fixed length L",
     "helix_fraction": "fraction of virtual torsions in 30-80° (α peak ≈ 50°)",
     "strand_fraction": "fraction of virtual torsions within 30° of −170° (β peak)",
