@@ -116,7 +116,7 @@ def test_edge_cases_empty_and_dense_fingerprints():
 
 
 def test_worker_pool_gives_identical_metrics(monkeypatch):
-    """The RDKit features computed in 2 spawned processes equal the in-process ones."""
+    """The RDKit features computed in 2 worker processes equal the in-process ones."""
     smiles = FIXTURE.read_text().split()
     smiles = [*smiles[:150], "C1CC", "", "not a smiles", *smiles[:20]]  # invalids, duplicates
     ref = M.ReferenceStats.from_molecules(
