@@ -211,3 +211,39 @@ def test_figures_build():
         fig.savefig(buf, format="png", dpi=50)
         assert buf.getvalue()[:4] == b"\x89PNG"
     assert not math.isnan(float(np.nanmax(D)))
+
+
+@pytest.fixture(scope="module")
+def real_windows():
+    from scigan.domains.proteins import data
+
+    try:
+        chains = data.fragment_chains()
+    except DataError as err:  # archives not fetched: the install step downloads them
+        pytest.skip(f"built-in protein fragments not available: {err}")
+    w = data.windows(chains, 64, stride=16)
+    idx = np.random.default_rng(0).permutation(len(w.coords))[:150]
+    return w.coords[idx].astype(np.float64)
+
+
+def test_real_windows_recover_and_score_like_the_floor(real_windows):
+    X = real_windows
+    D = pg.distance_maps(X)
+    out, feats = pm.recover_and_score(D[:50], D[50:100], D[100:], seed=0)
+    # exact real maps: MDS + refinement gives the structure back, right-handed
+    rmsd = pm.paired_rmsd(feats["gen"].coords, X[:50])
+    assert np.median(rmsd) < 0.05 and (rmsd < 0.5).mean() >= 0.98
+    for key in ("triangle_violation", "clash_any"):
+        assert out[key]["value"] == 0.0 == out[key]["floor"]
+    # valid iff the true window is: ~8 % of real 64-residue windows hold a cis peptide (2.9 Å)
+    truth_valid = [(np.abs(pg.bond_lengths(x) - 3.8) <= 0.3).all(1) for x in (X[:50], X[100:])]
+    assert out["valid_backbone"]["value"] == pytest.approx(np.mean(truth_valid[0]))
+    assert out["valid_backbone"]["floor"] == pytest.approx(np.mean(truth_valid[1]))
+    for key in ("distance_w1", "contact_map_mae", "angle_js", "torsion_js", "rg_w1"):
+        v, f = out[key]["value"], out[key]["floor"]
+        assert v < 3 * f + 1e-3 and f < 3 * v + 1e-3, (key, v, f)
+    # the noise baseline at 1 Å coordinate RMSD breaks the chain, as it should
+    noisy = pm.noise_baseline(X[:50], 1.0, seed=0)
+    base = pm.fragment_metrics(pg.distance_maps(noisy), D[50:100], D[100:], seed=0)
+    assert base["valid_backbone"]["value"] < 0.2 < base["valid_backbone"]["floor"]
+    assert base["angle_js"]["value"] > 10 * base["angle_js"]["floor"]

@@ -32,8 +32,6 @@ from scigan.errors import DataError
 
 BOND = 3.8  # Å, trans Cα–Cα virtual bond
 BOND_TOL = 0.3  # Å, a recovered bond counts as valid within 3.8 ± 0.3
-CIS_BOND = 2.9  # Å, Cα–Cα across a cis peptide (mostly X-Pro); real windows have them
-CIS_TOL = 0.2  # Å
 CLASH = 3.0  # Å, non-bonded Cα pairs closer than this clash
 HELIX_TORSION = (30.0, 80.0)  # degrees, |τ| window of α-helical virtual torsions (≈ 50°)
 HELIX_ANGLE = (80.0, 105.0)  # degrees, virtual angle window of α-helices (≈ 91°)

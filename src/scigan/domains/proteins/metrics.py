@@ -12,6 +12,9 @@ samples of the same size N: the floor's sampling noise is then the generated val
   recovered from the maps (:func:`geometry.recover_batch`), distance distributions per
   sequence-separation band, contact statistics, radius of gyration, virtual angle and torsion
   histograms and the helix/strand torsion peaks (Levitt 1976; Anand & Huang 2018).
+  Real data is not perfect by these checks: ~8 % of real 64-residue windows hold a cis
+  peptide (Cα–Cα ≈ 2.9 Å, mostly X-Pro), so their "valid backbone" rate is ~0.92 — compare a
+  generator with the floor, not with 1.
 * Ensembles (adenylate-kinase frames): RMSD to the closed and open states along the progress
   coordinate, nearest-training-frame RMSD (memorisation) and the chain checks.
 """
@@ -135,13 +138,6 @@ class FragmentFeatures:
         ok = np.abs(self.bonds - geo.BOND) <= geo.BOND_TOL
         return ok.all(axis=1) & (self.clash == 0)
 
-    @property
-    def valid_cis(self) -> np.ndarray:
-        """(N,) as :attr:`valid`, but a bond of 2.9 ± 0.2 Å (cis peptide) also counts."""
-        ok = np.abs(self.bonds - geo.BOND) <= geo.BOND_TOL
-        ok |= np.abs(self.bonds - geo.CIS_BOND) <= geo.CIS_TOL
-        return ok.all(axis=1) & (self.clash == 0)
-
 
 def fragment_features(
     maps: np.ndarray, *, seed: int = 0, recover_steps: int = 200
@@ -205,7 +201,6 @@ def _absolute(f: FragmentFeatures) -> dict[str, float]:
         "clash_any": float((f.clash > 0).mean()),
         "clash_pairs": float(f.clash.mean()),
         "valid_backbone": float(f.valid.mean()),
-        "valid_backbone_cis": float(f.valid_cis.mean()),
         "rg_mean": float(f.rg.mean()),
         "helix_fraction": helix_fraction(f.torsions),
         "strand_fraction": strand_fraction(f.torsions),
@@ -248,7 +243,6 @@ _ABSOLUTE_BETTER = {
     "clash_any": "lower",
     "clash_pairs": "lower",
     "valid_backbone": "higher",
-    "valid_backbone_cis": "higher",
 }
 _DESCRIPTIONS = {
     "bond_map_mae": "mean |D(i,i+1) − 3.8 Å| read off the maps (Å)",
@@ -262,8 +256,7 @@ _DESCRIPTIONS = {
     "clash_any": "fraction of recovered structures with a non-bonded Cα pair < 3 Å",
     "clash_pairs": "fraction of non-bonded (|i−j| ≥ 2) Cα pairs < 3 Å",
     "valid_backbone": "fraction recovered with all bonds in 3.8 ± 0.3 Å and no clash "
-    "(target ≥ 0.95; real 64-residue windows: ~0.92, cis peptides)",
-    "valid_backbone_cis": "as valid_backbone, a cis-peptide bond (2.9 ± 0.2 Å) also valid",
+    "(issue target ≥ 0.95; real 64-residue windows score ~0.92: cis peptides)",
     "rg_mean": "mean radius of gyration of the recovered structures (Å), fixed length L",
     "helix_fraction": "fraction of virtual torsions in 30-80° (α peak ≈ 50°)",
     "strand_fraction": "fraction of virtual torsions within 30° of −170° (β peak)",
