@@ -93,3 +93,20 @@ def test_fixed_bonds_decode_to_exactly_3_8_angstrom_and_band_critic_reads_diagon
         np.testing.assert_array_equal(bands[:, k - 1, : 40 - k].numpy(), expect)
         assert torch.all(bands[:, k - 1, 40 - k :] == 0)
     assert critic(x).shape == (6,)
+
+
+def test_chain_head_maps_are_exact_distance_maps_of_a_3_8_angstrom_chain():
+    from scigan.domains.proteins.geometry import triangle_violation_rate
+    from scigan.domains.proteins.nets import ChainGenerator
+
+    maps = distance_maps(_helix(6, 30)).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    torch.manual_seed(0)
+    G = ChainGenerator(8, 30, enc.padded_, enc.mean_[0], enc.std_[0], width=4)
+    z = torch.randn(4, 8)
+    with torch.no_grad():
+        x = G.coordinates(z).double().numpy()
+        d = enc.decode(G(z))
+    np.testing.assert_allclose(np.linalg.norm(np.diff(x, axis=1), axis=2), BOND, rtol=1e-5)
+    np.testing.assert_allclose(d, distance_maps(x), atol=1e-3)  # the map of that very chain
+    assert max(triangle_violation_rate(m) for m in d) == 0.0

@@ -32,7 +32,12 @@ from scigan.demo import DemoSpec
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
 from scigan.domains.fields.nets import ConvDiscriminator, plan_stages
 from scigan.domains.proteins.encoding import DistanceMapEncoder
-from scigan.domains.proteins.nets import BandCritic, MapDiscriminator, MapGenerator
+from scigan.domains.proteins.nets import (
+    BandCritic,
+    ChainGenerator,
+    MapDiscriminator,
+    MapGenerator,
+)
 from scigan.errors import DataError, OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
@@ -73,7 +78,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_n": 100,
     },
 }
-MODEL_OPTIONS = ("fix_bonds", "band_critic")
+MODEL_OPTIONS = ("head", "fix_bonds", "band_critic")
 DATA_OPTIONS = {
     "protein_fragments": ("n", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
     "adk_ensemble": ("test_traj", *MODEL_OPTIONS),
@@ -142,6 +147,17 @@ class ProteinsDomain(AbstractDomain):
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         enc = _map_encoder(encoder)
+        if enc.head_ == "chain":
+            return ChainGenerator(
+                cfg.net.z_dim,
+                enc.length_,
+                enc.padded_,
+                enc.mean_[0],
+                enc.std_[0],
+                cond_dim=enc.cond_dim,
+                width=cfg.net.g_width,
+                depth=cfg.net.g_depth,
+            )
         return MapGenerator(
             cfg.net.z_dim,
             enc.length_,

@@ -42,6 +42,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.padded_: int = 0
         self.fix_bonds_: bool = True
         self.band_critic_: int = 4
+        self.head_: str = "map"
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -56,6 +57,7 @@ class DistanceMapEncoder(FieldEncoder):
         model = dataset.info.get("model", {})
         self.fix_bonds_ = bool(model.get("fix_bonds", True))
         self.band_critic_ = int(model.get("band_critic", 4))
+        self.head_ = str(model.get("head", "map"))
         self._fit_conditions(dataset, model)
         return self
 
@@ -105,6 +107,7 @@ class DistanceMapEncoder(FieldEncoder):
             "padded": self.padded_,
             "fix_bonds": self.fix_bonds_,
             "band_critic": self.band_critic_,
+            "head": self.head_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -113,3 +116,4 @@ class DistanceMapEncoder(FieldEncoder):
         self.padded_ = int(state["padded"])
         self.fix_bonds_ = bool(state["fix_bonds"])
         self.band_critic_ = int(state["band_critic"])
+        self.head_ = str(state["head"])

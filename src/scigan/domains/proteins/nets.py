@@ -23,6 +23,8 @@ from torch import Tensor, nn
 from scigan.core.nets import maybe_sn
 from scigan.domains.fields.nets import ConvDiscriminator, ConvGenerator
 
+BOND = 3.8  # Å
+
 
 class MapGenerator(nn.Module):
     """G(z, cond) → (B, 1, Lp, Lp) symmetric encoded distance maps with a fixed diagonal.
@@ -69,6 +71,59 @@ class MapGenerator(nn.Module):
         y = self.body(z, cond)
         y = 0.5 * (y + y.transpose(-1, -2))
         return y * self.free + self.fixed
+
+
+class ChainGenerator(nn.Module):
+    """G(z, cond) → (B, 1, Lp, Lp) encoded distance maps of a generated Cα chain.
+
+    A 1-D convolutional generator (the fields domain's, on a (3, Lp) "series") outputs one
+    direction per virtual bond; each is scaled to exactly 3.8 Å and the chain is their running
+    sum, so every map is the distance matrix of a real 3-D chain: Euclidean, symmetric,
+    hollow, triangle-inequality-respecting and with exact bond lengths *by construction*. D
+    still judges maps (invariant to rotation and translation, so G need not learn a frame).
+    A map cannot tell a chain from its mirror image: 3-D recovery fixes handedness.
+
+    Args:
+        z_dim: latent size.
+        length: protein length L.
+        padded: Lp (the 1-D generator runs at this length; the extra positions are dropped).
+        mean, std: the encoder's log-distance standardisation.
+        cond_dim, width, depth: as for :class:`ConvGenerator`.
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        length: int,
+        padded: int,
+        mean: float,
+        std: float,
+        *,
+        cond_dim: int = 0,
+        width: int = 32,
+        depth: int = 1,
+    ) -> None:
+        super().__init__()
+        self.length, self.padded = length, padded
+        self.body = ConvGenerator(z_dim, (3, padded), cond_dim=cond_dim, width=width, depth=depth)
+        self.mean, self.std = float(mean), float(std)
+
+    def coordinates(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        """(B, L, 3) Cα coordinates in Å, first atom at the origin."""
+        v = self.body(z, cond)[:, :, : self.length - 1].transpose(1, 2)  # (B, L-1, 3)
+        v = BOND * v / (v.norm(dim=2, keepdim=True) + 1e-6)
+        return torch.cat([v.new_zeros(len(v), 1, 3), v.cumsum(dim=1)], dim=1)
+
+    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        x = self.coordinates(z, cond)
+        diff = x[:, :, None, :] - x[:, None, :, :]
+        d = ((diff * diff).sum(-1) + 1e-8).sqrt()  # smooth at 0: finite gradients
+        eye = torch.eye(self.length, dtype=d.dtype, device=d.device)
+        d = d * (1 - eye)
+        y = (torch.log1p(d / BOND) - self.mean) / self.std
+        out = y.new_zeros(len(y), 1, self.padded, self.padded)
+        out[:, 0, : self.length, : self.length] = y
+        return out
 
 
 class BandCritic(nn.Module):
