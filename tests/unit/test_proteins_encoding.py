@@ -110,3 +110,17 @@ def test_chain_head_maps_are_exact_distance_maps_of_a_3_8_angstrom_chain():
     np.testing.assert_allclose(np.linalg.norm(np.diff(x, axis=1), axis=2), BOND, rtol=1e-5)
     np.testing.assert_allclose(d, distance_maps(x), atol=1e-3)  # the map of that very chain
     assert max(triangle_violation_rate(m) for m in d) == 0.0
+
+
+def test_place_chain_builds_the_ideal_helix_and_strand_from_angles_and_torsions():
+    from scigan.domains.proteins.geometry import bond_lengths, virtual_angles, virtual_torsions
+    from scigan.domains.proteins.nets import place_chain
+
+    for angle, torsion in ((91.0, 50.0), (120.0, -170.0)):  # α-helix, β-strand (Levitt 1976)
+        a = torch.full((2, 18), np.radians(angle), dtype=torch.float64)
+        t = torch.full((2, 17), np.radians(torsion), dtype=torch.float64)
+        x = place_chain(a, t).numpy()
+        assert x.shape == (2, 20, 3)
+        np.testing.assert_allclose(bond_lengths(x), BOND, atol=1e-9)
+        np.testing.assert_allclose(virtual_angles(x), angle, atol=1e-6)
+        np.testing.assert_allclose(virtual_torsions(x), torsion, atol=1e-6)
