@@ -28,8 +28,9 @@ Speed (values unchanged; ``tests/unit/test_molecules_fast_metrics.py`` compares 
 dense implementation): Tanimoto counts from bfloat16 GEMMs on 0/1 fingerprints (exact while no
 fingerprint has > 256 bits; float32 otherwise), SNN via popcount groups (max count per group,
 then one division per group), IntDiv/IntDiv2 in one pass over the upper block triangle, a
-pattern-fingerprint screen before the 502 filter SMARTS, and the RDKit work in ``workers``
-processes (each molecule parsed once). Reference statistics: MOSES' stored ones, or cached.
+pattern-fingerprint screen before the 502 filter SMARTS, and the per-molecule work (RDKit and
+ChemNet) in ``workers`` processes (each molecule parsed once). Reference statistics: MOSES'
+stored ones, or cached.
 
 Extra (not MOSES): ``alerts/PAINS``, ``alerts/BRENK``, ``alerts/NIH`` — fraction of valid
 molecules with at least one structural alert in RDKit's FilterCatalog (a toxicity-liability
@@ -89,17 +90,17 @@ def _one_blas_thread(fn):
 
 
 # ---------------------------------------------------------------------------- features
-# What the RDKit pass can compute per molecule (in worker processes when ``workers`` > 1).
-RDKIT_FEATURES = ("fingerprints", "fragments", "scaffolds", "filters", "properties", "alerts")
+# What the per-molecule pass can compute (in worker processes when ``workers`` > 1).
+FEATURES = ("fingerprints", "chemnet", "fragments", "scaffolds", "filters", "properties", "alerts")
 
 
 @dataclass
 class Molecules:
     """Valid molecules of a SMILES list, canonicalised, with lazily computed features.
 
-    ``Molecules.from_smiles(smiles, workers=2, features=RDKIT_FEATURES)`` computes the RDKit
-    features in ``workers`` processes, each molecule parsed once; the other accessors compute
-    on first use in this process. The values do not depend on ``workers``.
+    ``Molecules.from_smiles(smiles, workers=2, features=FEATURES)`` computes the features in
+    ``workers`` processes (one torch thread each), each molecule parsed once; the other
+    accessors compute on first use in this process. The values do not depend on ``workers``.
     """
 
     smiles: list[str]  # canonical, valid only
@@ -126,7 +127,7 @@ class Molecules:
 
         Args:
             workers: processes for the RDKit work; 1 = this process, lazily.
-            features: names from :data:`RDKIT_FEATURES` to compute in the same pass when
+            features: names from :data:`FEATURES` to compute in the same pass when
                 ``workers`` > 1 (ignored otherwise: accessors compute them on first use).
             timings: if given, receives per-stage seconds (summed over workers, so CPU
                 seconds when ``workers`` > 1).
@@ -138,9 +139,9 @@ class Molecules:
             if timings is not None:
                 timings["parse"] = timings.get("parse", 0.0) + time.perf_counter() - t0
             return cls(canon, len(smiles), _mols=mols)
-        unknown = set(features) - set(RDKIT_FEATURES)
+        unknown = set(features) - set(FEATURES)
         if unknown:
-            raise ValueError(f"unknown features {sorted(unknown)}; choose from {RDKIT_FEATURES}")
+            raise ValueError(f"unknown features {sorted(unknown)}; choose from {FEATURES}")
         import multiprocessing as mp
 
         chunks = [(smiles[i : i + _CHUNK], tuple(features)) for i in range(0, len(smiles), _CHUNK)]
@@ -152,6 +153,8 @@ class Molecules:
         m = cls([s for p in parts for s in p["smiles"]], len(smiles))
         if "fingerprints" in features:
             m._fps = np.concatenate([p["fingerprints"] for p in parts])
+        if "chemnet" in features:
+            m._chemnet = np.concatenate([p["chemnet"] for p in parts])
         if "fragments" in features:
             m._frag = sum((p["fragments"] for p in parts), Counter())
         if "scaffolds" in features:
@@ -260,6 +263,12 @@ def _featurize_chunk(task: tuple[list[str], tuple[str, ...]]) -> dict[str, Any]:
     if "fingerprints" in features:
         out["fingerprints"] = m.fps
         lap("fingerprints")
+    if "chemnet" in features:
+        # one thread per worker, as torch's DataLoader workers do after fork; the activations
+        # do not depend on the batch composition (tested)
+        torch.set_num_threads(1)
+        out["chemnet"] = m.chemnet
+        lap("chemnet")
     if "fragments" in features:
         out["fragments"] = m.frag
         lap("fragments")
@@ -685,12 +694,13 @@ def moses_metrics(
     """Every MOSES metric of ``generated`` against ``references`` (``{"Test": stats, ...}``).
 
     Args:
-        workers: processes for the RDKit work (parsing, fingerprints, fragments, scaffolds,
-            filters, properties, alerts); each molecule is parsed once.
-        threads: torch threads for ChemNet and the Tanimoto GEMMs; None = the current setting.
-        timings: if given, receives seconds per stage (wall time; with ``workers`` > 1 the RDKit
-            stages are one parallel pass, ``rdkit (N workers)``, and their per-stage CPU seconds
-            are added under ``cpu:<stage>``).
+        workers: processes for the per-molecule work (parsing, fingerprints, ChemNet,
+            fragments, scaffolds, filters, properties, alerts); each molecule is parsed once.
+        threads: torch threads for the Tanimoto GEMMs (and ChemNet when ``workers`` is 1);
+            None = the current setting.
+        timings: if given, receives seconds per stage (wall time; with ``workers`` > 1 the
+            per-molecule stages are one parallel pass, ``molecule pass (N workers)``, and their
+            per-stage CPU seconds are added under ``cpu:<stage>``).
 
     The values do not depend on ``workers`` or ``threads`` (ChemNet's float32 activations may
     differ in the last bits across thread counts; FCD by < 1e-6).
@@ -701,10 +711,10 @@ def moses_metrics(
     elif workers > 1:
         feats = ["fingerprints", "filters"] + (["alerts"] if alerts else [])
         if references:
-            feats += ["fragments", "scaffolds", "properties"]
+            feats += ["chemnet", "fragments", "scaffolds", "properties"]
         cpu: dict[str, float] = {}
         m = Molecules.from_smiles(generated, workers=workers, features=feats, timings=cpu)
-        clock(f"rdkit ({workers} workers)")
+        clock(f"molecule pass ({workers} workers)")
         if timings is not None:
             timings.update({f"cpu:{k}": v for k, v in cpu.items()})
     else:
