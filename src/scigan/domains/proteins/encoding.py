@@ -42,7 +42,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.padded_: int = 0
         self.fix_bonds_: bool = True
         self.band_critic_: int = 4
-        self.head_: str = "map"
+        self.head_: str = "chain"
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -57,7 +57,7 @@ class DistanceMapEncoder(FieldEncoder):
         model = dataset.info.get("model", {})
         self.fix_bonds_ = bool(model.get("fix_bonds", True))
         self.band_critic_ = int(model.get("band_critic", 4))
-        self.head_ = str(model.get("head", "map"))
+        self.head_ = str(model.get("head", "chain"))
         self._fit_conditions(dataset, model)
         return self
 

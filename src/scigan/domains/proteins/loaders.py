@@ -47,8 +47,8 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
 
 
 def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``head`` (``map``: G draws the map; ``chain``: G draws a chain of 3.8 Å bonds and D sees
-    its map), ``fix_bonds`` (map head: pin D(i, i+1) to 3.8 Å; default true) and
+    """``head`` (``chain``, the default: G draws a chain of 3.8 Å bonds and D sees its map;
+    ``map``: G draws the map itself), ``fix_bonds`` (map head: pin D(i, i+1) to 3.8 Å; default true) and
     ``band_critic`` (K off-diagonals the 1-D critic reads; default 4, 0 = off)."""
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -56,7 +56,7 @@ def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
     k = _int_option(options, "band_critic", 4, 0)
     if k > 16:
         raise DataError(f"proteins option band_critic={k}: choose 0 (off) to 16 off-diagonals")
-    head = options.get("head", "map")
+    head = options.get("head", "chain")
     if head not in ("map", "chain"):
         raise DataError(
             f"proteins option head={head!r}: use 'map' (G draws the map) or 'chain' (G draws "
