@@ -181,6 +181,20 @@ def test_recover_exact_map_and_batch_split_independence():
     assert np.allclose(whole, split, atol=1e-4)
 
 
+def test_recover_keeps_known_cis_bonds():
+    bonds = np.full(29, 3.8)
+    bonds[10] = 2.9  # cis peptide
+    truth = pg.build_chain(np.full(28, 91.0), np.full(27, 50.0), bond=bonds)
+    targets = pg.native_bond_targets(truth)
+    assert np.array_equal(targets, bonds)
+    D = pg.distance_maps(truth)
+    noisy_map = noisy(D, 0.2, 0)
+    with_cis = pg.bond_lengths(pg.recover(noisy_map, bond=targets))
+    trans_only = pg.bond_lengths(pg.recover(noisy_map))
+    assert abs(with_cis[10] - 2.9) < 0.2 and abs(trans_only[10] - 2.9) > abs(with_cis[10] - 2.9)
+    assert pg.recover_batch(np.zeros((0, 30, 30))).shape == (0, 30, 3)
+
+
 def test_kabsch_against_hand_rotation():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(15, 3)) * 5

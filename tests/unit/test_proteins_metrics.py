@@ -157,6 +157,9 @@ def test_paired_rmsd_and_noise_baseline():
         pm.noise_baseline(X, -1.0)
 
 
+CIS_AT = 5  # bond 5 → 6 is a cis peptide (2.9 Å) in every hinge frame, as Phe86–Pro87 in AdK
+
+
 def _hinge_frames(progress: np.ndarray, rng: np.random.Generator, n_res: int = 30) -> np.ndarray:
     """Helix-hinge-helix chains whose 3 hinge torsions open from 50° (closed) to 190° (open);
     no pair comes closer than 5 Å on the way, RMSD closed → open ≈ 7 Å."""
@@ -165,7 +168,9 @@ def _hinge_frames(progress: np.ndarray, rng: np.random.Generator, n_res: int = 3
     for p in progress:
         tor = np.full(n_res - 3, 50.0) + rng.normal(0, 3, n_res - 3)
         tor[12:15] = 50.0 + p * 140.0 + rng.normal(0, 3, 3)
-        frames.append(pg.build_chain(ang, tor))
+        bonds = np.full(n_res - 1, 3.8)
+        bonds[CIS_AT] = 2.9
+        frames.append(pg.build_chain(ang, tor, bond=bonds))
     return np.stack(frames)
 
 
@@ -178,7 +183,9 @@ def test_ensemble_metrics_real_vs_shuffled_vs_copies():
     args = (closed, open_, train, test, p_test)
     good = pm.ensemble_metrics(gen, p_gen, *args, seed=0)
     assert good["rmsd_closed_curve_mad"]["value"] < 3 * good["rmsd_closed_curve_mad"]["floor"] + 0.3
+    # the cis bond is the closed state's too, so it is valid (a 3.8 Å-only rule would give 0)
     assert good["valid_backbone"]["value"] == 1.0 == good["valid_backbone"]["floor"]
+    assert good["valid_backbone"]["cis_bonds"] == [CIS_AT]
     assert good["nn_train_rmsd"]["value"] == pytest.approx(good["nn_train_rmsd"]["floor"], rel=0.5)
     # right frames, wrong conditions: the progress curves notice
     bad = pm.ensemble_metrics(gen, 1.0 - p_gen, *args, seed=0)
@@ -222,28 +229,28 @@ def real_windows():
     except DataError as err:  # archives not fetched: the install step downloads them
         pytest.skip(f"built-in protein fragments not available: {err}")
     w = data.windows(chains, 64, stride=16)
-    idx = np.random.default_rng(0).permutation(len(w.coords))[:150]
+    idx = np.random.default_rng(0).permutation(len(w.coords))[:120]
     return w.coords[idx].astype(np.float64)
 
 
 def test_real_windows_recover_and_score_like_the_floor(real_windows):
     X = real_windows
     D = pg.distance_maps(X)
-    out, feats = pm.recover_and_score(D[:50], D[50:100], D[100:], seed=0)
+    out, feats = pm.recover_and_score(D[:40], D[40:80], D[80:], seed=0)
     # exact real maps: MDS + refinement gives the structure back, right-handed
-    rmsd = pm.paired_rmsd(feats["gen"].coords, X[:50])
+    rmsd = pm.paired_rmsd(feats["gen"].coords, X[:40])
     assert np.median(rmsd) < 0.05 and (rmsd < 0.5).mean() >= 0.98
     for key in ("triangle_violation", "clash_any"):
         assert out[key]["value"] == 0.0 == out[key]["floor"]
     # valid iff the true window is: ~8 % of real 64-residue windows hold a cis peptide (2.9 Å)
-    truth_valid = [(np.abs(pg.bond_lengths(x) - 3.8) <= 0.3).all(1) for x in (X[:50], X[100:])]
+    truth_valid = [(np.abs(pg.bond_lengths(x) - 3.8) <= 0.3).all(1) for x in (X[:40], X[80:])]
     assert out["valid_backbone"]["value"] == pytest.approx(np.mean(truth_valid[0]))
     assert out["valid_backbone"]["floor"] == pytest.approx(np.mean(truth_valid[1]))
     for key in ("distance_w1", "contact_map_mae", "angle_js", "torsion_js", "rg_w1"):
         v, f = out[key]["value"], out[key]["floor"]
         assert v < 3 * f + 1e-3 and f < 3 * v + 1e-3, (key, v, f)
     # the noise baseline at 1 Å coordinate RMSD breaks the chain, as it should
-    noisy = pm.noise_baseline(X[:50], 1.0, seed=0)
-    base = pm.fragment_metrics(pg.distance_maps(noisy), D[50:100], D[100:], seed=0)
+    noisy = pm.noise_baseline(X[:40], 1.0, seed=0)
+    base = pm.fragment_metrics(pg.distance_maps(noisy), D[40:80], D[80:], seed=0)
     assert base["valid_backbone"]["value"] < 0.2 < base["valid_backbone"]["floor"]
     assert base["angle_js"]["value"] > 10 * base["angle_js"]["floor"]

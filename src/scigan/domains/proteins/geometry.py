@@ -32,6 +32,8 @@ from scigan.errors import DataError
 
 BOND = 3.8  # Å, trans Cα–Cα virtual bond
 BOND_TOL = 0.3  # Å, a recovered bond counts as valid within 3.8 ± 0.3
+CIS_BOND = 2.9  # Å, Cα–Cα across a cis peptide (mostly X-Pro)
+CIS_SPLIT = 3.35  # Å, midway: a reference bond shorter than this is cis
 CLASH = 3.0  # Å, non-bonded Cα pairs closer than this clash
 HELIX_TORSION = (30.0, 80.0)  # degrees, |τ| window of α-helical virtual torsions (≈ 50°)
 HELIX_ANGLE = (80.0, 105.0)  # degrees, virtual angle window of α-helices (≈ 91°)
@@ -310,12 +312,21 @@ def pair_weights(D: np.ndarray, bond: float = BOND) -> np.ndarray:
     return bond / np.maximum(d, bond)
 
 
+def native_bond_targets(reference: np.ndarray) -> np.ndarray:
+    """Per-bond targets (L−1,) from a known structure of the same chain: 2.9 Å where its bond
+    is shorter than 3.35 Å (a cis peptide, e.g. Phe86–Pro87 of E. coli AdK), else 3.8 Å."""
+    b = bond_lengths(reference)
+    if b.ndim != 1:
+        raise DataError(f"native_bond_targets: shape {np.shape(reference)}; pass one (L, 3)")
+    return np.where(b < CIS_SPLIT, CIS_BOND, BOND)
+
+
 def recover_batch(
     maps: np.ndarray,
     *,
     steps: int = 200,
     seed: int = 0,
-    bond: float = BOND,
+    bond: float | np.ndarray = BOND,
     chunk: int = 2_000_000,
 ) -> np.ndarray:
     """Cα coordinates from distance maps: MDS start, Adam refinement, right-handed mirror.
@@ -339,7 +350,8 @@ def recover_batch(
         maps: (N, L, L) or (L, L) distances in Å.
         steps: Adam steps (0: MDS only, still mirror-resolved).
         seed: jitter seed.
-        bond: target consecutive distance in Å.
+        bond: target consecutive distance in Å, one value or (L−1,) per bond (e.g. 2.9 Å at
+            a known cis peptide, see :func:`native_bond_targets`).
         chunk: structures per chunk × L² ≤ chunk (memory bound).
 
     Returns:
@@ -349,6 +361,9 @@ def recover_batch(
     single = d.ndim == 2
     d = d.reshape(-1, *d.shape[-2:])
     n, L = d.shape[:2]
+    targets = np.broadcast_to(np.asarray(bond, dtype=np.float64), (max(L - 1, 0),))
+    if n == 0:
+        return np.zeros((0, L, 3))
     x0, _ = classical_mds(d, dim=4)
     rng = np.random.default_rng(seed)
     x0 = x0 + rng.normal(0.0, 0.01, x0.shape)
@@ -360,22 +375,23 @@ def recover_batch(
     torch.set_num_threads(1)
     try:
         for s in range(0, n, per):
-            out[s : s + per] = _refine(x0[s : s + per], d[s : s + per], steps, bond)
+            out[s : s + per] = _refine(x0[s : s + per], d[s : s + per], steps, targets)
     finally:
         torch.set_num_threads(threads)
     out = np.stack([resolve_mirror(x) for x in out])
     return out[0] if single else out
 
 
-def _refine(x0: np.ndarray, d: np.ndarray, steps: int, bond: float) -> np.ndarray:
+def _refine(x0: np.ndarray, d: np.ndarray, steps: int, bond: np.ndarray) -> np.ndarray:
     """Adam on E (see recover_batch) from x0 (B, L, 4): 4-D for the first half, then 3-D."""
     if steps <= 0 or x0.shape[1] < 2:
         return x0[..., :3]
     L = x0.shape[1]
     upper = np.triu(np.ones((L, L)), k=1)
     target = torch.as_tensor(d, dtype=torch.float32)
-    w = torch.as_tensor(pair_weights(d, bond) * upper, dtype=torch.float32)
+    w = torch.as_tensor(pair_weights(d) * upper, dtype=torch.float32)
     bonded = torch.as_tensor(np.eye(L, k=1), dtype=torch.float32)
+    bond_target = torch.as_tensor(np.diag(bond, k=1), dtype=torch.float32)  # (L, L)
     nonbonded = torch.as_tensor(np.triu(np.ones((L, L)), k=2), dtype=torch.float32)
     x = torch.tensor(x0 - x0.mean(1, keepdims=True), dtype=torch.float32, requires_grad=True)
     opt = torch.optim.Adam([x], lr=_LR, betas=(0.5, 0.9))
@@ -392,7 +408,7 @@ def _refine(x0: np.ndarray, d: np.ndarray, steps: int, bond: float) -> np.ndarra
         d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * x @ x.transpose(1, 2)
         dist = torch.sqrt(d2.clamp_min(0.0) + 1e-8)  # (B, L, L)
         stress = (w * (dist - target) ** 2).sum()
-        bonds = (bonded * (dist - bond) ** 2).sum()
+        bonds = (bonded * (dist - bond_target) ** 2).sum()
         clash = (nonbonded * torch.relu(CLASH - dist) ** 2).sum()
         loss = stress + _W_BOND * bonds + _W_CLASH * clash
         if t < relax:  # squeeze the 4th dimension out: μ(t) = (t / relax)² per Å²
@@ -404,7 +420,9 @@ def _refine(x0: np.ndarray, d: np.ndarray, steps: int, bond: float) -> np.ndarra
     return x.detach().double().numpy()
 
 
-def recover(D: np.ndarray, *, steps: int = 200, seed: int = 0, bond: float = BOND) -> np.ndarray:
+def recover(
+    D: np.ndarray, *, steps: int = 200, seed: int = 0, bond: float | np.ndarray = BOND
+) -> np.ndarray:
     """Coordinates (L, 3) from one distance map (L, L); see :func:`recover_batch`."""
     d = _as_maps(D)
     if d.ndim != 2:
