@@ -47,9 +47,12 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
 
 
 def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``head`` (``chain``, the default: G draws a chain of 3.8 Å bonds and D sees its map;
-    ``map``: G draws the map itself), ``fix_bonds`` (map head: pin D(i, i+1) to 3.8 Å; default true) and
-    ``band_critic`` (K off-diagonals the 1-D critic reads; default 4, 0 = off)."""
+    """Model options stored with the data description.
+
+    ``head``: ``chain`` (default; G draws a chain of 3.8 Å bonds and D sees its map) or ``map``
+    (G draws the map itself); ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true);
+    ``band_critic``: K off-diagonals the 1-D critic reads (default 4, 0 = off).
+    """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
         raise DataError(f"proteins option fix_bonds={fix!r}: must be true or false")
@@ -404,12 +407,14 @@ def make_figures(generated: np.ndarray, reference: Dataset, k: int = 64) -> dict
     closed/open RMSD plane)."""
     from scigan.domains.proteins import figures as pf
 
-    test = _reals(reference)[0]
+    test = np.asarray(_reals(reference)[0])
     gen = np.asarray(generated)[:k]
-    real = np.asarray(test)[:k]
+    # a seeded spread of held-out windows (consecutive windows of one chain look alike)
+    pick = np.sort(np.random.default_rng(0).choice(len(test), min(k, len(test)), replace=False))
+    real = test[pick]
     gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=0)
     real_coords = getattr(reference, "test_coords", None)
-    real_coords = geo.recover_batch(real, steps=0) if real_coords is None else real_coords[:k]
+    real_coords = geo.recover_batch(real, steps=0) if real_coords is None else real_coords[pick]
     figs = {
         "Distance maps: real (top) vs generated (bottom)": pf.map_grid(gen, real),
         "Recovered Cα backbones (2-D projections)": pf.backbone_projections(
