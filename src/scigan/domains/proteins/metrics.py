@@ -142,7 +142,7 @@ class FragmentFeatures:
 def fragment_features(
     maps: np.ndarray, *, seed: int = 0, recover_steps: int = 200
 ) -> FragmentFeatures:
-    """Features of distance maps (N, L, L) in Å; recovers coordinates (≈ 25 ms per 64-mer)."""
+    """Features of distance maps (N, L, L) in Å; recovers coordinates (~40 ms per 64-mer)."""
     d = np.asarray(maps, dtype=np.float64)
     if d.ndim != 3 or d.shape[1] != d.shape[2] or len(d) == 0:
         raise DataError(f"fragment maps: shape {d.shape}; pass a non-empty (N, L, L) array in Å")
@@ -346,7 +346,8 @@ def fragment_metrics(
     ``real_a`` is the reference, ``real_b`` gives the floor; all three go through the same
     symmetrisation and coordinate recovery (seed ``seed``, ``recover_steps`` Adam steps), so
     recovery artefacts are in the floor too. Radius of gyration compares structures of the
-    same length L only. About 25 ms per 64-residue map on one CPU thread.
+    same length L only. About 40 ms per 64-residue map on one CPU thread (measured: 500 maps in
+    19 s on a busy 2-core machine), ~0.4 s per 214-residue AdK map.
     """
     return recover_and_score(gen_maps, real_a, real_b, seed=seed, recover_steps=recover_steps)[0]
 
