@@ -124,3 +124,19 @@ def test_place_chain_builds_the_ideal_helix_and_strand_from_angles_and_torsions(
         np.testing.assert_allclose(bond_lengths(x), BOND, atol=1e-9)
         np.testing.assert_allclose(virtual_angles(x), angle, atol=1e-6)
         np.testing.assert_allclose(virtual_torsions(x), torsion, atol=1e-6)
+
+
+def test_per_bond_lengths_for_a_fixed_sequence_with_a_cis_peptide():
+    from scigan.domains.proteins.nets import ChainGenerator
+
+    maps = distance_maps(_helix(6, 12)).astype(np.float32)
+    bonds = [BOND] * 11
+    bonds[5] = 2.9  # a cis peptide
+    data = Dataset("h", maps, info={"model": {"bonds": bonds, "head": "map"}})
+    enc = DistanceMapEncoder().fit(data)
+    G = MapGenerator(8, 12, enc.padded_, enc.diagonal_value, bond=enc.bond_value, width=4)
+    d = enc.decode(G(torch.randn(2, 8)).detach())
+    np.testing.assert_allclose(np.diagonal(d, offset=1, axis1=1, axis2=2), [bonds] * 2, rtol=1e-5)
+    chain = ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], bonds=bonds, width=4)
+    x = chain.coordinates(torch.randn(2, 8)).detach().double().numpy()
+    np.testing.assert_allclose(np.linalg.norm(np.diff(x, axis=1), axis=2), [bonds] * 2, rtol=1e-5)

@@ -158,6 +158,7 @@ class ProteinsDomain(AbstractDomain):
                 enc.padded_,
                 enc.mean_[0],
                 enc.std_[0],
+                bonds=enc.bonds_ or None,
                 cond_dim=enc.cond_dim,
                 width=cfg.net.g_width,
                 depth=cfg.net.g_depth,

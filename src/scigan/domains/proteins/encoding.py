@@ -43,6 +43,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.fix_bonds_: bool = True
         self.band_critic_: int = 4
         self.head_: str = "chain"
+        self.bonds_: list[float] = []  # per-bond lengths (Å) of a fixed sequence; [] = 3.8
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -58,12 +59,18 @@ class DistanceMapEncoder(FieldEncoder):
         self.fix_bonds_ = bool(model.get("fix_bonds", True))
         self.band_critic_ = int(model.get("band_critic", 4))
         self.head_ = str(model.get("head", "chain"))
+        self.bonds_ = [float(b) for b in model.get("bonds", [])]
+        if self.bonds_ and len(self.bonds_) != self.length_ - 1:
+            raise DataError(f"model bonds: {len(self.bonds_)} lengths for L = {self.length_}")
         self._fit_conditions(dataset, model)
         return self
 
     @property
-    def bond_value(self) -> float:
-        """The encoded value of the 3.8 Å virtual bond."""
+    def bond_value(self) -> float | list[float]:
+        """Encoded value of the 3.8 Å virtual bond (or of each per-bond length)."""
+        if self.bonds_:
+            b = np.asarray(self.bonds_)
+            return ((np.log1p(b / BOND) - self.mean_[0]) / self.std_[0]).tolist()
         return (float(np.log(2.0)) - self.mean_[0]) / self.std_[0]
 
     @property
@@ -108,6 +115,7 @@ class DistanceMapEncoder(FieldEncoder):
             "fix_bonds": self.fix_bonds_,
             "band_critic": self.band_critic_,
             "head": self.head_,
+            "bonds": self.bonds_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -117,3 +125,4 @@ class DistanceMapEncoder(FieldEncoder):
         self.fix_bonds_ = bool(state["fix_bonds"])
         self.band_critic_ = int(state["band_critic"])
         self.head_ = str(state["head"])
+        self.bonds_ = [float(b) for b in state["bonds"]]

@@ -184,7 +184,12 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
         "test_frames": len(test),
         "test_trajectory": names[test_traj],
         "residues": int(coords.shape[1]),
-        "model": {"cond_names": ["progress"], **_model_options(options)},
+        # the fixed sequence's bonds: 3.8 Å except the cis Phe86-Pro87 peptide (2.9 Å)
+        "model": {
+            "cond_names": ["progress"],
+            "bonds": geo.native_bond_targets(np.asarray(f["closed"])).tolist(),
+            **_model_options(options),
+        },
     }
     return _protein_dataset()(
         "adk_ensemble",
@@ -328,7 +333,8 @@ def _evaluate_adk(
     from scigan.domains.proteins import metrics as pm
 
     ds: Any = reference
-    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=seed)
+    bonds = geo.native_bond_targets(ds.extra["closed"])  # the cis peptide is 2.9 Å
+    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=seed, bond=bonds)
     cond = np.asarray(ds.test_conditions)[ia, 0]
     out = pm.ensemble_metrics(
         gen_coords,
@@ -412,7 +418,9 @@ def make_figures(generated: np.ndarray, reference: Dataset, k: int = 64) -> dict
     # a seeded spread of held-out windows (consecutive windows of one chain look alike)
     pick = np.sort(np.random.default_rng(0).choice(len(test), min(k, len(test)), replace=False))
     real = test[pick]
-    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=0)
+    extra = getattr(reference, "extra", {})
+    bonds = geo.native_bond_targets(extra["closed"]) if "closed" in extra else geo.BOND
+    gen_coords = geo.recover_batch(gen, steps=RECOVER_STEPS, seed=0, bond=bonds)
     real_coords = getattr(reference, "test_coords", None)
     real_coords = geo.recover_batch(real, steps=0) if real_coords is None else real_coords[pick]
     figs = {

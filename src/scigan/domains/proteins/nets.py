@@ -17,6 +17,7 @@ the 2-D critic alone, 12 % of generated triples violated the triangle inequality
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +37,8 @@ class MapGenerator(nn.Module):
         length: protein length L (maps are L × L inside the Lp × Lp padded frame).
         padded: Lp.
         diagonal: encoded value of a zero distance.
-        bond: encoded value of the 3.8 Å bond for the first off-diagonal, or None (free).
+        bond: encoded value(s) of the virtual bond for the first off-diagonal — one value or
+            L-1 per-bond values — or None (free).
         cond_dim, width, depth: as for :class:`ConvGenerator`.
     """
 
@@ -47,7 +49,7 @@ class MapGenerator(nn.Module):
         padded: int,
         diagonal: float,
         *,
-        bond: float | None = None,
+        bond: float | Sequence[float] | None = None,
         cond_dim: int = 0,
         width: int = 32,
         depth: int = 1,
@@ -62,9 +64,11 @@ class MapGenerator(nn.Module):
         fixed = eye * float(diagonal)
         free = valid - eye
         if bond is not None:
+            values = torch.zeros(padded - 1)
+            values[: length - 1] = torch.as_tensor(bond, dtype=torch.float32).expand(length - 1)
             ones = torch.ones(padded - 1)
             band = (torch.diag(ones, 1) + torch.diag(ones, -1)) * valid
-            fixed = fixed + band * float(bond)
+            fixed = fixed + torch.diag(values, 1) + torch.diag(values, -1)
             free = free - band
         self.register_buffer("free", free)
         self.register_buffer("fixed", fixed)
@@ -78,19 +82,22 @@ class MapGenerator(nn.Module):
 ANGLE_RANGE = (70.0, 160.0)  # degrees: virtual bond angles of real chains lie in ~80-150°
 
 
-def place_chain(angles: Tensor, torsions: Tensor, bond: float = BOND) -> Tensor:
+def place_chain(angles: Tensor, torsions: Tensor, bond: float | Tensor = BOND) -> Tensor:
     """Cα coordinates (B, L, 3) from virtual angles (B, L-2) and torsions (B, L-3), radians.
 
-    NeRF placement (Parsons et al. 2005): atom i+3 is put at distance ``bond`` from atom i+2,
-    at angle θ_{i+1} (at atom i+2) and dihedral τ_i of atoms i … i+3; the first three atoms
-    fix the frame. Differentiable; the loop runs over the chain, vectorised over the batch.
+    NeRF placement (Parsons et al. 2005): atom i+3 is put at distance ``bond[i+2]`` from atom
+    i+2, at angle θ_{i+1} (at atom i+2) and dihedral τ_i of atoms i … i+3; the first three atoms
+    fix the frame. ``bond`` is one length for every bond or a (L-1,) tensor of per-bond lengths
+    (a fixed sequence with a cis peptide). Differentiable; the loop runs over the chain,
+    vectorised over the batch.
     """
-    b = len(angles)
+    b, n_bonds = len(angles), angles.shape[1] + 1
+    r = torch.as_tensor(bond, dtype=angles.dtype, device=angles.device).expand(n_bonds)
     t0 = angles[:, 0]
     zero = angles.new_zeros(b)
     x0 = torch.stack([zero, zero, zero], dim=1)
-    x1 = torch.stack([zero + bond, zero, zero], dim=1)
-    x2 = x1 + bond * torch.stack([-torch.cos(t0), torch.sin(t0), zero], dim=1)
+    x1 = torch.stack([zero + r[0], zero, zero], dim=1)
+    x2 = x1 + r[1] * torch.stack([-torch.cos(t0), torch.sin(t0), zero], dim=1)
     xs = [x0, x1, x2]
     for i in range(torsions.shape[1]):
         a, p, c = xs[-3], xs[-2], xs[-1]
@@ -99,11 +106,11 @@ def place_chain(angles: Tensor, torsions: Tensor, bond: float = BOND) -> Tensor:
         n = torch.cross(p - a, bc, dim=1)
         n = n / (n.norm(dim=1, keepdim=True) + 1e-9)
         m = torch.cross(n, bc, dim=1)
-        th, tau = angles[:, i + 1], torsions[:, i]
+        th, tau, ri = angles[:, i + 1], torsions[:, i], r[i + 2]
         d = (
-            -bond * torch.cos(th)[:, None] * bc
-            + bond * (torch.sin(th) * torch.cos(tau))[:, None] * m
-            + bond * (torch.sin(th) * torch.sin(tau))[:, None] * n
+            -ri * torch.cos(th)[:, None] * bc
+            + ri * (torch.sin(th) * torch.cos(tau))[:, None] * m
+            + ri * (torch.sin(th) * torch.sin(tau))[:, None] * n
         )
         xs.append(c + d)
     return torch.stack(xs, dim=1)
@@ -126,6 +133,8 @@ class ChainGenerator(nn.Module):
         length: protein length L (≥ 4).
         padded: Lp (the 1-D generator runs at this length; the extra positions are dropped).
         mean, std: the encoder's log-distance standardisation.
+        bonds: per-bond lengths (L-1) in Å for a fixed sequence (e.g. a cis peptide at 2.9 Å);
+            None: 3.8 Å everywhere.
         cond_dim, width, depth: as for :class:`ConvGenerator`.
     """
 
@@ -137,6 +146,7 @@ class ChainGenerator(nn.Module):
         mean: float,
         std: float,
         *,
+        bonds: Sequence[float] | None = None,
         cond_dim: int = 0,
         width: int = 32,
         depth: int = 1,
@@ -147,6 +157,10 @@ class ChainGenerator(nn.Module):
         self.length, self.padded = length, padded
         self.body = ConvGenerator(z_dim, (3, padded), cond_dim=cond_dim, width=width, depth=depth)
         self.mean, self.std = float(mean), float(std)
+        r = torch.full((length - 1,), BOND) if bonds is None else torch.tensor(list(bonds))
+        if r.shape != (length - 1,):
+            raise ValueError(f"bonds must list {length - 1} lengths, got {tuple(r.shape)}")
+        self.register_buffer("bonds", r.float())
 
     def coordinates(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         """(B, L, 3) Cα coordinates in Å."""
@@ -154,7 +168,7 @@ class ChainGenerator(nn.Module):
         lo, hi = (math.radians(v) for v in ANGLE_RANGE)
         angles = lo + (hi - lo) * torch.sigmoid(h[:, 0, : self.length - 2])
         torsions = torch.atan2(h[:, 1, : self.length - 3], h[:, 2, : self.length - 3])
-        return place_chain(angles, torsions)
+        return place_chain(angles, torsions, self.bonds.to(angles.dtype))
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         x = self.coordinates(z, cond)
