@@ -124,5 +124,6 @@ class DistanceMapEncoder(FieldEncoder):
         self.padded_ = int(state["padded"])
         self.fix_bonds_ = bool(state["fix_bonds"])
         self.band_critic_ = int(state["band_critic"])
-        self.head_ = str(state["head"])
-        self.bonds_ = [float(b) for b in state["bonds"]]
+        # runs saved before these options existed drew maps with a uniform 3.8 Å bond
+        self.head_ = str(state.get("head", "map"))
+        self.bonds_ = [float(b) for b in state.get("bonds", [])]
