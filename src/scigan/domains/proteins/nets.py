@@ -160,7 +160,7 @@ class ChainGenerator(nn.Module):
         r = torch.full((length - 1,), BOND) if bonds is None else torch.tensor(list(bonds))
         if r.shape != (length - 1,):
             raise ValueError(f"bonds must list {length - 1} lengths, got {tuple(r.shape)}")
-        self.register_buffer("bonds", r.float())
+        self.register_buffer("bonds", r.float(), persistent=False)  # from encoder.json
 
     def coordinates(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         """(B, L, 3) Cα coordinates in Å."""
