@@ -768,6 +768,9 @@ class _Clock:
         self.t, self.timings = time.perf_counter(), timings
 
     def __call__(self, name: str) -> None:
+        from scigan import progress
+
+        progress.stage(f"{name} done")  # the evaluation bar names the last finished metric
         now = time.perf_counter()
         if self.timings is not None:
             self.timings[name] = self.timings.get(name, 0.0) + now - self.t
