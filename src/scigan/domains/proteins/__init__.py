@@ -17,7 +17,6 @@ same statistic between two real samples.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
 from scigan.demo import DemoSpec
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
+from scigan.domains.fields import parse_named_conditions
 from scigan.domains.fields.nets import ConvDiscriminator, plan_stages
 from scigan.domains.proteins.encoding import DistanceMapEncoder
 from scigan.domains.proteins.nets import (
@@ -231,28 +231,7 @@ class ProteinsDomain(AbstractDomain):
             raise OutputError(f"{path}: use .npy, .npz, .pdb or a folder name ending in /")
 
     def parse_conditions(self, encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> Any:
-        enc = _map_encoder(encoder)
-        names = enc.cond_names_
-        if not names:
-            raise DataError("this proteins model is unconditional; remove --condition")
-        unknown = sorted(set(values) - set(names))
-        missing = [c for c in names if c not in values]
-        if unknown or missing:
-            raise DataError(
-                f"--condition needs exactly {', '.join(f'{c}=VALUE' for c in names)}"
-                + (f"; unknown {unknown}" if unknown else "")
-                + (f"; missing {missing}" if missing else "")
-            )
-        row = []
-        for c in names:
-            try:
-                v = float(values[c])
-            except ValueError:
-                raise DataError(f"--condition {c}={values[c]!r}: expected a number") from None
-            if not math.isfinite(v):
-                raise DataError(f"--condition {c}={values[c]!r}: must be finite")
-            row.append(v)
-        return np.tile(np.asarray(row, dtype=np.float64), (n, 1))
+        return parse_named_conditions(_map_encoder(encoder).cond_names_, values, n, "proteins")
 
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
         from scigan.domains.proteins import loaders
