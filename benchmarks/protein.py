@@ -169,7 +169,7 @@ def fragments_best(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
 
 def adk(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    run = out / "adk"
+    run = getattr(args, "adk_run", None) or out / "adk"
     timing = _cached(out / "adk_train.json",
                      lambda: _train("adk_ensemble", run, args.adk_steps, args.threads))  # fmt: skip
     gan = Synthesizer.load(run, checkpoint="latest")
@@ -261,6 +261,12 @@ def main() -> None:
         default=None,
         help="also score this trained map-head run (--set head=map) on the same data",
     )
+    p.add_argument(
+        "--adk-map-run",
+        type=Path,
+        default=None,
+        help="also score this trained adk_ensemble map-head run (--set head=map)",
+    )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -290,6 +296,15 @@ def main() -> None:
         print(
             f"\nadk_ensemble: trained {ta['steps']} steps in {ta['train_s'] / 60:.1f} min; "
             f"evaluation {a['eval_s']:.0f} s"
+        )
+        print(adk_table(a))
+    if args.adk_map_run is not None:  # the map head on AdK, trained separately
+        args.adk_run = args.adk_map_run
+        a = _cached(args.out / "adk_map.json", lambda: adk(args, args.out))
+        ta = a["timing"]
+        print(
+            f"\nadk_ensemble, map head ({args.adk_map_run}): trained {ta['steps']} steps in "
+            f"{ta['train_s'] / 60:.1f} min; evaluation {a['eval_s']:.0f} s"
         )
         print(adk_table(a))
 
