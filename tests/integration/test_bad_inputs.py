@@ -1239,6 +1239,41 @@ def _fill(text: str, t: Path) -> str:
     return text.replace("{t}", str(t))
 
 
+# ---------------------------------------------------------------- proteins
+_PDB_ATOM = "ATOM      1  CA  ALA A   1      11.104   6.134  -6.504  1.00  0.00           C\n"
+_ASYM = np.abs(np.random.default_rng(0).normal(5, 1, (6, 12, 12)))
+_BAD_PDB = _PDB_ATOM + _PDB_ATOM.replace("11.104", "1x.104").replace("   1  ", "   2  ")
+_NAN_MAPS = np.where(np.eye(12)[None].repeat(6, 0) > 0, np.nan, 1.0)
+CASES += [
+    Case(
+        f"proteins-{name}",
+        DataError,
+        (needle_path, *needles),
+        cli=train_cli("proteins", "{t}/" + target, *extra),
+        api=fit_api("proteins", "{t}/" + target, options=opts),
+        files=files,
+    )
+    for name, target, files, needle_path, needles, extra, opts in [
+        ("folder-without-structures", "structs", {"structs/notes.txt": b"hello\n"},
+         "{t}/structs", ("no protein structure files",), (), None),
+        ("pdb-bad-coordinate", "bad.pdb",
+         {"bad.pdb": _BAD_PDB.encode()},
+         "bad.pdb:2", ("malformed coordinates", "columns 31-38"), (), None),
+        ("pdb-without-ca", "noca.pdb", {"noca.pdb": _PDB_ATOM.replace(" CA ", " N  ").encode()},
+         "noca.pdb", ("no Cα",), (), None),
+        ("npy-wrong-shape", "m.npy", {"m.npy": npy(np.zeros((6, 8, 4)))}, "m.npy",
+         ("(N, L, L)", "(N, L, 3)"), (), None),
+        ("npy-asymmetric-maps", "m.npy", {"m.npy": npy(_ASYM)}, "m.npy", ("symmetric",), (), None),
+        ("npy-nan", "m.npy", {"m.npy": npy(_NAN_MAPS)},
+         "m.npy", ("non-finite",), (), None),
+        ("unknown-option", "m.npy", {"m.npy": npy(np.ones((6, 12, 3)))}, "bogus",
+         ("protein data",), ("--set", "bogus=1"), {"bogus": 1}),
+        ("bad-head", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))}, "head",
+         ("'map'", "'chain'"), ("--set", "head=spiral"), {"head": "spiral"}),
+    ]
+]  # fmt: skip
+
+
 PARAMS = [
     pytest.param(
         case,

@@ -403,7 +403,7 @@ def read_structure(path: str | Path, *, model: int | None = None) -> list[Chain]
     if not found.models:
         raise DataError(
             f"{path}: no Cα atom of a standard amino acid (ATOM/HETATM named CA); "
-            "is this a protein structure?"
+            "is this a protein structure? Give a PDB/mmCIF file with Cα (CA) atoms"
         )
     several = len(found.models) > 1
     if model is not None:

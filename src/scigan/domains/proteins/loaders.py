@@ -220,18 +220,21 @@ def _read_array(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"{path}: no such file; give an .npy/.npz of maps or coordinates")
     try:
-        with np.load(path, allow_pickle=False) as z:  # type: ignore[union-attr]
-            if isinstance(z, np.ndarray):
-                return z
-            keys = list(z.keys())
-            key = next((k for k in ("maps", "coords", "x") if k in keys), keys[0] if keys else None)
-            if key is None:
-                raise DataError(f"{path}: the .npz holds no arrays")
-            return z[key]
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, DataError):
-            raise
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a readable numpy file ({exc}); save with np.save") from None
+    if isinstance(loaded, np.ndarray):
+        return loaded
+    with loaded:
+        keys = list(loaded.keys())
+        key = next((k for k in ("maps", "coords", "x") if k in keys), keys[0] if keys else None)
+        if key is None:
+            raise DataError(f"{path}: the .npz holds no arrays; save one with np.savez(maps=...)")
+        try:
+            return loaded[key]
+        except ValueError as exc:
+            msg = f"{path}: array '{key}' unreadable ({exc}); save with np.savez"
+            raise DataError(msg) from None
 
 
 def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: int) -> Dataset:
