@@ -269,18 +269,15 @@ def _featurize_chunk(task: tuple[list[str], tuple[str, ...]]) -> dict[str, Any]:
         torch.set_num_threads(1)
         out["chemnet"] = m.chemnet
         lap("chemnet")
-    if "fragments" in features:
-        out["fragments"] = m.frag
-        lap("fragments")
-    if "scaffolds" in features:
-        out["scaffolds"] = m.scaf
-        lap("scaffolds")
-    if "filters" in features:
-        out["filters"] = m.filters
-        lap("filters")
-    if "properties" in features:
-        out["properties"] = m.props
-        lap("properties")
+    for name, attr in (
+        ("fragments", "frag"),
+        ("scaffolds", "scaf"),
+        ("filters", "filters"),
+        ("properties", "props"),
+    ):
+        if name in features:
+            out[name] = getattr(m, attr)
+            lap(name)
     if "alerts" in features:
         out["alerts"] = {c: m.alerts(c) for c in ALERT_CATALOGS}
         lap("alerts")
