@@ -290,22 +290,16 @@ def main() -> None:
     print("\n| target | measured | met |\n|---|---|---|")
     for name, measured, met in fragment_targets(frag, best):
         print(f"| {name} | {measured} | {'yes' if met else 'no'} |")
-    if not args.skip_adk:
-        a = _cached(args.out / "adk.json", lambda: adk(args, args.out))
-        ta = a["timing"]
-        print(
-            f"\nadk_ensemble: trained {ta['steps']} steps in {ta['train_s'] / 60:.1f} min; "
-            f"evaluation {a['eval_s']:.0f} s"
-        )
-        print(adk_table(a))
+    stages = [] if args.skip_adk else [("adk.json", "adk_ensemble (shipped defaults)", None)]
     if args.adk_map_run is not None:  # the map head on AdK, trained separately
-        args.adk_run = args.adk_map_run
-        a = _cached(args.out / "adk_map.json", lambda: adk(args, args.out))
+        stages.append(("adk_map.json", f"adk_ensemble, map head ({args.adk_map_run})",
+                       args.adk_map_run))  # fmt: skip
+    for cache, label, run in stages:
+        args.adk_run = run
+        a = _cached(args.out / cache, lambda: adk(args, args.out))
         ta = a["timing"]
-        print(
-            f"\nadk_ensemble, map head ({args.adk_map_run}): trained {ta['steps']} steps in "
-            f"{ta['train_s'] / 60:.1f} min; evaluation {a['eval_s']:.0f} s"
-        )
+        print(f"\n{label}: trained {ta['steps']} steps in {ta['train_s'] / 60:.1f} min; "
+              f"evaluation {a['eval_s']:.0f} s")  # fmt: skip
         print(adk_table(a))
 
 
