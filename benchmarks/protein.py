@@ -170,7 +170,7 @@ def fragments_best(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
 def adk(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     run = getattr(args, "adk_run", None) or out / "adk"
-    timing = _cached(out / "adk_train.json",
+    timing = _cached(out / f"{Path(run).name}_train.json",
                      lambda: _train("adk_ensemble", run, args.adk_steps, args.threads))  # fmt: skip
     gan = Synthesizer.load(run, checkpoint="latest")
     t0 = time.perf_counter()
