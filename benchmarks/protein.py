@@ -41,6 +41,7 @@ import scigan
 from scigan import Synthesizer
 from scigan.domains.proteins import geometry as geo
 from scigan.domains.proteins import metrics as pm
+from scigan.domains.proteins.loaders import with_fidelity
 
 ROWS = ("valid_backbone", "bond_valid", "bond_map_valid", "triangle_violation", "embeddable",
         "clash_any", "torsion_js", "angle_js", "distance_w1", "contact_map_mae", "rg_w1",
@@ -88,6 +89,16 @@ def _eval_row(r: dict[str, Any]) -> dict[str, Any]:
     return {"step": r["step"], "elapsed_s": r["elapsed_s"], **values}
 
 
+def _real_pair(ds: Any, n: int, seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """The seeded real samples every fragment column is scored against: N held-out maps (the
+    reference) and N training maps (the floor); the generator continues for later draws."""
+    rng = np.random.default_rng(seed)
+    test, train = np.asarray(ds.test_maps), np.asarray(ds.samples)
+    ia = np.sort(rng.choice(len(test), n, replace=False))
+    ib = np.sort(rng.choice(len(train), n, replace=False))
+    return rng, test[ia], train[ib]
+
+
 def fragments(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     run = out / "fragments"
     steps, threads = args.fragments_steps, args.threads
@@ -97,15 +108,13 @@ def fragments(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     gan = Synthesizer.load(run, checkpoint="latest")
     ds = gan._reference(None)
     n, seed = args.n, args.seed
-    rng = np.random.default_rng(seed)
-    test, train = np.asarray(ds.test_maps), np.asarray(ds.samples)
-    ia = np.sort(rng.choice(len(test), n, replace=False))
-    ib = np.sort(rng.choice(len(train), n, replace=False))
+    rng, real_a, real_b = _real_pair(ds, n, seed)
+    train = np.asarray(ds.samples)
     t0 = time.perf_counter()
     gen = np.asarray(gan.sample(n, seed=seed))
     sample_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    metrics, feats = pm.recover_and_score(gen, test[ia], train[ib], seed=seed)
+    metrics, feats = pm.recover_and_score(gen, real_a, real_b, seed=seed)
     score_s = time.perf_counter() - t0
     # baseline at the GAN's median nearest-training-fragment RMSD (2,000 training windows)
     ref_idx = np.sort(rng.choice(len(train), min(2000, len(train)), replace=False))
@@ -114,17 +123,13 @@ def fragments(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     nn_real = geo.pairwise_rmsd(feats["real_a"].coords, ref_coords).min(axis=1)
     target = float(np.median(nn_gen))
     noisy = pm.noise_baseline(np.asarray(ds.coords), target, n=n, seed=seed + 1)
-    base = pm.fragment_metrics(geo.distance_maps(noisy), test[ia], train[ib], seed=seed)
-    from scigan.domains.proteins.loaders import _fidelity
-
-    for m in (metrics, base):
-        m["fidelity"] = _fidelity(m, ("torsion_js", "angle_js"), "valid_backbone")
+    base = with_fidelity(pm.fragment_metrics(geo.distance_maps(noisy), real_a, real_b, seed=seed))
+    with_fidelity(metrics)
     map_head = None
     if args.map_run is not None:  # the map head (G draws the map), trained separately
         other = Synthesizer.load(args.map_run, checkpoint="latest")
         gen_map = np.asarray(other.sample(n, seed=seed))
-        map_head = pm.fragment_metrics(gen_map, test[ia], train[ib], seed=seed)
-        map_head["fidelity"] = _fidelity(map_head, ("torsion_js", "angle_js"), "valid_backbone")
+        map_head = with_fidelity(pm.fragment_metrics(gen_map, real_a, real_b, seed=seed))
         rows = [
             json.loads(x) for x in (Path(args.map_run) / "metrics.jsonl").read_text().splitlines()
         ]
@@ -154,17 +159,10 @@ def fragments_best(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     Caveat: training-time evaluations score against the held-out chains, so picking the best
     of five evaluations is model selection on the test chains (mildly optimistic).
     """
-    from scigan.domains.proteins.loaders import _fidelity
-
     gan = Synthesizer.load(out / "fragments", checkpoint="best")
-    ds = gan._reference(None)
-    rng = np.random.default_rng(args.seed)
-    test, train = np.asarray(ds.test_maps), np.asarray(ds.samples)
-    ia = np.sort(rng.choice(len(test), args.n, replace=False))
-    ib = np.sort(rng.choice(len(train), args.n, replace=False))
+    _, real_a, real_b = _real_pair(gan._reference(None), args.n, args.seed)
     gen = np.asarray(gan.sample(args.n, seed=args.seed))
-    m = pm.fragment_metrics(gen, test[ia], train[ib], seed=args.seed)
-    m["fidelity"] = _fidelity(m, ("torsion_js", "angle_js"), "valid_backbone")
+    m = with_fidelity(pm.fragment_metrics(gen, real_a, real_b, seed=args.seed))
     return {"step": gan.state_.step, "metrics": m}
 
 

@@ -41,7 +41,6 @@ from scigan.domains.proteins.nets import (
 from scigan.errors import DataError, OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
-WINDOW = 64
 HEADLINE = "valid_backbone"
 FIDELITY = "fidelity"
 

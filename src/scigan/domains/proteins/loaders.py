@@ -16,20 +16,16 @@ import numpy as np
 
 from scigan import progress
 from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.proteins import FIDELITY, ProteinDataset
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
 from scigan.errors import DataError, OutputError
 
 WINDOW = 64
-FIDELITY = "fidelity"
 RECOVER_STEPS = 200
 SS_NAMES = ["helix", "strand"]
-
-
-def _protein_dataset():
-    from scigan.domains.proteins import ProteinDataset
-
-    return ProteinDataset
+FRAGMENT_DIVERGENCES = ("torsion_js", "angle_js")
+ENSEMBLE_DEVIATIONS = ("rmsd_closed_curve_mad", "rmsd_open_curve_mad")
 
 
 def _int_option(options: Mapping[str, Any], key: str, default: int, low: int) -> int:
@@ -140,7 +136,7 @@ def _windows_dataset(
         "conditions": cond_kind,
         "model": model,
     }
-    return _protein_dataset()(
+    return ProteinDataset(
         name,
         geo.distance_maps(coords_tr).astype(np.float32),
         cond_tr,
@@ -191,7 +187,7 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
             **_model_options(options),
         },
     }
-    return _protein_dataset()(
+    return ProteinDataset(
         "adk_ensemble",
         geo.distance_maps(coords[train]).astype(np.float32),
         progress_[train],
@@ -264,7 +260,7 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
     info = {"kind": "user", "source": name, "train": len(train), "test": len(test),
             "split": "random (an array has no chain labels)",
             "model": _model_options(options)}  # fmt: skip
-    return _protein_dataset()(
+    return ProteinDataset(
         name,
         maps[train].astype(np.float32),
         None,
@@ -278,20 +274,21 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
 # ----------------------------------------------------------------------------- evaluation
 
 
-def _reals(reference: Dataset) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+def _reals(reference: Dataset) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(held-out maps, training maps, held-out conditions)."""
     train = np.asarray(reference.samples)
     test = getattr(reference, "test_maps", None)
     if test is None:  # a plain Dataset: split it in two
         half = len(train) // 2
-        return train[:half], train[half:], reference.conditions, None
-    return np.asarray(test), train, getattr(reference, "test_conditions", None), reference
+        return train[:half], train[half:], reference.conditions
+    return np.asarray(test), train, getattr(reference, "test_conditions", None)
 
 
 def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
     """Generated maps vs held-out real maps; floor = training maps vs the same held-out maps."""
     from scigan.domains.proteins import metrics as pm
 
-    test, train, test_cond, _ = _reals(reference)
+    test, train, test_cond = _reals(reference)
     m = min(n, len(test), len(train))
     if m < 2:
         raise DataError(f"{reference.name}: need at least 2 test and 2 training maps to evaluate")
@@ -302,37 +299,40 @@ def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> Metr
     gen = np.asarray(sample(m, cond, seed))
     if reference.info.get("kind") == "adk_ensemble":
         progress.stage("recover 3-D")
-        return _evaluate_adk(gen, reference, ia, ib, seed)
+        return _evaluate_adk(gen, reference, ia, seed)
     progress.stage("recover 3-D and score")
-    out = pm.fragment_metrics(gen, test[ia], train[ib], seed=seed)
-    out[FIDELITY] = _fidelity(out, ("torsion_js", "angle_js"), "valid_backbone")
-    return out
+    return with_fidelity(pm.fragment_metrics(gen, test[ia], train[ib], seed=seed))
 
 
-def _fidelity(out: MetricResult, divergences: tuple[str, ...], valid: str) -> dict[str, Any]:
-    """One number that selects the best checkpoint: Σ divergences + (1 − valid fraction).
+def with_fidelity(
+    out: MetricResult, divergences: tuple[str, ...] = FRAGMENT_DIVERGENCES
+) -> MetricResult:
+    """Add ``fidelity`` = Σ divergences + (1 − valid_backbone), the best-checkpoint criterion.
 
-    Dimensionless; the floor is the same sum for the real sample. For fragments: torsion and
-    angle Jensen–Shannon divergences (bits) plus the invalid-backbone fraction.
+    For fragments: torsion and angle Jensen–Shannon divergences (bits) plus the
+    invalid-backbone fraction (dimensionless); for AdK: the two RMSD-curve deviations (Å). The
+    floor is the same sum for the real sample. Returns ``out``.
     """
     first = out[divergences[0]]
 
     def total(key: str) -> float:
-        return sum(float(out[d][key]) for d in divergences) + 1.0 - float(out[valid][key])
+        return (
+            sum(float(out[d][key]) for d in divergences) + 1.0 - float(out["valid_backbone"][key])
+        )
 
-    return {
+    out[FIDELITY] = {
         "value": total("value"),
         "floor": total("floor"),
         "n": first["n"],
         "seed": first["seed"],
         "better": "lower",
-        "description": f"{' + '.join(divergences)} + (1 − {valid}); selects the best checkpoint",
+        "description": f"{' + '.join(divergences)} + (1 − valid_backbone); selects the best "
+        "checkpoint",
     }
+    return out
 
 
-def _evaluate_adk(
-    gen: np.ndarray, reference: Dataset, ia: np.ndarray, ib: np.ndarray, seed: int
-) -> MetricResult:
+def _evaluate_adk(gen: np.ndarray, reference: Dataset, ia: np.ndarray, seed: int) -> MetricResult:
     from scigan.domains.proteins import metrics as pm
 
     ds: Any = reference
@@ -349,14 +349,7 @@ def _evaluate_adk(
         cond,
         seed=seed,
     )
-    out[FIDELITY] = _fidelity(
-        out, ("rmsd_closed_curve_mad", "rmsd_open_curve_mad"), "valid_backbone"
-    )
-    out[FIDELITY]["description"] = (
-        "rmsd_closed_curve_mad + rmsd_open_curve_mad (Å) + (1 − valid_backbone); selects the "
-        "best checkpoint"
-    )
-    return out
+    return with_fidelity(out, ENSEMBLE_DEVIATIONS)
 
 
 # ----------------------------------------------------------------------------- output
@@ -416,7 +409,7 @@ def make_figures(generated: np.ndarray, reference: Dataset, k: int = 64) -> dict
     closed/open RMSD plane)."""
     from scigan.domains.proteins import figures as pf
 
-    test = np.asarray(_reals(reference)[0])
+    test = _reals(reference)[0]
     gen = np.asarray(generated)[:k]
     # a seeded spread of held-out windows (consecutive windows of one chain look alike)
     pick = np.sort(np.random.default_rng(0).choice(len(test), min(k, len(test)), replace=False))
