@@ -478,6 +478,7 @@ def _build_problem(
         best_lower_is_better=lower,
         extra_tensors=extra,
         data_hash=hash_tensors(data, cond),
+        g_penalty=domain.generator_penalty(cfg, encoder),
     )
     return problem
 

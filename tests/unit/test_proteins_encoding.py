@@ -140,3 +140,57 @@ def test_per_bond_lengths_for_a_fixed_sequence_with_a_cis_peptide():
     chain = ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], bonds=bonds, width=4)
     x = chain.coordinates(torch.randn(2, 8)).detach().double().numpy()
     np.testing.assert_allclose(np.linalg.norm(np.diff(x, axis=1), axis=2), [bonds] * 2, rtol=1e-5)
+
+
+def _chains(n: int, L: int, seed: int = 0) -> np.ndarray:
+    """Random 3.8 Å chains with mixed angles and torsions of both signs."""
+    from scigan.domains.proteins.nets import place_chain
+
+    g = torch.Generator().manual_seed(seed)
+    a = torch.deg2rad(80 + 70 * torch.rand(n, L - 2, generator=g, dtype=torch.float64))
+    t = torch.deg2rad(-180 + 360 * torch.rand(n, L - 3, generator=g, dtype=torch.float64))
+    return place_chain(a, t).numpy()
+
+
+def test_chain_geometry_from_distances_equals_angles_and_torsions_and_ignores_mirror():
+    from scigan.domains.proteins.geometry import mirror, virtual_angles, virtual_torsions
+    from scigan.domains.proteins.nets import chain_geometry
+
+    x = _chains(5, 24)
+    d = torch.tensor(distance_maps(x), dtype=torch.float64)
+    f = chain_geometry(d * d).numpy()
+    assert f.shape == (5, 3, 24)
+    theta, tau = np.radians(virtual_angles(x)), np.radians(virtual_torsions(x))
+    np.testing.assert_allclose(f[:, 0, :22], np.cos(theta), atol=1e-9)
+    np.testing.assert_allclose(f[:, 1, :21], np.cos(tau), atol=1e-9)
+    np.testing.assert_allclose(f[:, 2, :20], np.sin(tau[:, :-1]) * np.sin(tau[:, 1:]), atol=1e-9)
+    assert np.all(f[:, 0, 22:] == 0) and np.all(f[:, 2, 20:] == 0)  # zero past the chain's end
+    dm = torch.tensor(distance_maps(mirror(x)), dtype=torch.float64)
+    np.testing.assert_allclose(chain_geometry(dm * dm).numpy(), f, atol=1e-9)
+    # a chain whose torsions alternate in sign differs from its all-same-sign twin only in the
+    # sign product (cos θ and cos τ agree), which the critic therefore reads
+    from scigan.domains.proteins.nets import place_chain
+
+    a = torch.full((1, 10), np.radians(91.0), dtype=torch.float64)
+    same = place_chain(a, torch.full((1, 9), np.radians(50.0), dtype=torch.float64)).numpy()
+    alt = place_chain(a, torch.tensor([[50.0, -50.0] * 4 + [50.0]]).deg2rad().double()).numpy()
+    fs, fa = (chain_geometry(torch.tensor(distance_maps(c)) ** 2).numpy() for c in (same, alt))
+    np.testing.assert_allclose(fs[:, :2], fa[:, :2], atol=1e-9)
+    s50 = np.sin(np.radians(50.0)) ** 2
+    np.testing.assert_allclose(fs[0, 2, :8], s50, atol=1e-9)
+    np.testing.assert_allclose(fa[0, 2, :8], -s50, atol=1e-9)
+
+
+def test_steric_penalty_is_zero_on_real_like_chains_and_the_closed_form_on_a_clash():
+    from scigan.domains.proteins.nets import StericPenalty
+
+    maps = distance_maps(_helix(6, 20)).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    pen = StericPenalty(20, enc.mean_[0], enc.std_[0], 4.0)
+    assert pen(enc.encode(maps)).item() == 0.0  # ideal helix: i, i+3 at ~5 Å, nothing closer
+    d = maps[:1].copy()
+    d[0, 2, 9] = d[0, 9, 2] = 3.0  # one pair 7 apart at 3 Å, another 3 apart at 3.5 Å
+    d[0, 4, 7] = d[0, 7, 4] = 3.5
+    assert np.isclose(pen(enc.encode(d)).item(), (4.0 - 3.0) ** 2 + (4.0 - 3.5) ** 2, rtol=1e-4)
+    d[0, 4, 6] = d[0, 6, 4] = 1.0  # separation 2 is the angle's business, not the penalty's
+    assert np.isclose(pen(enc.encode(d)).item(), 1.25, rtol=1e-4)

@@ -67,6 +67,8 @@ class Problem:
         best_metric: metric name that selects the best checkpoint, and whether lower is better.
         extra_tensors: saved with every checkpoint (e.g. encoder arrays).
         data_hash: identifies the exact training tensors (written to config.json).
+        g_penalty: ``(fake (B, ...), cond | None) -> scalar`` added to G's loss (a domain prior
+            that real data satisfies, e.g. no steric clash), logged as ``g_penalty``; or None.
     """
 
     G: nn.Module
@@ -79,6 +81,7 @@ class Problem:
     best_lower_is_better: bool = True
     extra_tensors: dict[str, Tensor] = field(default_factory=dict)
     data_hash: str = ""
+    g_penalty: Callable[[Tensor, Tensor | None], Tensor] | None = None
 
 
 @dataclass
@@ -429,7 +432,13 @@ def train(
             idx = torch.randint(n, (batch,)).to(device)
             c = None if cond is None else cond[idx]
             z = torch.randn(batch, problem.z_dim).to(device)
-            g_loss = loss.g_loss(D, G_par(z, c), c)  # bare D: its parameters are frozen here
+            fake = G_par(z, c)
+            g_loss = loss.g_loss(D, fake, c)  # bare D: its parameters are frozen here
+            g_stats: dict[str, float] = {}
+            if problem.g_penalty is not None:
+                penalty = problem.g_penalty(fake, c)
+                g_loss = g_loss + penalty
+                g_stats["g_penalty"] = penalty.item()
             state.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             gn_g = grad_norm(G)
@@ -451,6 +460,7 @@ def train(
                 "grad_norm_d": gn_d,
                 "grad_norm_g": gn_g,
                 **d_stats,
+                **g_stats,
             }
             for k, v in values.items():
                 state.window[k] = state.window.get(k, 0.0) + v

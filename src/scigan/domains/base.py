@@ -123,6 +123,16 @@ class AbstractDomain(abc.ABC):
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         """``D(x, cond) -> (B,)``; no BatchNorm (DDP and gradient penalties)."""
 
+    def generator_penalty(
+        self, cfg: TrainConfig, encoder: AbstractEncoder
+    ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
+        """A prior added to G's loss, ``(fake, cond) -> scalar``, or None (the default).
+
+        Only for constraints every real sample satisfies (the proteins domain's steric term: no
+        two Cα atoms closer than real chains ever are); the critic still judges everything else.
+        """
+        return None
+
     @abc.abstractmethod
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
         """Domain metrics ``{name: {"value": v, "floor": f, ...}}`` for ``n`` samples.

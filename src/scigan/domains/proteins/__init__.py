@@ -17,13 +17,13 @@ same statistic between two real samples.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch import nn
+from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
@@ -37,6 +37,7 @@ from scigan.domains.proteins.nets import (
     ChainGenerator,
     MapDiscriminator,
     MapGenerator,
+    StericPenalty,
 )
 from scigan.errors import DataError, OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -81,7 +82,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_n": 100,
     },
 }
-MODEL_OPTIONS = ("head", "fix_bonds", "band_critic")
+MODEL_OPTIONS = ("head", "fix_bonds", "band_critic", "steric", "geometry_critic")
 DATA_OPTIONS = {
     "protein_fragments": ("n", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
     "adk_ensemble": ("test_traj", *MODEL_OPTIONS),
@@ -196,8 +197,17 @@ class ProteinsDomain(AbstractDomain):
                 cond_dim=enc.cond_dim,
                 width=2 * cfg.net.d_width,
                 sn=cfg.net.spectral_norm,
+                geometry=(enc.mean_[0], enc.std_[0]) if enc.geometry_critic_ else None,
             )
         return MapDiscriminator(conv, band)
+
+    def generator_penalty(
+        self, cfg: TrainConfig, encoder: AbstractEncoder
+    ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
+        enc = _map_encoder(encoder)
+        if not enc.steric_:
+            return None
+        return StericPenalty(enc.length_, enc.mean_[0], enc.std_[0], enc.steric_)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:

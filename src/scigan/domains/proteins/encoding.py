@@ -26,6 +26,9 @@ from scigan.errors import DataError
 
 BOND = 3.8  # Å, the Cα–Cα virtual bond length (trans peptide)
 PAD_MULTIPLE = 16
+# Å: real Cα pairs three or more residues apart are never closer (0.01st percentile of the
+# protein_fragments training windows: 3.9-4.1 Å at every separation; minimum 3.6 Å)
+STERIC = 4.0
 
 
 def padded_size(length: int) -> int:
@@ -44,6 +47,8 @@ class DistanceMapEncoder(FieldEncoder):
         self.band_critic_: int = 4
         self.head_: str = "chain"
         self.bonds_: list[float] = []  # per-bond lengths (Å) of a fixed sequence; [] = 3.8
+        self.geometry_critic_: bool = True  # band critic also reads cos θ, cos τ, sign products
+        self.steric_: float = STERIC  # Å: G's loss penalises non-local Cα pairs closer; 0 = off
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -60,6 +65,8 @@ class DistanceMapEncoder(FieldEncoder):
         self.band_critic_ = int(model.get("band_critic", 4))
         self.head_ = str(model.get("head", "chain"))
         self.bonds_ = [float(b) for b in model.get("bonds", [])]
+        self.steric_ = float(model.get("steric", STERIC))
+        self.geometry_critic_ = bool(model.get("geometry_critic", True))
         if self.bonds_ and len(self.bonds_) != self.length_ - 1:
             raise DataError(f"model bonds: {len(self.bonds_)} lengths for L = {self.length_}")
         self._fit_conditions(dataset, model)
@@ -116,6 +123,8 @@ class DistanceMapEncoder(FieldEncoder):
             "band_critic": self.band_critic_,
             "head": self.head_,
             "bonds": self.bonds_,
+            "steric": self.steric_,
+            "geometry_critic": self.geometry_critic_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -127,3 +136,5 @@ class DistanceMapEncoder(FieldEncoder):
         # runs saved before these options existed drew maps with a uniform 3.8 Å bond
         self.head_ = str(state.get("head", "map"))
         self.bonds_ = [float(b) for b in state.get("bonds", [])]
+        self.steric_ = float(state.get("steric", 0.0))  # older runs trained without these
+        self.geometry_critic_ = bool(state.get("geometry_critic", False))

@@ -19,6 +19,7 @@ from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.proteins import FIDELITY, ProteinDataset
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
+from scigan.domains.proteins.encoding import STERIC
 from scigan.errors import DataError, OutputError
 
 WINDOW = 64
@@ -47,7 +48,10 @@ def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
     ``head``: ``chain`` (default; G draws a chain of 3.8 Å bonds and D sees its map) or ``map``
     (G draws the map itself); ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true);
-    ``band_critic``: K off-diagonals the 1-D critic reads (default 4, 0 = off).
+    ``band_critic``: K off-diagonals the 1-D critic reads (default 4, 0 = off); ``steric``:
+    G's loss adds Σ max(0, s − d)² over Cα pairs ≥ 3 apart closer than s Å (default 4.0, the
+    closest real chains come; 0 = off); ``geometry_critic``: the band critic also reads cos θ,
+    cos τ and consecutive-torsion sign products computed from the map (default true).
     """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -61,7 +65,22 @@ def _model_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"proteins option head={head!r}: use 'map' (G draws the map) or 'chain' (G draws "
             "a 3.8 Å-bond chain whose distance map D judges)"
         )
-    return {"head": head, "fix_bonds": fix, "band_critic": k}
+    steric = options.get("steric", STERIC)
+    if isinstance(steric, bool) or not isinstance(steric, int | float) or not 0 <= steric <= 8:
+        raise DataError(
+            f"proteins option steric={steric!r}: a distance in Å from 0 (off) to 8; "
+            f"default {STERIC}"
+        )
+    geometry = options.get("geometry_critic", True)
+    if not isinstance(geometry, bool):
+        raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
+    return {
+        "head": head,
+        "fix_bonds": fix,
+        "band_critic": k,
+        "steric": float(steric),
+        "geometry_critic": geometry,
+    }
 
 
 def ss_content(coords: np.ndarray) -> np.ndarray:

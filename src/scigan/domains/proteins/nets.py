@@ -182,20 +182,114 @@ class ChainGenerator(nn.Module):
         return out
 
 
+class StericPenalty(nn.Module):
+    """G's steric prior: ``Σ max(0, s − d_ij)²`` over Cα pairs with j − i ≥ 3, batch mean.
+
+    Reads the encoded maps G outputs (either head). Real chains never bring Cα atoms three or
+    more residues apart closer than ~4 Å, so the term is zero on real data; it gives G a direct
+    gradient away from clashes, which the critics (on log-distances, under spectral
+    normalisation) signalled too weakly: without it 53 % of the chain head's 64-residue chains
+    had a non-local Cα pair < 3 Å, mostly i, i+4 (measured on the 2,000-step checkpoint).
+    """
+
+    def __init__(self, length: int, mean: float, std: float, cutoff: float, min_sep: int = 3):
+        super().__init__()
+        self.length, self.mean, self.std, self.cutoff = length, mean, std, cutoff
+        i, j = torch.triu_indices(length, length, offset=min_sep)
+        self.register_buffer("i", i, persistent=False)
+        self.register_buffer("j", j, persistent=False)
+
+    def forward(self, fake: Tensor, cond: Tensor | None = None) -> Tensor:
+        y = fake[:, 0, : self.length, : self.length]
+        d = BOND * torch.expm1(y * self.std + self.mean)
+        i, j = self.i.to(fake.device), self.j.to(fake.device)
+        gap = F.relu(self.cutoff - d[:, i, j])
+        return (gap * gap).sum(dim=1).mean()
+
+
+def chain_geometry(d2: Tensor, eps: float = 1e-6) -> Tensor:
+    """Mirror-invariant local geometry (B, 3, L) of chains from squared distances (B, L, L).
+
+    Per residue position i: cos θ (the virtual angle at Cα i+1), cos τ (the virtual torsion of
+    Cα i … i+3) and sin τ_i · sin τ_{i+1} (whether consecutive torsions turn the same way: the
+    chirality a distance map keeps, since a mirror flips every sign), zero past the chain's end.
+    Everything is computed from distances only — any dot product of bond vectors is
+    (p_j − p_i)·(p_l − p_k) = (d²_il + d²_jk − d²_ik − d²_jl) / 2, and the product of two
+    signed volumes is det(AᵀB) — so real maps and generated maps of either head are read the
+    same way, differentiably. Non-Euclidean maps (the map head) are clamped, not rejected.
+    """
+    L = d2.shape[-1]
+
+    def band(k: int) -> Tensor:  # d²(a, a + k) for a = 0 … L-1-k
+        if k == 0:
+            return d2.new_zeros(d2.shape[0], L)
+        return torch.diagonal(d2, offset=k, dim1=1, dim2=2)
+
+    def dot(m: int) -> Tensor:  # b_a · b_{a+m}, b_a = p_{a+1} − p_a, for a = 0 … L-2-m
+        if m == 0:
+            return band(1)
+        n = L - 1 - m
+        return 0.5 * (band(m + 1)[:, :n] + band(m - 1)[:, 1 : n + 1] - band(m)[:, :n]
+                      - band(m)[:, 1 : n + 1])  # fmt: skip
+
+    g0, g1, g2, g3 = dot(0), dot(1), dot(2), dot(3)  # lengths L-1 … L-4
+    norm = g0.clamp_min(eps).sqrt()
+    cos_theta = -g1 / (norm[:, :-1] * norm[:, 1:])  # (B, L-2)
+    # torsion a: b1 = b_a, b2 = b_{a+1}, b3 = b_{a+2}
+    b11, b22, b33 = g0[:, :-2], g0[:, 1:-1], g0[:, 2:]
+    b12, b23, b13 = g1[:, :-1], g1[:, 1:], g2
+    n1n2 = b12 * b23 - b13 * b22
+    n1 = (b11 * b22 - b12 * b12).clamp_min(eps).sqrt()
+    n2 = (b22 * b33 - b23 * b23).clamp_min(eps).sqrt()
+    cos_tau = n1n2 / (n1 * n2)  # (B, L-3)
+    # det[b_a, b_{a+1}, b_{a+2}] · det[b_{a+1}, b_{a+2}, b_{a+3}] = det(G), G_rs = b_{a+r}·b_{a+1+s}
+    n = L - 4
+    if n > 0:
+        def gram(r: int, s: int) -> Tensor:
+            m = 1 + s - r
+            return (g0 if m == 0 else {1: g1, 2: g2, 3: g3}[abs(m)] if m > 0 else g1)[
+                :, (r if m >= 0 else r - 1) : (r if m >= 0 else r - 1) + n
+            ]
+
+        G = torch.stack([torch.stack([gram(r, s) for s in range(3)], -1) for r in range(3)], -2)
+        sin_prod = (
+            torch.linalg.det(G) * norm[:, 1 : 1 + n] * norm[:, 2 : 2 + n]
+            / (n1[:, :n] * n2[:, :n] * n1[:, 1 : 1 + n] * n2[:, 1 : 1 + n])
+        )  # fmt: skip
+    else:
+        sin_prod = d2.new_zeros(d2.shape[0], 0)
+    feats = [cos_theta, cos_tau, sin_prod]
+    return torch.stack([F.pad(f.clamp(-1, 1), (0, L - f.shape[1])) for f in feats], dim=1)
+
+
 class BandCritic(nn.Module):
     """Logit from the first ``k`` off-diagonals of an encoded map, as a (k, L) sequence.
 
     Three spectrally normalised 1-D convolutions (kernel 3) and a sum over positions scaled by
     16 / L (the same logit scale for any length); conditions are broadcast along the sequence.
+    With ``geometry`` (mean, std: the encoder's log-distance standardisation), three more input
+    channels carry :func:`chain_geometry` — cos θ, cos τ and the consecutive-torsion sign
+    product, scaled ×2 — so that helix (θ ≈ 91°, τ ≈ 50°) and strand (θ ≈ 120°, τ ≈ −170°)
+    differ by units, not by the hundredths they differ by in log-distance bands under a
+    spectrally normalised (1-Lipschitz) critic. Without them the chain head's virtual angles
+    collapsed to one 88–104° mode between the two (measured, 2,000 steps).
     """
 
     def __init__(
-        self, length: int, *, k: int = 4, cond_dim: int = 0, width: int = 32, sn: bool = True
+        self,
+        length: int,
+        *,
+        k: int = 4,
+        cond_dim: int = 0,
+        width: int = 32,
+        sn: bool = True,
+        geometry: tuple[float, float] | None = None,
     ) -> None:
         super().__init__()
         self.length, self.k = length, k
+        self.geometry = geometry
         layers: list[nn.Module] = []
-        cin = k + cond_dim
+        cin = k + cond_dim + (3 if geometry is not None else 0)
         for _ in range(3):
             layers += [maybe_sn(nn.Conv1d(cin, width, 3, padding=1), sn), nn.LeakyReLU(0.2)]
             cin = width
@@ -212,6 +306,10 @@ class BandCritic(nn.Module):
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         h = self.bands(x)
+        if self.geometry is not None:
+            mean, std = self.geometry
+            d = BOND * torch.expm1(x[:, 0, : self.length, : self.length] * std + mean)
+            h = torch.cat([h, 2.0 * chain_geometry(d * d)], dim=1)
         if cond is not None:
             h = torch.cat([h, cond[:, :, None].expand(-1, -1, self.length)], dim=1)
         h = self.net(h).sum(dim=2) * (16.0 / self.length)
