@@ -159,6 +159,7 @@ class ProteinsDomain(AbstractDomain):
                 enc.mean_[0],
                 enc.std_[0],
                 bonds=enc.bonds_ or None,
+                angle_head=enc.angle_head_,
                 cond_dim=enc.cond_dim,
                 width=cfg.net.g_width,
                 depth=cfg.net.g_depth,

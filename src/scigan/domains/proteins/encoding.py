@@ -47,6 +47,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.band_critic_: int = 4
         self.head_: str = "chain"
         self.bonds_: list[float] = []  # per-bond lengths (Å) of a fixed sequence; [] = 3.8
+        self.angle_head_: str = "cosine"  # chain head's map from G's output to θ
         self.geometry_critic_: bool = True  # band critic also reads cos θ, cos τ, sign products
         self.steric_: float = STERIC  # Å: G's loss penalises non-local Cα pairs closer; 0 = off
 
@@ -125,6 +126,7 @@ class DistanceMapEncoder(FieldEncoder):
             "bonds": self.bonds_,
             "steric": self.steric_,
             "geometry_critic": self.geometry_critic_,
+            "angle_head": self.angle_head_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -138,3 +140,4 @@ class DistanceMapEncoder(FieldEncoder):
         self.bonds_ = [float(b) for b in state.get("bonds", [])]
         self.steric_ = float(state.get("steric", 0.0))  # older runs trained without these
         self.geometry_critic_ = bool(state.get("geometry_critic", False))
+        self.angle_head_ = str(state.get("angle_head", "sigmoid"))

@@ -293,21 +293,24 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
 # ----------------------------------------------------------------------------- evaluation
 
 
-def _reals(reference: Dataset) -> tuple[np.ndarray, np.ndarray, Any]:
-    """(held-out maps, training maps, held-out conditions)."""
+def _reals(reference: Dataset) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """(held-out maps, training maps, held-out conditions, training conditions)."""
     train = np.asarray(reference.samples)
+    cond = None if reference.conditions is None else np.asarray(reference.conditions)
     test = getattr(reference, "test_maps", None)
     if test is None:  # a plain Dataset: split it in two
         half = len(train) // 2
-        return train[:half], train[half:], reference.conditions
-    return np.asarray(test), train, getattr(reference, "test_conditions", None)
+        if cond is None:
+            return train[:half], train[half:], None, None
+        return train[:half], train[half:], cond[:half], cond[half:]
+    return np.asarray(test), train, getattr(reference, "test_conditions", None), cond
 
 
 def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
     """Generated maps vs held-out real maps; floor = training maps vs the same held-out maps."""
     from scigan.domains.proteins import metrics as pm
 
-    test, train, test_cond = _reals(reference)
+    test, train, test_cond, train_cond = _reals(reference)
     m = min(n, len(test), len(train))
     if m < 2:
         raise DataError(f"{reference.name}: need at least 2 test and 2 training maps to evaluate")
@@ -315,6 +318,10 @@ def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> Metr
     ia = np.sort(rng.choice(len(test), m, replace=False))
     ib = np.sort(rng.choice(len(train), m, replace=False))
     cond = None if test_cond is None else np.asarray(test_cond)[ia]
+    if cond is not None and reference.info.get("kind") != "adk_ensemble":
+        # secondary-structure content: G gets the conditions of the real floor sample (training
+        # windows), never the test windows' own, so it knows no more than the floor does
+        cond = train_cond[ib]
     gen = np.asarray(sample(m, cond, seed))
     if reference.info.get("kind") == "adk_ensemble":
         progress.stage("recover 3-D")

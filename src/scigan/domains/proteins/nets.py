@@ -120,7 +120,8 @@ class ChainGenerator(nn.Module):
     """G(z, cond) → (B, 1, Lp, Lp) encoded distance maps of a generated Cα chain.
 
     A 1-D convolutional generator (the fields domain's, on a (3, Lp) "series") outputs, per
-    residue, a virtual bond angle θ ∈ [70°, 160°] (sigmoid) and a torsion τ = atan2(s, c); the
+    residue, a virtual bond angle θ ∈ [70°, 160°] (``angle_head``: ``cosine``, θ = 70° + 90° ·
+    (1 − cos a) / 2, or ``sigmoid`` as in runs saved before it) and a torsion τ = atan2(s, c); the
     chain is placed from them with exact 3.8 Å bonds (:func:`place_chain`), so every map is the
     distance matrix of a real 3-D chain: Euclidean, symmetric, hollow, bonds exact, and no
     i, i+2 clash (θ ≥ 70° keeps Cα(i)–Cα(i+2) ≥ 4.4 Å) *by construction*. D still judges maps
@@ -150,8 +151,12 @@ class ChainGenerator(nn.Module):
         cond_dim: int = 0,
         width: int = 32,
         depth: int = 1,
+        angle_head: str = "cosine",
     ) -> None:
         super().__init__()
+        if angle_head not in ("cosine", "sigmoid"):
+            raise ValueError(f"angle_head must be 'cosine' or 'sigmoid', got {angle_head!r}")
+        self.angle_head = angle_head
         if length < 4:
             raise ValueError(f"the chain head needs L >= 4 residues, got {length}")
         self.length, self.padded = length, padded
@@ -166,7 +171,13 @@ class ChainGenerator(nn.Module):
         """(B, L, 3) Cα coordinates in Å."""
         h = self.body(z, cond)
         lo, hi = (math.radians(v) for v in ANGLE_RANGE)
-        angles = lo + (hi - lo) * torch.sigmoid(h[:, 0, : self.length - 2])
+        a = h[:, 0, : self.length - 2]
+        if self.angle_head == "cosine":
+            # (1 − cos a) / 2 bounds θ with no flat region; a sigmoid's saturated tails trapped
+            # every angle at 160° within 500 steps in several runs (measured)
+            angles = lo + (hi - lo) * 0.5 * (1.0 - torch.cos(a))
+        else:
+            angles = lo + (hi - lo) * torch.sigmoid(a)
         torsions = torch.atan2(h[:, 1, : self.length - 3], h[:, 2, : self.length - 3])
         return place_chain(angles, torsions, self.bonds.to(angles.dtype))
 
