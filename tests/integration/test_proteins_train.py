@@ -102,3 +102,25 @@ def test_user_coordinates_in_memory(tmp_path):
     assert maps.shape == (3, 24, 24)
     result = gan.evaluate(n=8)
     assert result["metrics"]["bond_map_valid"]["floor"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_ss_conditioned_fragments_are_evaluated_with_the_floor_samples_conditions():
+    """G gets the (helix, strand) content of the training windows the floor uses, not the
+    test windows' own (which would tell it about the held-out chains)."""
+    _data_or_skip()
+    from scigan.domains.proteins import loaders
+
+    ds = loaders.load_fragments({"n": 200, "stride": 16, "conditions": "ss"}, 0)
+    seen = {}
+
+    def sample(k, cond, seed):
+        seen["cond"] = cond
+        return ds.test_maps[:k]  # real maps stand in for G
+
+    out = loaders.evaluate(sample, ds, n=6, seed=3)
+    rng = np.random.default_rng(3)
+    rng.choice(len(ds.test_maps), 6, replace=False)  # the test windows' draw comes first
+    ib = np.sort(rng.choice(len(ds.samples), 6, replace=False))
+    np.testing.assert_array_equal(seen["cond"], ds.conditions[ib])
+    np.testing.assert_allclose(seen["cond"], loaders.ss_content(ds.coords[ib]))
+    assert out["valid_backbone"]["n"] == 6
