@@ -457,6 +457,8 @@ def _build_problem(
         idx = torch.randperm(len(cond), generator=pool)[:_COND_POOL]
         extra[_POOL] = cond[idx].clone()
 
+    selection = domain.selection_reference(dataset)
+
     def evaluate(G_ema: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
         def sample(k: int, conditions: Any, s: int) -> Any:
             return generate(
@@ -464,7 +466,7 @@ def _build_problem(
             )
 
         with progress.task("evaluate"):
-            return domain.evaluate(sample, dataset, n=n, seed=seed)
+            return domain.evaluate(sample, selection, n=n, seed=seed)
 
     best, lower = domain.best_metric
     problem = Problem(

@@ -124,3 +124,31 @@ def test_ss_conditioned_fragments_are_evaluated_with_the_floor_samples_condition
     np.testing.assert_array_equal(seen["cond"], ds.conditions[ib])
     np.testing.assert_allclose(seen["cond"], loaders.ss_content(ds.coords[ib]))
     assert out["valid_backbone"]["n"] == 6
+
+
+def test_training_time_evaluation_never_sees_the_test_chains(monkeypatch):
+    """Best-checkpoint evaluations score against half of the training windows; only the
+    evaluation after training uses the held-out chains."""
+    _data_or_skip()
+    from scigan.api import _build_problem
+    from scigan.config import TrainConfig
+    from scigan.domains.proteins import ProteinsDomain
+
+    domain = ProteinsDomain()
+    cfg = TrainConfig(domain="proteins", data="protein_fragments").replace(
+        {"z_dim": 8, "g_width": 4, "d_width": 4, "options": {"n": 200, "stride": 16}}
+    )
+    ds = domain.load("protein_fragments", options=cfg.options, seed=0)
+    view = domain.selection_reference(ds)
+    np.testing.assert_array_equal(view.test_maps, ds.samples[:100])
+    np.testing.assert_array_equal(view.samples, ds.samples[100:])
+    np.testing.assert_array_equal(view.test_coords, ds.coords[:100])
+    test_set = {m.tobytes() for m in ds.test_maps}
+    assert not any(m.tobytes() in test_set for m in (*view.samples, *view.test_maps))
+
+    seen = []
+    monkeypatch.setattr(domain, "evaluate", lambda sample, ref, n, seed: seen.append(ref) or {})
+    problem = _build_problem(cfg, domain, domain.make_encoder(cfg).fit(ds), ds)
+    problem.evaluate(problem.G, 4, 0)
+    assert len(seen) == 1 and seen[0].test_maps is not None
+    np.testing.assert_array_equal(seen[0].test_maps, ds.samples[:100])

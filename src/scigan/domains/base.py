@@ -133,6 +133,15 @@ class AbstractDomain(abc.ABC):
         """
         return None
 
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """The reference for evaluations *during* training (they pick the best checkpoint).
+
+        Default: ``dataset`` itself. A domain whose dataset carries its held-out test split
+        returns a view built from the training data alone, so that choosing a checkpoint never
+        looks at the test data; evaluations after training still use the test split.
+        """
+        return dataset
+
     @abc.abstractmethod
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
         """Domain metrics ``{name: {"value": v, "floor": f, ...}}`` for ``n`` samples.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,31 @@ class ProteinsDomain(AbstractDomain):
         if not enc.steric_:
             return None
         return StericPenalty(enc.length_, enc.mean_[0], enc.std_[0], enc.steric_)
+
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """Training-time evaluations score against half of the *training* windows (frames),
+        with the other half as the real floor, never against the test chains (trajectory).
+
+        The training arrays are ordered by chain (AdK: by trajectory), so the halves are mostly
+        chain-disjoint; the AdK end states and bonds (``extra``) stay.
+        """
+        if not isinstance(dataset, ProteinDataset) or dataset.test_maps is None:
+            return dataset  # a plain Dataset: evaluate already splits the training maps
+        half = len(dataset.samples) // 2
+
+        def split(a: Any) -> tuple[Any, Any]:
+            return (None, None) if a is None else (np.asarray(a)[:half], np.asarray(a)[half:])
+
+        maps, cond, coords = split(dataset.samples), split(dataset.conditions), split(dataset.coords)
+        return replace(
+            dataset,
+            samples=maps[1],
+            conditions=cond[1],
+            test_maps=maps[0],
+            test_conditions=cond[0],
+            coords=coords[1],
+            test_coords=coords[0],
+        )
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:

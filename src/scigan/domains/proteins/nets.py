@@ -79,7 +79,11 @@ class MapGenerator(nn.Module):
         return y * self.free + self.fixed
 
 
-ANGLE_RANGE = (70.0, 160.0)  # degrees: virtual bond angles of real chains lie in ~80-150°
+# degrees. Virtual bond angles of the protein_fragments training windows: 0.1st-99.9th
+# percentile 81-150°, extremes 75-156°. The cosine head spans 80-150°: with 160° allowed, runs
+# fell into a near-straight solenoid (every θ ≈ 160°, τ ≈ 0°) that the critics did not reject.
+ANGLE_RANGE = (80.0, 150.0)
+SIGMOID_ANGLE_RANGE = (70.0, 160.0)  # the sigmoid head of runs saved before the cosine head
 
 
 def place_chain(angles: Tensor, torsions: Tensor, bond: float | Tensor = BOND) -> Tensor:
@@ -120,11 +124,11 @@ class ChainGenerator(nn.Module):
     """G(z, cond) → (B, 1, Lp, Lp) encoded distance maps of a generated Cα chain.
 
     A 1-D convolutional generator (the fields domain's, on a (3, Lp) "series") outputs, per
-    residue, a virtual bond angle θ ∈ [70°, 160°] (``angle_head``: ``cosine``, θ = 70° + 90° ·
-    (1 − cos a) / 2, or ``sigmoid`` as in runs saved before it) and a torsion τ = atan2(s, c); the
+    residue, a virtual bond angle θ (``angle_head``: ``cosine``, θ = 80° + 70° · (1 − cos a) / 2,
+    or ``sigmoid`` into [70°, 160°] as in runs saved before it) and a torsion τ = atan2(s, c); the
     chain is placed from them with exact 3.8 Å bonds (:func:`place_chain`), so every map is the
     distance matrix of a real 3-D chain: Euclidean, symmetric, hollow, bonds exact, and no
-    i, i+2 clash (θ ≥ 70° keeps Cα(i)–Cα(i+2) ≥ 4.4 Å) *by construction*. D still judges maps
+    i, i+2 clash (θ ≥ 70° keeps Cα(i)–Cα(i+2) ≥ 4.36 Å) *by construction*. D still judges maps
     (invariant to rotation and translation). A map cannot tell a chain from its mirror image:
     3-D recovery fixes handedness. (A first version that drew free bond directions put a
     non-bonded Cα pair < 3 Å in 98 % of its chains after 500 steps: angles were unconstrained.)
@@ -170,9 +174,10 @@ class ChainGenerator(nn.Module):
     def coordinates(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         """(B, L, 3) Cα coordinates in Å."""
         h = self.body(z, cond)
-        lo, hi = (math.radians(v) for v in ANGLE_RANGE)
+        cosine = self.angle_head == "cosine"
+        lo, hi = (math.radians(v) for v in (ANGLE_RANGE if cosine else SIGMOID_ANGLE_RANGE))
         a = h[:, 0, : self.length - 2]
-        if self.angle_head == "cosine":
+        if cosine:
             # (1 − cos a) / 2 bounds θ with no flat region; a sigmoid's saturated tails trapped
             # every angle at 160° within 500 steps in several runs (measured)
             angles = lo + (hi - lo) * 0.5 * (1.0 - torch.cos(a))
