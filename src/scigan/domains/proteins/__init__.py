@@ -224,7 +224,8 @@ class ProteinsDomain(AbstractDomain):
         def split(a: Any) -> tuple[Any, Any]:
             return (None, None) if a is None else (np.asarray(a)[:half], np.asarray(a)[half:])
 
-        maps, cond, coords = split(dataset.samples), split(dataset.conditions), split(dataset.coords)
+        maps, cond = split(dataset.samples), split(dataset.conditions)
+        coords = split(dataset.coords)
         return replace(
             dataset,
             samples=maps[1],

@@ -261,11 +261,12 @@ def chain_geometry(d2: Tensor, eps: float = 1e-6) -> Tensor:
     # det[b_a, b_{a+1}, b_{a+2}] · det[b_{a+1}, b_{a+2}, b_{a+3}] = det(G), G_rs = b_{a+r}·b_{a+1+s}
     n = L - 4
     if n > 0:
-        def gram(r: int, s: int) -> Tensor:
-            m = 1 + s - r
-            return (g0 if m == 0 else {1: g1, 2: g2, 3: g3}[abs(m)] if m > 0 else g1)[
-                :, (r if m >= 0 else r - 1) : (r if m >= 0 else r - 1) + n
-            ]
+        dots = {0: g0, 1: g1, 2: g2, 3: g3}
+
+        def gram(r: int, s: int) -> Tensor:  # b_{a+r} · b_{a+1+s} for a = 0 … n-1
+            m = 1 + s - r  # -1 … 3; m = -1 is b_{a+r} · b_{a+r-1}
+            start = r if m >= 0 else r - 1
+            return dots[abs(m)][:, start : start + n]
 
         G = torch.stack([torch.stack([gram(r, s) for s in range(3)], -1) for r in range(3)], -2)
         sin_prod = (
