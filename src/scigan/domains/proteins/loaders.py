@@ -320,13 +320,17 @@ def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> Metr
     rng = np.random.default_rng(seed)
     ia = np.sort(rng.choice(len(test), m, replace=False))
     ib = np.sort(rng.choice(len(train), m, replace=False))
-    cond = None if test_cond is None else np.asarray(test_cond)[ia]
-    if cond is not None and reference.info.get("kind") != "adk_ensemble":
+    adk = reference.info.get("kind") == "adk_ensemble"
+    if test_cond is None:
+        cond = None
+    elif adk:  # frames at the held-out trajectory's progress values
+        cond = np.asarray(test_cond)[ia]
+    else:
         # secondary-structure content: G gets the conditions of the real floor sample (training
         # windows), never the test windows' own, so it knows no more than the floor does
         cond = train_cond[ib]
     gen = np.asarray(sample(m, cond, seed))
-    if reference.info.get("kind") == "adk_ensemble":
+    if adk:
         progress.stage("recover 3-D")
         return _evaluate_adk(gen, reference, ia, seed)
     progress.stage("recover 3-D and score")

@@ -198,6 +198,11 @@ class ChainGenerator(nn.Module):
         return out
 
 
+def decode_distances(x: Tensor, length: int, mean: float, std: float) -> Tensor:
+    """(B, 1, Lp, Lp) encoded maps → (B, L, L) distances in Å (inverse of the log encoding)."""
+    return BOND * torch.expm1(x[:, 0, :length, :length] * std + mean)
+
+
 class StericPenalty(nn.Module):
     """G's steric prior: ``Σ max(0, s − d_ij)²`` over Cα pairs with j − i ≥ 3, batch mean.
 
@@ -216,10 +221,10 @@ class StericPenalty(nn.Module):
         self.register_buffer("j", j, persistent=False)
 
     def forward(self, fake: Tensor, cond: Tensor | None = None) -> Tensor:
-        y = fake[:, 0, : self.length, : self.length]
-        d = BOND * torch.expm1(y * self.std + self.mean)
-        i, j = self.i.to(fake.device), self.j.to(fake.device)
-        gap = F.relu(self.cutoff - d[:, i, j])
+        if self.i.device != fake.device:  # not part of G: moved once, on first use
+            self.to(fake.device)
+        d = decode_distances(fake, self.length, self.mean, self.std)
+        gap = F.relu(self.cutoff - d[:, self.i, self.j])
         return (gap * gap).sum(dim=1).mean()
 
 
@@ -324,8 +329,7 @@ class BandCritic(nn.Module):
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         h = self.bands(x)
         if self.geometry is not None:
-            mean, std = self.geometry
-            d = BOND * torch.expm1(x[:, 0, : self.length, : self.length] * std + mean)
+            d = decode_distances(x, self.length, *self.geometry)
             h = torch.cat([h, 2.0 * chain_geometry(d * d)], dim=1)
         if cond is not None:
             h = torch.cat([h, cond[:, :, None].expand(-1, -1, self.length)], dim=1)
