@@ -1278,6 +1278,23 @@ CASES += [
     ]
 ]  # fmt: skip
 
+# molecules options are checked before any autoencoder is trained
+CASES += [
+    Case(
+        f"mol-{name}",
+        DataError,
+        (needle, *needles),
+        cli=train_cli("molecules", "{t}/m.smi", "--set", setting),
+        api=fit_api("molecules", "{t}/m.smi", options=opts),
+        files={"m.smi": "".join(f"{s}\n" for s in ["CCO", "CCN", "c1ccccc1", "CC(=O)O"] * 6)
+               .encode()},
+    )
+    for name, needle, needles, setting, opts in [
+        ("bad-ae-beta", "ae_beta", ("[0, 10]", "default 0.1"), "ae_beta=-1", {"ae_beta": -1}),
+        ("ae-beta-not-a-number", "ae_beta", ("[0, 10]",), "ae_beta=lots", {"ae_beta": "lots"}),
+    ]
+]  # fmt: skip
+
 
 PARAMS = [
     pytest.param(

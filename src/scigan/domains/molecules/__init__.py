@@ -58,6 +58,7 @@ OPTIONS = (
     "ae_hidden",
     "ae_latent",
     "ae_decoder",
+    "ae_beta",
 )
 _DEFAULT_N_TRAIN = {"latent-gan": 250_000, "selfies-gan": 30_000}  # memory: (N, L·V) one-hot
 
@@ -294,6 +295,16 @@ class MoleculesDomain(AbstractDomain):
             for k in ("ae_steps", "ae_hidden", "ae_latent", "ae_decoder")
             if k in opts
         }
+        if "ae_beta" in opts:
+            try:
+                ae["beta"] = float(opts["ae_beta"])
+            except (TypeError, ValueError):
+                ae["beta"] = float("nan")
+            if not 0 <= ae["beta"] <= 10:
+                raise DataError(
+                    f"ae_beta={opts['ae_beta']!r} must be a number in [0, 10] (the KL weight of "
+                    "the variational autoencoder; 0 = the deterministic one, default 0.1)"
+                )
         if "ae_minutes" in opts:
             ae["max_minutes"] = float(opts["ae_minutes"])
         return LatentEncoder(alphabet, max_len, ae=ae, seed=cfg.seed)

@@ -1,10 +1,19 @@
 """The sequence autoencoder behind the latent GAN (LatentGAN, Prykhodko et al. 2019).
 
-A GRU encoder maps a token sequence to a bounded code ``z = tanh(W h_T)`` (B, Z); a GRU decoder
-conditioned on ``z`` (initial state and an input at every step) reconstructs the sequence with
-teacher forcing. Gaussian noise (σ = ``noise``) on ``z`` during training makes nearby codes decode
-to similar molecules, which is what lets a GAN sample the latent space. Trained once per
-(data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``.
+An MLP encoder maps a token sequence to a code (B, Z); a decoder (an MLP over all positions, or an
+autoregressive GRU) reconstructs the sequence. Two kinds of code:
+
+- ``beta > 0`` (default, variational): the encoder gives a Gaussian posterior N(μ, σ²); the decoder
+  is trained on samples of it, with ``beta`` × KL(posterior ‖ N(0, I)) per molecule beside the
+  reconstruction nats per molecule (β-VAE, Higgins et al. 2017; β ramps up over the first third of
+  training). Each code is then surrounded by a region of width σ that decodes to the same
+  molecule, so a GAN's sample need not hit a code exactly. The GAN learns the codes μ; the prior
+  N(0, I) is *not* the sampler (with small β the codes do not fill it).
+- ``beta = 0``: a bounded code ``tanh(W h)`` with fixed Gaussian noise (σ = ``noise``) during
+  training (the earlier default). Measured on MOSES (RESULTS.md): a GAN on these codes does no
+  better than a Gaussian fit of them (FCD ≈ 29).
+
+Trained once per (data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``.
 """
 
 from __future__ import annotations
@@ -34,16 +43,39 @@ class AEConfig:
     batch: int = 256
     lr: float = 2e-3
     noise: float = 0.1
+    beta: float = 0.1
+    precision: str = "auto"  # GRU in bfloat16 autocast: "auto" = where the CPU has bf16 units
     max_minutes: float = 0.0  # stop earlier after this wall time (0 = steps only)
 
     def __post_init__(self) -> None:
         if self.decoder not in ("mlp", "gru"):
             raise ValueError(f"decoder={self.decoder!r} must be mlp or gru")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
+        if not 0 <= self.beta <= 10:
+            raise ValueError(f"beta={self.beta} must be in [0, 10]")
+
+    @property
+    def variational(self) -> bool:
+        return self.beta > 0
 
     def key(self, data_hash: str, seed: int) -> str:
         cfg = {k: v for k, v in asdict(self).items() if k != "max_minutes"}
         text = json.dumps({"cfg": cfg, "data": data_hash, "seed": seed}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _bf16(cfg: AEConfig) -> bool:
+    """Run the GRU decoder under bfloat16 autocast? 1.8× faster training on CPUs with bf16 matrix
+    units (measured: 0.17 vs 0.32 s per batch of 256, hidden 512, 2 threads); weights stay float32."""
+    if cfg.decoder != "gru" or cfg.precision == "fp32":
+        return False
+    if cfg.precision == "bf16":
+        return True
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
+        return False
 
 
 class SequenceAutoencoder(nn.Module):
@@ -64,6 +96,8 @@ class SequenceAutoencoder(nn.Module):
             nn.Linear(2 * h, h), nn.LayerNorm(h), nn.GELU(),
         )  # fmt: skip
         self.to_z = nn.Linear(h, cfg.latent)
+        if cfg.variational:
+            self.to_logvar = nn.Linear(h, cfg.latent)
         if cfg.decoder == "mlp":
             self.dec = nn.Sequential(
                 nn.Linear(cfg.latent, 2 * h), nn.LayerNorm(2 * h), nn.GELU(),
@@ -76,42 +110,66 @@ class SequenceAutoencoder(nn.Module):
             self.out = nn.Linear(h, cfg.vocab)
 
     def encode(self, ids: Tensor) -> Tensor:
-        """(B, L) int64 → (B, Z) in (−1, 1)."""
-        return torch.tanh(self.to_z(self.enc(self.embed(ids).flatten(1))))
+        """(B, L) int64 → (B, Z): the posterior mean μ (variational) or a code in (−1, 1)."""
+        return self.posterior(ids)[0]
+
+    def posterior(self, ids: Tensor) -> tuple[Tensor, Tensor | None]:
+        """(μ, log σ²) of the code (log σ² is None for the deterministic autoencoder)."""
+        h = self.enc(self.embed(ids).flatten(1))
+        if not self.cfg.variational:
+            return torch.tanh(self.to_z(h)), None
+        return self.to_z(h), self.to_logvar(h).clamp(-10.0, 5.0)
 
     def decode_logits(self, z: Tensor, ids: Tensor) -> Tensor:
         """Logits (B, L, V); the GRU decoder reads ``<bos>, x_1 … x_{L-1}`` (teacher forcing)."""
         if self.cfg.decoder == "mlp":
             return self.dec(z).view(len(z), self.cfg.length, self.cfg.vocab)
         bos = torch.full((len(ids), 1), 1, dtype=ids.dtype)
-        inp = self.embed(torch.cat([bos, ids[:, :-1]], dim=1))  # (B, L, E)
-        inp = torch.cat([inp, z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=2)
-        y, _ = self.gru(inp, torch.tanh(self.from_z(z)).unsqueeze(0))
-        return self.out(y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
+            inp = self.embed(torch.cat([bos, ids[:, :-1]], dim=1))  # (B, L, E)
+            inp = torch.cat([inp, z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=2)
+            y, _ = self.gru(inp, torch.tanh(self.from_z(z)).unsqueeze(0))
+            return self.out(y).float()
 
     @torch.no_grad()
     def greedy(self, z: Tensor, length: int) -> Tensor:
         """z (B, Z) → token ids (B, length): argmax per position (read up to ``<eos>``)."""
         if self.cfg.decoder == "mlp":
             return self.decode_logits(z, None).argmax(dim=2)
-        h = torch.tanh(self.from_z(z)).unsqueeze(0)
-        tok = torch.full((len(z), 1), 1, dtype=torch.long)
-        out = []
-        for _ in range(length):
-            y, h = self.gru(torch.cat([self.embed(tok), z.unsqueeze(1)], dim=2), h)
-            tok = self.out(y).argmax(dim=2)  # (B, 1)
-            out.append(tok)
-        return torch.cat(out, dim=1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
+            h = torch.tanh(self.from_z(z)).unsqueeze(0)
+            tok = torch.full((len(z), 1), 1, dtype=torch.long)
+            out, done = [], torch.zeros(len(z), 1, dtype=torch.bool)
+            for _ in range(length):
+                y, h = self.gru(torch.cat([self.embed(tok), z.unsqueeze(1)], dim=2), h)
+                tok = self.out(y).float().argmax(dim=2)  # (B, 1)
+                out.append(tok)
+                done |= tok == 2
+                if bool(done.all()):
+                    break  # every sequence has ended (<eos>): pad the rest
+            ids = torch.cat(out, dim=1)
+        return F.pad(ids, (0, length - ids.shape[1]), value=0)
 
 
-def reconstruction_loss(model: SequenceAutoencoder, ids: Tensor, noise: float) -> Tensor:
-    """Token cross-entropy up to and including ``<eos>`` (padding after it is ignored)."""
-    z = model.encode(ids)
-    if noise > 0:
-        z = z + noise * torch.randn_like(z)
-    logits = model.decode_logits(z, ids)
+def reconstruction_loss(
+    model: SequenceAutoencoder, ids: Tensor, noise: float, beta: float = 0.0
+) -> Tensor:
+    """Token cross-entropy up to and including ``<eos>`` (padding after it is ignored).
+
+    Deterministic autoencoder: the mean over tokens. Variational: nats per molecule (sum over its
+    tokens) + ``beta`` × KL(N(μ, σ²) ‖ N(0, I)) per molecule, averaged over the batch.
+    """
+    mu, logvar = model.posterior(ids)
     target = ids.masked_fill(_after_eos(ids), -100)
-    return F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100)
+    if logvar is None:
+        z = mu + noise * torch.randn_like(mu) if noise > 0 else mu
+        logits = model.decode_logits(z, ids)
+        return F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    logits = model.decode_logits(z, ids)
+    nats = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100, reduction="sum")
+    kl = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
+    return nats / len(ids) + beta * kl
 
 
 def _after_eos(ids: Tensor) -> Tensor:
@@ -132,11 +190,18 @@ def train_autoencoder(
         data = torch.from_numpy(ids)
         t0, step, loss_avg = time.perf_counter(), 0, None
         for step in range(1, cfg.steps + 1):
-            lr = cfg.lr * min(1.0, 0.5 * (1 + np.cos(np.pi * step / cfg.steps)) + 0.05)
+            # progress: the larger of the step and wall-time fractions, so that a time budget
+            # also anneals the learning rate (cosine) and ramps β (first third) to the end
+            progress = step / cfg.steps
+            if cfg.max_minutes:
+                progress = max(progress, (time.perf_counter() - t0) / (60 * cfg.max_minutes))
+            progress = min(progress, 1.0)
+            lr = cfg.lr * min(1.0, 0.5 * (1 + np.cos(np.pi * progress)) + 0.05)
             for g in opt.param_groups:
                 g["lr"] = lr
             idx = torch.randint(len(data), (cfg.batch,), generator=gen)
-            loss = reconstruction_loss(model, data[idx], cfg.noise)
+            beta = cfg.beta * min(1.0, 3.0 * progress)
+            loss = reconstruction_loss(model, data[idx], cfg.noise, beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)

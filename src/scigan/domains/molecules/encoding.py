@@ -179,6 +179,9 @@ class LatentEncoder(_MoleculeEncoder):
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
+        self.code_mean_: Tensor | None = None  # per-dimension standardisation (variational)
+        self.code_std_: Tensor | None = None
+        self._last: tuple[np.ndarray, Tensor] | None = None
 
     def fit(self, dataset: Dataset) -> LatentEncoder:
         ids = self._fit_tokens(dataset)
@@ -188,16 +191,23 @@ class LatentEncoder(_MoleculeEncoder):
         if path.exists():
             self._load_model(json.loads(path.read_text()))
             self.ae_info_ = {**self.ae_info_, "cached": str(path)}
-            return self
-        t0 = time.perf_counter()
-        model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log)
-        probe = ids[np.random.default_rng(self.seed).choice(len(ids), min(2000, len(ids)), False)]
-        info["reconstruction"] = reconstruction_accuracy(model, probe)
-        info["seconds"] = time.perf_counter() - t0
-        self.model_, self.ae_info_ = model, info
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._model_state()))
-        tmp.replace(path)
+        else:
+            t0 = time.perf_counter()
+            model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log)
+            rng = np.random.default_rng(self.seed)
+            probe = ids[rng.choice(len(ids), min(2000, len(ids)), False)]
+            info["reconstruction"] = reconstruction_accuracy(model, probe)
+            info["seconds"] = time.perf_counter() - t0
+            self.model_, self.ae_info_ = model, info
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._model_state()))
+            tmp.replace(path)
+        self.code_mean_ = self.code_std_ = None
+        codes = encode_batches(self.model_, ids)
+        self._last = (ids, codes)  # the engine encodes the training set next: reuse it once
+        if self.model_.cfg.variational:
+            self.code_mean_ = codes.mean(dim=0)
+            self.code_std_ = codes.std(dim=0).clamp_min(1e-4)
         return self
 
     @property
@@ -209,17 +219,30 @@ class LatentEncoder(_MoleculeEncoder):
         )
 
     def encode(self, samples: Any) -> Tensor:
-        return encode_batches(self._model(), self.ids(list(samples)))
+        ids = self.ids(list(samples))
+        last, self._last = self._last, None
+        if last is not None and np.array_equal(last[0], ids):
+            codes = last[1]
+        else:
+            codes = encode_batches(self._model(), ids)
+        if self.code_mean_ is not None:  # variational codes are standardised for the GAN
+            codes = (codes - self.code_mean_) / self.code_std_
+        return codes
 
     def decode(self, x: Tensor) -> list[str]:
         model = self._model()
+        if self.code_mean_ is not None:
+            x = x * self.code_std_ + self.code_mean_
+        else:
+            x = x.clamp(-1, 1)
         out = []
         for i in range(0, len(x), 4096):
-            out.append(model.greedy(x[i : i + 4096].clamp(-1, 1), self.length_))
+            out.append(model.greedy(x[i : i + 4096], self.length_))
         return self.tokenizer_.from_ids(torch.cat(out).numpy())
 
     def output_spans(self) -> list[OutputSpan]:
-        return [OutputSpan(self.latent_dim, "tanh")]
+        # variational codes are unbounded (standardised posterior means); the others lie in (−1, 1)
+        return [OutputSpan(self.latent_dim, "identity" if self.code_mean_ is not None else "tanh")]
 
     def _model(self) -> SequenceAutoencoder:
         if self.model_ is None:
@@ -238,18 +261,32 @@ class LatentEncoder(_MoleculeEncoder):
     def _load_model(self, state: Mapping[str, Any]) -> None:
         from safetensors.torch import load
 
-        cfg = AEConfig(**state["config"])
+        # runs saved before the variational autoencoder have no beta: they were deterministic
+        cfg = AEConfig(**{"beta": 0.0, **state["config"]})
         model = SequenceAutoencoder(cfg)
         model.load_state_dict(load(base64.b64decode(state["weights"])))
         model.eval()
         self.model_, self.ae_info_ = model, dict(state.get("info", {}))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"kind": "latent", **self._base_state(), "autoencoder": self._model_state()}
+        codes = None
+        if self.code_mean_ is not None:
+            codes = {"mean": self.code_mean_.tolist(), "std": self.code_std_.tolist()}
+        return {
+            "kind": "latent",
+            **self._base_state(),
+            "autoencoder": self._model_state(),
+            "codes": codes,
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._load_base(state)
         self._load_model(state["autoencoder"])
+        codes = state.get("codes")  # absent in runs saved before the variational autoencoder
+        self.code_mean_ = self.code_std_ = None
+        if codes is not None:
+            self.code_mean_ = torch.tensor(codes["mean"], dtype=torch.float32)
+            self.code_std_ = torch.tensor(codes["std"], dtype=torch.float32)
 
 
 def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
