@@ -60,14 +60,20 @@ class AEConfig:
         return self.beta > 0
 
     def key(self, data_hash: str, seed: int) -> str:
-        cfg = {k: v for k, v in asdict(self).items() if k != "max_minutes"}
+        # a wall-time budget is part of the settings (a 6-minute and a 20-minute autoencoder are
+        # different models); "no budget" keeps the key that runs before budgets were keyed had
+        cfg = asdict(self)
+        if not cfg["max_minutes"]:
+            del cfg["max_minutes"]
         text = json.dumps({"cfg": cfg, "data": data_hash, "seed": seed}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _bf16(cfg: AEConfig) -> bool:
-    """Run the GRU decoder under bfloat16 autocast? 1.8× faster training on CPUs with bf16 matrix
-    units (measured: 0.17 vs 0.32 s per batch of 256, hidden 512, 2 threads); weights stay float32."""
+    """Run the GRU decoder under bfloat16 autocast? Weights stay float32. Measured per training
+    step (batch 256, 48 tokens): AMD EPYC with AVX-512-BF16, 1 thread, hidden 256: 0.21 vs
+    0.37 s (fp32), hidden 512: 0.57 vs 1.16 s; an Intel Xeon with AMX, hidden 512, 2 threads:
+    0.17 vs 0.32 s."""
     if cfg.decoder != "gru" or cfg.precision == "fp32":
         return False
     if cfg.precision == "bf16":

@@ -3,16 +3,26 @@
 :class:`NGramModel` — a token n-gram (Markov) model of SMILES or SELFIES with back-off to
 shorter contexts: the classic "character language model" floor that any molecule generator
 should beat on FCD (MOSES' CharRNN is its neural version).
+
+:class:`LatentGaussian` — a full-covariance Gaussian fitted to the latent GAN's codes of the
+training molecules and decoded by the same autoencoder: what the GAN adds over the simplest
+density in the same latent space. :func:`prior_sample` — the variational autoencoder's own
+sampler (codes from N(0, I)), MOSES' "VAE" row with our autoencoder.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
 from scigan.domains.molecules.tokens import Tokenizer
+
+if TYPE_CHECKING:
+    from scigan.domains.molecules.encoding import LatentEncoder
 
 _BOS, _EOS = "^", "$"
 
@@ -62,3 +72,37 @@ class NGramModel:
                 toks.append(nxt)
             out.append(self.tokenizer_.join(toks[self.order :]))
         return out
+
+
+class LatentGaussian:
+    """N(mean, cov) of the codes ``encoder.encode(smiles)`` (the GAN's training tensors), sampled
+    and decoded to SMILES by the encoder's autoencoder.
+
+    Args:
+        encoder: a fitted :class:`~scigan.domains.molecules.encoding.LatentEncoder`.
+    """
+
+    def __init__(self, encoder: LatentEncoder) -> None:
+        self.encoder = encoder
+
+    def fit(self, smiles: Sequence[str]) -> LatentGaussian:
+        codes = self.encoder.encode(list(smiles)).double()  # (N, Z)
+        self.mean_ = codes.mean(dim=0)
+        cov = torch.cov(codes.T)
+        jitter = 1e-6 * cov.diagonal().mean() * torch.eye(len(cov), dtype=cov.dtype)
+        self.chol_ = torch.linalg.cholesky(cov + jitter)  # (Z, Z), lower
+        return self
+
+    def sample(self, n: int, *, seed: int = 0) -> list[str]:
+        g = torch.Generator().manual_seed(seed)
+        eps = torch.randn(n, len(self.mean_), generator=g, dtype=torch.float64)
+        return self.encoder.decode((self.mean_ + eps @ self.chol_.T).float())
+
+
+def prior_sample(encoder: LatentEncoder, n: int, *, seed: int = 0) -> list[str]:
+    """Decode codes drawn from the variational autoencoder's prior N(0, I) (raw code space)."""
+    if encoder.code_mean_ is None:
+        raise ValueError("the autoencoder is deterministic (ae_beta=0): it has no prior")
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, len(encoder.code_mean_), generator=g)
+    return encoder.decode((z - encoder.code_mean_) / encoder.code_std_)  # decode un-standardises

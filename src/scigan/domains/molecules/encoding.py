@@ -231,10 +231,9 @@ class LatentEncoder(_MoleculeEncoder):
 
     def decode(self, x: Tensor) -> list[str]:
         model = self._model()
-        if self.code_mean_ is not None:
-            x = x * self.code_std_ + self.code_mean_
-        else:
-            x = x.clamp(-1, 1)
+        # variational codes were standardised for the GAN; deterministic ones lie in (−1, 1)
+        var = self.code_mean_ is not None
+        x = x * self.code_std_ + self.code_mean_ if var else x.clamp(-1, 1)
         out = []
         for i in range(0, len(x), 4096):
             out.append(model.greedy(x[i : i + 4096], self.length_))
