@@ -59,6 +59,7 @@ OPTIONS = (
     "ae_latent",
     "ae_decoder",
     "ae_beta",
+    "temperature",
 )
 _DEFAULT_N_TRAIN = {"latent-gan": 250_000, "selfies-gan": 30_000}  # memory: (N, L·V) one-hot
 
@@ -77,6 +78,16 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
         conds = [c for c in conds.strip("[]").split(",") if c.strip()]
     opts["conditions"] = [str(c).strip() for c in conds]
     return opts
+
+
+def _number(value: Any, name: str, lo: float, hi: float, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not lo <= x <= hi:
+        raise DataError(f"{name}={value!r} must be a number in [{lo}, {hi}] ({what})")
+    return x
 
 
 def _subset(smiles: list[str], n: int, seed: int) -> tuple[list[str], list[str]]:
@@ -296,18 +307,14 @@ class MoleculesDomain(AbstractDomain):
             if k in opts
         }
         if "ae_beta" in opts:
-            try:
-                ae["beta"] = float(opts["ae_beta"])
-            except (TypeError, ValueError):
-                ae["beta"] = float("nan")
-            if not 0 <= ae["beta"] <= 10:
-                raise DataError(
-                    f"ae_beta={opts['ae_beta']!r} must be a number in [0, 10] (the KL weight of "
-                    "the variational autoencoder; 0 = the deterministic one, default 0.1)"
-                )
+            ae["beta"] = _number(opts["ae_beta"], "ae_beta", 0, 10, (
+                "the KL weight of the variational autoencoder; 0 = the deterministic one, "
+                "default 0.1"))  # fmt: skip
         if "ae_minutes" in opts:
             ae["max_minutes"] = float(opts["ae_minutes"])
-        return LatentEncoder(alphabet, max_len, ae=ae, seed=cfg.seed)
+        temperature = _number(opts.get("temperature", 1.0), "temperature", 0, 5, (
+            "the decoder's sampling temperature; 0 = greedy decoding, default 1"))  # fmt: skip
+        return LatentEncoder(alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature)
 
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         return MLPGenerator(

@@ -140,21 +140,43 @@ class SequenceAutoencoder(nn.Module):
     @torch.no_grad()
     def greedy(self, z: Tensor, length: int) -> Tensor:
         """z (B, Z) → token ids (B, length): argmax per position (read up to ``<eos>``)."""
+        return self.generate(z, length, temperature=0.0)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, length: int, *, temperature: float = 1.0) -> Tensor:
+        """z (B, Z) → token ids (B, length), read up to ``<eos>``.
+
+        ``temperature`` 0: the argmax token per position (greedy); > 0: each token drawn from
+        softmax(logits / temperature) with torch's global generator (the caller seeds it; the
+        engine's ``sample(n, seed)`` does). Greedy decoding returns each code's most likely
+        string, which under-represents what the decoder learned (language models sampled
+        greedily are repetitive); sampling at temperature 1 draws from the decoder's own
+        distribution p(x | z).
+        """
         if self.cfg.decoder == "mlp":
-            return self.decode_logits(z, None).argmax(dim=2)
+            return self._pick(self.decode_logits(z, None), temperature)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
             h = torch.tanh(self.from_z(z)).unsqueeze(0)
             tok = torch.full((len(z), 1), 1, dtype=torch.long)
             out, done = [], torch.zeros(len(z), 1, dtype=torch.bool)
             for _ in range(length):
                 y, h = self.gru(torch.cat([self.embed(tok), z.unsqueeze(1)], dim=2), h)
-                tok = self.out(y).float().argmax(dim=2)  # (B, 1)
+                tok = self._pick(self.out(y).float(), temperature)  # (B, 1)
                 out.append(tok)
                 done |= tok == 2
                 if bool(done.all()):
                     break  # every sequence has ended (<eos>): pad the rest
             ids = torch.cat(out, dim=1)
         return F.pad(ids, (0, length - ids.shape[1]), value=0)
+
+    @staticmethod
+    def _pick(logits: Tensor, temperature: float) -> Tensor:
+        """(B, T, V) logits → (B, T) token ids: argmax, or a draw at ``temperature``."""
+        if temperature <= 0:
+            return logits.argmax(dim=2)
+        probs = torch.softmax(logits / temperature, dim=2)
+        flat = torch.multinomial(probs.flatten(0, 1), 1)  # (B·T, 1)
+        return flat.view(logits.shape[:2])
 
 
 def reconstruction_loss(

@@ -94,15 +94,17 @@ class LatentGaussian:
         return self
 
     def sample(self, n: int, *, seed: int = 0) -> list[str]:
-        g = torch.Generator().manual_seed(seed)
-        eps = torch.randn(n, len(self.mean_), generator=g, dtype=torch.float64)
-        return self.encoder.decode((self.mean_ + eps @ self.chol_.T).float())
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # the codes and the decoder's token draws
+            eps = torch.randn(n, len(self.mean_), dtype=torch.float64)
+            return self.encoder.decode((self.mean_ + eps @ self.chol_.T).float())
 
 
 def prior_sample(encoder: LatentEncoder, n: int, *, seed: int = 0) -> list[str]:
     """Decode codes drawn from the variational autoencoder's prior N(0, I) (raw code space)."""
     if encoder.code_mean_ is None:
         raise ValueError("the autoencoder is deterministic (ae_beta=0): it has no prior")
-    g = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, len(encoder.code_mean_), generator=g)
-    return encoder.decode((z - encoder.code_mean_) / encoder.code_std_)  # decode un-standardises
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the codes and the decoder's token draws
+        z = torch.randn(n, len(encoder.code_mean_))
+        return encoder.decode((z - encoder.code_mean_) / encoder.code_std_)  # un-standardised

@@ -172,10 +172,12 @@ class LatentEncoder(_MoleculeEncoder):
         ae: Mapping[str, Any] | None = None,
         seed: int = 0,
         log: Any = None,
+        temperature: float = 1.0,
     ) -> None:
         super().__init__(alphabet, max_len)
         self.ae = dict(ae or {})
         self.seed = seed
+        self.temperature = temperature  # decoding: 0 = greedy, > 0 = token draws (torch RNG)
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
@@ -236,7 +238,7 @@ class LatentEncoder(_MoleculeEncoder):
         x = x * self.code_std_ + self.code_mean_ if var else x.clamp(-1, 1)
         out = []
         for i in range(0, len(x), 4096):
-            out.append(model.greedy(x[i : i + 4096], self.length_))
+            out.append(model.generate(x[i : i + 4096], self.length_, temperature=self.temperature))
         return self.tokenizer_.from_ids(torch.cat(out).numpy())
 
     def output_spans(self) -> list[OutputSpan]:
@@ -276,11 +278,13 @@ class LatentEncoder(_MoleculeEncoder):
             **self._base_state(),
             "autoencoder": self._model_state(),
             "codes": codes,
+            "temperature": self.temperature,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._load_base(state)
         self._load_model(state["autoencoder"])
+        self.temperature = float(state.get("temperature", 0.0))  # older runs decoded greedily
         codes = state.get("codes")  # absent in runs saved before the variational autoencoder
         self.code_mean_ = self.code_std_ = None
         if codes is not None:
