@@ -1290,7 +1290,7 @@ CASES += [
                .encode()},
     )
     for name, needle, needles, setting, opts in [
-        ("bad-ae-beta", "ae_beta", ("[0, 10]", "default 0.1"), "ae_beta=-1", {"ae_beta": -1}),
+        ("bad-ae-beta", "ae_beta", ("[0, 10]", "default 0.5"), "ae_beta=-1", {"ae_beta": -1}),
         ("ae-beta-not-a-number", "ae_beta", ("[0, 10]",), "ae_beta=lots", {"ae_beta": "lots"}),
         ("bad-temperature", "temperature", ("[0, 5]", "greedy"), "temperature=-0.5",
          {"temperature": -0.5}),

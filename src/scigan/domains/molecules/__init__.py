@@ -309,11 +309,11 @@ class MoleculesDomain(AbstractDomain):
         if "ae_beta" in opts:
             ae["beta"] = _number(opts["ae_beta"], "ae_beta", 0, 10, (
                 "the KL weight of the variational autoencoder; 0 = the deterministic one, "
-                "default 0.1"))  # fmt: skip
+                "default 0.5"))  # fmt: skip
         if "ae_minutes" in opts:
             ae["max_minutes"] = float(opts["ae_minutes"])
-        temperature = _number(opts.get("temperature", 1.0), "temperature", 0, 5, (
-            "the decoder's sampling temperature; 0 = greedy decoding, default 1"))  # fmt: skip
+        temperature = _number(opts.get("temperature", 0.0), "temperature", 0, 5, (
+            "the decoder's sampling temperature; 0 = greedy decoding, the default"))  # fmt: skip
         return LatentEncoder(alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature)
 
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:

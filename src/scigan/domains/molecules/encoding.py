@@ -172,7 +172,7 @@ class LatentEncoder(_MoleculeEncoder):
         ae: Mapping[str, Any] | None = None,
         seed: int = 0,
         log: Any = None,
-        temperature: float = 1.0,
+        temperature: float = 0.0,
     ) -> None:
         super().__init__(alphabet, max_len)
         self.ae = dict(ae or {})
