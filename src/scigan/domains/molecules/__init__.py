@@ -256,10 +256,10 @@ class MoleculesDomain(AbstractDomain):
         data="moses",
         headline="FCD/Test",
         settings={"steps": 800, "eval_every": 0, "ckpt_every": 400, "eval_n": 1000},
-        options={"n_train": 20000, "ae_minutes": 1.5},
+        options={"n_train": 20000, "ae_minutes": 3.0},
         what=(
             "MOSES drug-like molecules through a latent GAN (SELFIES autoencoder + WGAN-GP on its "
-            "codes), trained for a couple of minutes: the headline is the Fréchet ChemNet "
+            "codes), trained for a few minutes: the headline is the Fréchet ChemNet "
             "Distance to the MOSES test set at N = 1000 (biased upward at small N; the floor is "
             "real training molecules at the same N); validity, uniqueness, novelty, diversity "
             "and property histograms are in the full report."
