@@ -112,7 +112,6 @@ def train_latent_gan(
     ae_minutes: float,
     gan_minutes: float = 0.0,
     total_minutes: float = 0.0,
-    options: dict | None = None,
 ) -> dict:
     """Train a latent GAN with the shipped defaults and a wall-time budget, once (cached).
 
@@ -127,7 +126,7 @@ def train_latent_gan(
     info_path = run / "training.json"
     if (run / "config.json").exists() and info_path.exists():
         return json.loads(info_path.read_text())
-    opts = {**({"ae_minutes": ae_minutes} if ae_minutes else {}), **(options or {})}
+    opts = {"ae_minutes": ae_minutes} if ae_minutes else {}
     hyper = {"threads": args.threads, "eval_n": args.eval_n}
     t0 = time.perf_counter()
     probe = Synthesizer(domain="molecules", options=opts, steps=200, **hyper)

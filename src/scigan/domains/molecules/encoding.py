@@ -183,7 +183,6 @@ class LatentEncoder(_MoleculeEncoder):
         self.ae_info_: dict[str, Any] = {}
         self.code_mean_: Tensor | None = None  # per-dimension standardisation (variational)
         self.code_std_: Tensor | None = None
-        self._last: tuple[np.ndarray, Tensor] | None = None
 
     def fit(self, dataset: Dataset) -> LatentEncoder:
         ids = self._fit_tokens(dataset)
@@ -205,9 +204,8 @@ class LatentEncoder(_MoleculeEncoder):
             tmp.write_text(json.dumps(self._model_state()))
             tmp.replace(path)
         self.code_mean_ = self.code_std_ = None
-        codes = encode_batches(self.model_, ids)
-        self._last = (ids, codes)  # the engine encodes the training set next: reuse it once
         if self.model_.cfg.variational:
+            codes = encode_batches(self.model_, ids)
             self.code_mean_ = codes.mean(dim=0)
             self.code_std_ = codes.std(dim=0).clamp_min(1e-4)
         return self
@@ -221,12 +219,7 @@ class LatentEncoder(_MoleculeEncoder):
         )
 
     def encode(self, samples: Any) -> Tensor:
-        ids = self.ids(list(samples))
-        last, self._last = self._last, None
-        if last is not None and np.array_equal(last[0], ids):
-            codes = last[1]
-        else:
-            codes = encode_batches(self._model(), ids)
+        codes = encode_batches(self._model(), self.ids(list(samples)))
         if self.code_mean_ is not None:  # variational codes are standardised for the GAN
             codes = (codes - self.code_mean_) / self.code_std_
         return codes
