@@ -480,7 +480,7 @@ def _build_problem(
         best_lower_is_better=lower,
         extra_tensors=extra,
         data_hash=hash_tensors(data, cond),
-        g_penalty=domain.generator_penalty(cfg, encoder),
+        g_penalty=domain.generator_penalty(cfg, encoder, data, G),
     )
     return problem
 

@@ -194,3 +194,163 @@ def test_steric_penalty_is_zero_on_real_like_chains_and_the_closed_form_on_a_cla
     assert np.isclose(pen(enc.encode(d)).item(), (4.0 - 3.0) ** 2 + (4.0 - 3.5) ** 2, rtol=1e-4)
     d[0, 4, 6] = d[0, 6, 4] = 1.0  # separation 2 is the angle's business, not the penalty's
     assert np.isclose(pen(enc.encode(d)).item(), 1.25, rtol=1e-4)
+
+
+def _ideal(angle: float, torsion: float, L: int, n: int = 1) -> np.ndarray:
+    """n copies of the ideal chain with constant virtual angle and torsion (degrees)."""
+    from scigan.domains.proteins.nets import place_chain
+
+    a = torch.full((n, L - 2), np.radians(angle), dtype=torch.float64)
+    t = torch.full((n, L - 3), np.radians(torsion), dtype=torch.float64)
+    return place_chain(a, t).numpy()
+
+
+def test_signed_windows_are_consecutive_angles_and_signed_torsions():
+    from scigan.domains.proteins.geometry import mirror, virtual_angles, virtual_torsions
+    from scigan.domains.proteins.nets import signed_windows
+
+    x = _chains(3, 16)
+    w = signed_windows(torch.tensor(x), 4).numpy().reshape(3, 16 - 2 - 4, 3, 4)
+    theta, tau = np.radians(virtual_angles(x)), np.radians(virtual_torsions(x))
+    for p in range(16 - 6):  # window p covers torsions p … p+3 and the angles at p+1 … p+4
+        np.testing.assert_allclose(w[:, p, 0], np.cos(theta[:, p : p + 4]), atol=1e-9)
+        np.testing.assert_allclose(w[:, p, 1], np.cos(tau[:, p : p + 4]), atol=1e-9)
+        np.testing.assert_allclose(w[:, p, 2], np.sin(tau[:, p : p + 4]), atol=1e-9)
+    wm = signed_windows(torch.tensor(mirror(x)), 4).numpy().reshape(w.shape)
+    np.testing.assert_allclose(wm[:, :, :2], w[:, :, :2], atol=1e-9)  # a mirror flips only sin τ
+    np.testing.assert_allclose(wm[:, :, 2], -w[:, :, 2], atol=1e-9)
+    with pytest.raises(ValueError, match="L >= 7"):
+        signed_windows(torch.tensor(x[:, :6]), 4)
+
+
+def test_right_handed_coordinates_undo_a_mirror_exactly():
+    from scigan.domains.proteins.geometry import (
+        kabsch_rmsd,
+        mirror,
+        right_handed_coordinates,
+        virtual_torsions,
+    )
+
+    helix = _ideal(91.0, 50.0, 24)
+    for x in (helix, mirror(helix)):
+        got = right_handed_coordinates(distance_maps(x))
+        assert got.shape == (1, 24, 3)
+        np.testing.assert_allclose(virtual_torsions(got), 50.0, atol=1e-6)
+        assert kabsch_rmsd(got[0], helix[0]) < 1e-6  # the same chain, not its mirror
+
+
+def test_sliced_wasserstein_of_a_translated_set_is_the_projected_shift_squared():
+    from scigan.domains.proteins.nets import sliced_wasserstein
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(200, 5, generator=g, dtype=torch.float64)
+    v = torch.tensor([1.0, -2.0, 0.5, 0.0, 3.0], dtype=torch.float64)
+    u = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    u = u / u.norm(dim=0)
+    b = a[torch.randperm(200, generator=g)] + v  # order does not matter: projections are sorted
+    expected = ((v @ u) ** 2).mean()
+    assert torch.isclose(sliced_wasserstein(a, b, u), expected, rtol=1e-10)
+    assert sliced_wasserstein(a, a.flip(0), u).item() < 1e-24
+    # a larger reference is read at a's quantile levels: a twice over has a's order statistics
+    assert torch.isclose(sliced_wasserstein(a, torch.cat([b, b]), u), expected, rtol=1e-10)
+    with pytest.raises(ValueError, match="at least as large"):
+        sliced_wasserstein(a, b[:10], u)
+
+
+def test_geometry_matching_is_zero_on_the_training_motifs_and_the_closed_form_between_two():
+    from scigan.domains.proteins.nets import ChainGenerator, GeneratorPrior
+
+    L = 20
+    helix, strand = _ideal(91.0, 50.0, L, 4), _ideal(120.0, -170.0, L, 4)
+    maps = distance_maps(helix).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    G = ChainGenerator(8, L, enc.padded_, enc.mean_[0], enc.std_[0], width=4)
+    prior = GeneratorPrior(L, enc.mean_[0], enc.std_[0], real_maps=enc.encode(maps),
+                           generator=G, match_weight=2.0, n_directions=16)  # fmt: skip
+    n = 4 * (L - 6)
+    assert prior.real is not None and prior.real.shape == (n, 12)
+    fake = enc.encode(maps)
+    G.chain_ = torch.tensor(helix, dtype=torch.float32)  # as G's forward leaves it
+    torch.manual_seed(0)
+    assert prior(fake).item() < 1e-6  # every window of an ideal helix is the same
+    # the mirror-image helix: only sin τ differs (+sin 50° → −sin 50°); its maps are the same
+    # constant motifs f and r: SW² over the 12 axes and 16 random unit directions u is the mean
+    # of ((f − r)·u)²; the directions are reproduced from the same seed
+    feats = {}
+    for name, (ang, tor) in {"helix": (91.0, 50.0), "strand": (120.0, -170.0),
+                             "mirror": (91.0, -50.0)}.items():  # fmt: skip
+        c, t = np.cos(np.radians(ang)), np.radians(tor)
+        feats[name] = np.concatenate([[c] * 4, [np.cos(t)] * 4, [np.sin(t)] * 4])
+    for name, chain in (("strand", strand), ("mirror", helix * [1, 1, -1])):
+        G.chain_ = torch.tensor(chain, dtype=torch.float32)
+        torch.manual_seed(1)
+        got = prior(fake).item()
+        torch.manual_seed(1)
+        torch.randperm(n)
+        torch.randint(n, (n,))
+        rand = torch.randn(12, 16)
+        u = torch.cat([torch.eye(12), rand / rand.norm(dim=0, keepdim=True)], dim=1)
+        diff = torch.tensor(feats[name] - feats["helix"], dtype=torch.float32)
+        assert np.isclose(got, 2.0 * ((diff @ u) ** 2).mean().item(), rtol=1e-3), name
+    with pytest.raises(ValueError, match="chain head"):
+        GeneratorPrior(L, enc.mean_[0], enc.std_[0], real_maps=fake, match_weight=1.0)
+    with pytest.raises(ValueError, match="training maps"):
+        GeneratorPrior(L, enc.mean_[0], enc.std_[0], generator=G, match_weight=1.0)
+    G.chain_ = torch.tensor(helix[:2], dtype=torch.float32)
+    with pytest.raises(RuntimeError, match="not drawn this batch"):
+        prior(fake)
+
+
+def test_shape_matching_is_the_closed_form_for_one_training_chain():
+    from scigan.domains.proteins.nets import GeneratorPrior, chain_features
+
+    L = 40
+    helix, strand = _ideal(91.0, 50.0, L), _ideal(120.0, -170.0, L)
+    maps = distance_maps(np.concatenate([helix, strand])).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("hs", maps))
+    prior = GeneratorPrior(L, enc.mean_[0], enc.std_[0], real_maps=enc.encode(maps),
+                           shape_weight=1.0, n_chains=64, n_directions=8)  # fmt: skip
+    real = chain_features(torch.tensor(maps, dtype=torch.float64)).float()
+    assert torch.allclose(prior.chain_mean, real.mean(0), atol=1e-5)
+    z = (real - prior.chain_mean) / prior.chain_std
+    np.testing.assert_allclose(prior.real_chains.numpy(), z.numpy(), atol=1e-4)
+    # against a pool of helices, two strands: SW² = mean over u of ((z_strand − z_helix)·u)²
+    # for the 9 feature axes and 8 random unit directions (reproduced from the same seed)
+    prior.real_chains = z[:1].repeat(5, 1)
+    torch.manual_seed(3)
+    got = prior(enc.encode(maps[1:].repeat(2, 0))).item()
+    torch.manual_seed(3)
+    torch.randint(5, (64,))
+    rand = torch.randn(9, 8)
+    u = torch.cat([torch.eye(9), rand / rand.norm(dim=0, keepdim=True)], dim=1)
+    assert np.isclose(got, (((z[1] - z[0]) @ u) ** 2).mean().item(), rtol=1e-3)
+
+
+def test_generator_prior_weights_the_steric_term():
+    from scigan.domains.proteins.nets import GeneratorPrior
+
+    maps = distance_maps(_helix(6, 20)).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    d = maps[:1].copy()
+    d[0, 2, 9] = d[0, 9, 2] = 3.0
+    for weight in (1.0, 5.0):
+        prior = GeneratorPrior(20, enc.mean_[0], enc.std_[0], steric=4.0, steric_weight=weight)
+        assert np.isclose(prior(enc.encode(d)).item(), weight * 1.0, rtol=1e-4)
+
+
+def test_chain_features_are_radius_of_gyration_and_per_band_compactness():
+    from scigan.domains.proteins.geometry import radius_of_gyration
+    from scigan.domains.proteins.nets import GLOBAL_BANDS, chain_features
+
+    x = _chains(4, 40)
+    d = distance_maps(x)
+    f = chain_features(torch.tensor(d, dtype=torch.float64)).numpy()
+    assert f.shape == (4, 1 + 2 * 4)  # 40 residues: the fourth band is 33 … 39
+    np.testing.assert_allclose(np.exp(f[:, 0]), radius_of_gyration(x), rtol=1e-9)
+    i, j = np.triu_indices(40, k=1)
+    for b, (lo, hi) in enumerate(GLOBAL_BANDS):
+        keep = (j - i >= lo) & (j - i <= hi)
+        v = d[:, i[keep], j[keep]]
+        np.testing.assert_allclose(f[:, 1 + 2 * b], np.log1p(v / BOND).mean(1), rtol=1e-9)
+        np.testing.assert_allclose(f[:, 2 + 2 * b], (1 / (1 + np.exp((v - 8) / 0.5))).mean(1))
+    assert chain_features(torch.tensor(d[:, :20, :20])).shape == (4, 1 + 2 * 3)  # no 33+ band

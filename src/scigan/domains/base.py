@@ -124,12 +124,20 @@ class AbstractDomain(abc.ABC):
         """``D(x, cond) -> (B,)``; no BatchNorm (DDP and gradient penalties)."""
 
     def generator_penalty(
-        self, cfg: TrainConfig, encoder: AbstractEncoder
+        self,
+        cfg: TrainConfig,
+        encoder: AbstractEncoder,
+        data: Tensor | None = None,
+        generator: nn.Module | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         """A prior added to G's loss, ``(fake, cond) -> scalar``, or None (the default).
 
-        Only for constraints every real sample satisfies (the proteins domain's steric term: no
-        two Cα atoms closer than real chains ever are); the critic still judges everything else.
+        ``data`` is the encoded training set (the tensor the critic's real batches come from);
+        ``generator`` the G being trained (a penalty may read what its last forward left, e.g.
+        the proteins chain head's 3-D chains). Only for constraints every real sample satisfies
+        (the proteins domain's steric term: no two Cα atoms closer than real chains ever are) or
+        statistics of the training data itself (its geometry matching); the critic still judges
+        everything else.
         """
         return None
 

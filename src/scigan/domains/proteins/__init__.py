@@ -35,9 +35,9 @@ from scigan.domains.proteins.encoding import DistanceMapEncoder
 from scigan.domains.proteins.nets import (
     BandCritic,
     ChainGenerator,
+    GeneratorPrior,
     MapDiscriminator,
     MapGenerator,
-    StericPenalty,
 )
 from scigan.errors import DataError, OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -81,7 +81,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_n": 100,
     },
 }
-MODEL_OPTIONS = ("head", "fix_bonds", "band_critic", "steric", "geometry_critic")
+MODEL_OPTIONS = (
+    "head",
+    "fix_bonds",
+    "band_critic",
+    "steric",
+    "steric_weight",
+    "geometry_critic",
+    "geometry_match",
+    "shape_match",
+)
 DATA_OPTIONS = {
     "protein_fragments": ("n", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
     "adk_ensemble": ("test_traj", *MODEL_OPTIONS),
@@ -206,12 +215,28 @@ class ProteinsDomain(AbstractDomain):
         return MapDiscriminator(conv, band)
 
     def generator_penalty(
-        self, cfg: TrainConfig, encoder: AbstractEncoder
+        self,
+        cfg: TrainConfig,
+        encoder: AbstractEncoder,
+        data: Tensor | None = None,
+        generator: nn.Module | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         enc = _map_encoder(encoder)
-        if not enc.steric_:
+        if not (enc.steric_ and enc.steric_weight_) and not (
+            enc.geometry_match_ or enc.shape_match_
+        ):
             return None
-        return StericPenalty(enc.length_, enc.mean_[0], enc.std_[0], enc.steric_)
+        return GeneratorPrior(
+            enc.length_,
+            enc.mean_[0],
+            enc.std_[0],
+            steric=enc.steric_,
+            steric_weight=enc.steric_weight_,
+            real_maps=data,
+            generator=generator,
+            match_weight=enc.geometry_match_,
+            shape_weight=enc.shape_match_,
+        )
 
     def selection_reference(self, dataset: Dataset) -> Dataset:
         """Training-time evaluations score against half of the *training* windows (frames),

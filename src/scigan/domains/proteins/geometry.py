@@ -298,6 +298,15 @@ def resolve_mirror(X: np.ndarray) -> np.ndarray:
     return mirror(x) if handedness(x) < 0 else x.copy()
 
 
+def right_handed_coordinates(D: np.ndarray) -> np.ndarray:
+    """Cα coordinates (N, L, 3) of Euclidean distance maps (N, L, L) by classical MDS, each
+    mirrored where needed so that its helices are right-handed (:func:`resolve_mirror`).
+    Exact (up to rigid motion) for maps of real 3-D chains; no refinement."""
+    x, _ = classical_mds(_as_maps(D))
+    x = x[None] if x.ndim == 2 else x
+    return np.stack([resolve_mirror(c) for c in x])
+
+
 # ----------------------------------------------------------------------------- recovery
 
 

@@ -19,7 +19,7 @@ from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.proteins import FIDELITY, ProteinDataset
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
-from scigan.domains.proteins.encoding import STERIC
+from scigan.domains.proteins.encoding import GEOMETRY_MATCH, SHAPE_MATCH, STERIC
 from scigan.errors import DataError, OutputError
 
 WINDOW = 64
@@ -52,7 +52,11 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
     G's loss adds Σ max(0, s − d)² over Cα pairs ≥ 3 apart closer than s Å (default
     ``steric_default``: 4.0, the closest real chains come, or 0 = off for AdK);
     ``geometry_critic``: the band critic also reads cos θ, cos τ and consecutive-torsion sign
-    products computed from the map (default true).
+    products computed from the map (default true); ``steric_weight``: the steric term's weight
+    (default 1); ``geometry_match``: weight of G's local-geometry matching term (sliced
+    Wasserstein distance of 4-residue motifs to the training chains', default
+    ``GEOMETRY_MATCH``; 0 = off); ``shape_match``: weight of its chain-shape term (the same
+    distance for radius of gyration and per-band compactness, default ``SHAPE_MATCH``).
     """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -75,12 +79,24 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
     geometry = options.get("geometry_critic", True)
     if not isinstance(geometry, bool):
         raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
+    weights = {}
+    defaults = (("steric_weight", 1.0), ("geometry_match", GEOMETRY_MATCH),
+                ("shape_match", SHAPE_MATCH))  # fmt: skip
+    for key, default in defaults:
+        w = options.get(key, default)
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1000:
+            raise DataError(
+                f"proteins option {key}={w!r}: use a weight from 0 (off) to 1000 "
+                f"(default {default})"
+            )
+        weights[key] = float(w)
     return {
         "head": head,
         "fix_bonds": fix,
         "band_critic": k,
         "steric": float(steric),
         "geometry_critic": geometry,
+        **weights,
     }
 
 
