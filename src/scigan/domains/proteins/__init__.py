@@ -46,7 +46,9 @@ FIDELITY = "fidelity"
 
 _DEFAULTS: dict[str, Any] = {
     "z_dim": 64,
-    "g_width": 16,
+    # the bond-direction head's 1-D generator is cheap; 16 channels could not match the
+    # local-geometry prior (measured: torsion JS 0.07 vs 0.03 at 64, 1,000-1,500 steps)
+    "g_width": 64,
     "d_width": 16,
     "g_depth": 1,
     "d_depth": 1,
@@ -163,7 +165,7 @@ class ProteinsDomain(AbstractDomain):
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         enc = _map_encoder(encoder)
-        if enc.head_ == "chain":
+        if enc.head_ in ("chain", "bonds"):
             return ChainGenerator(
                 cfg.net.z_dim,
                 enc.length_,
@@ -171,7 +173,7 @@ class ProteinsDomain(AbstractDomain):
                 enc.mean_[0],
                 enc.std_[0],
                 bonds=enc.bonds_ or None,
-                angle_head=enc.angle_head_,
+                angle_head="direction" if enc.head_ == "bonds" else enc.angle_head_,
                 cond_dim=enc.cond_dim,
                 width=cfg.net.g_width,
                 depth=cfg.net.g_depth,

@@ -29,9 +29,6 @@ PAD_MULTIPLE = 16
 # Å: real Cα pairs three or more residues apart are never closer (0.01st percentile of the
 # protein_fragments training windows: 3.9-4.1 Å at every separation; minimum 3.6 Å)
 STERIC = 4.0
-# weight of G's local-geometry matching term (nets.GeneratorPrior); 0 = off
-GEOMETRY_MATCH = 0.0
-SHAPE_MATCH = 0.0  # weight of its chain-level shape matching term; 0 = off
 
 
 def padded_size(length: int) -> int:
@@ -54,8 +51,8 @@ class DistanceMapEncoder(FieldEncoder):
         self.geometry_critic_: bool = True  # band critic also reads cos θ, cos τ, sign products
         self.steric_: float = STERIC  # Å: G's loss penalises non-local Cα pairs closer; 0 = off
         self.steric_weight_: float = 1.0  # the steric term's weight in G's loss
-        self.geometry_match_: float = GEOMETRY_MATCH  # G's local-geometry matching weight
-        self.shape_match_: float = SHAPE_MATCH  # G's chain-shape matching weight
+        self.geometry_match_: float = 0.0  # G's local-geometry matching weight
+        self.shape_match_: float = 0.0  # G's chain-shape matching weight
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -74,8 +71,8 @@ class DistanceMapEncoder(FieldEncoder):
         self.bonds_ = [float(b) for b in model.get("bonds", [])]
         self.steric_ = float(model.get("steric", STERIC))
         self.steric_weight_ = float(model.get("steric_weight", 1.0))
-        self.geometry_match_ = float(model.get("geometry_match", GEOMETRY_MATCH))
-        self.shape_match_ = float(model.get("shape_match", SHAPE_MATCH))
+        self.geometry_match_ = float(model.get("geometry_match", 0.0))
+        self.shape_match_ = float(model.get("shape_match", 0.0))
         self.geometry_critic_ = bool(model.get("geometry_critic", True))
         if self.bonds_ and len(self.bonds_) != self.length_ - 1:
             raise DataError(f"model bonds: {len(self.bonds_)} lengths for L = {self.length_}")

@@ -19,7 +19,7 @@ from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.proteins import FIDELITY, ProteinDataset
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
-from scigan.domains.proteins.encoding import GEOMETRY_MATCH, SHAPE_MATCH, STERIC
+from scigan.domains.proteins.encoding import STERIC
 from scigan.errors import DataError, OutputError
 
 WINDOW = 64
@@ -43,20 +43,43 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
     return float(value)
 
 
-def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -> dict[str, Any]:
-    """Model options stored with the data description.
+# Model-option defaults. Fragments (and user windows): G draws bond directions (head=bonds),
+# with the steric prior at weight 10 and the geometry prior (geometry_match 500, shape_match 5)
+# — see the proteins README and benchmarks/RESULTS.md "Proteins" for the trials behind them.
+# AdK: the chain head without priors (on 214 residues the steric prior stretched the chains).
+FRAGMENT_MODEL: dict[str, Any] = {
+    "head": "bonds",
+    "steric": STERIC,
+    "steric_weight": 10.0,
+    "geometry_match": 500.0,
+    "shape_match": 5.0,
+}
+ADK_MODEL: dict[str, Any] = {
+    "head": "chain",
+    "steric": 0.0,
+    "steric_weight": 1.0,
+    "geometry_match": 0.0,
+    "shape_match": 0.0,
+}
 
-    ``head``: ``chain`` (default; G draws a chain of 3.8 Å bonds and D sees its map) or ``map``
-    (G draws the map itself); ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true);
-    ``band_critic``: K off-diagonals the 1-D critic reads (default 4, 0 = off); ``steric``:
-    G's loss adds Σ max(0, s − d)² over Cα pairs ≥ 3 apart closer than s Å (default
-    ``steric_default``: 4.0, the closest real chains come, or 0 = off for AdK);
-    ``geometry_critic``: the band critic also reads cos θ, cos τ and consecutive-torsion sign
-    products computed from the map (default true); ``steric_weight``: the steric term's weight
-    (default 1); ``geometry_match``: weight of G's local-geometry matching term (sliced
-    Wasserstein distance of 4-residue motifs to the training chains', default
-    ``GEOMETRY_MATCH``; 0 = off); ``shape_match``: weight of its chain-shape term (the same
-    distance for radius of gyration and per-band compactness, default ``SHAPE_MATCH``).
+
+def _model_options(
+    options: Mapping[str, Any], defaults: Mapping[str, Any] = FRAGMENT_MODEL
+) -> dict[str, Any]:
+    """Model options stored with the data description (``defaults``: :data:`FRAGMENT_MODEL`
+    or :data:`ADK_MODEL`).
+
+    ``head``: ``bonds`` (G draws the 3.8 Å bond directions of a chain and D sees its map),
+    ``chain`` (G draws its virtual angles and torsions) or ``map`` (G draws the map itself);
+    ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true); ``band_critic``: K
+    off-diagonals the 1-D critic reads (default 4, 0 = off); ``steric``: G's loss adds
+    Σ max(0, s − d)² over Cα pairs ≥ 3 apart closer than s Å (4.0, the closest real chains
+    come, or 0 = off); ``steric_weight``: its weight; ``geometry_critic``: the band critic
+    also reads cos θ, cos τ and consecutive-torsion sign products computed from the map
+    (default true); ``geometry_match``: weight of G's signed local-geometry matching term
+    (sliced Wasserstein distance of 4-residue motifs to the training chains'; chain heads
+    only; 0 = off); ``shape_match``: weight of its chain-shape term (the same distance for
+    radius of gyration and per-band compactness; 0 = off).
     """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -64,12 +87,14 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
     k = _int_option(options, "band_critic", 4, 0)
     if k > 16:
         raise DataError(f"proteins option band_critic={k}: choose 0 (off) to 16 off-diagonals")
-    head = options.get("head", "chain")
-    if head not in ("map", "chain"):
+    head = options.get("head", defaults["head"])
+    if head not in ("map", "chain", "bonds"):
         raise DataError(
-            f"proteins option head={head!r}: use 'map' (G draws the map) or 'chain' (G draws "
-            "a 3.8 Å-bond chain whose distance map D judges)"
+            f"proteins option head={head!r}: use 'map' (G draws the map), 'chain' (G draws "
+            "virtual angles and torsions of a 3.8 Å-bond chain whose distance map D judges) "
+            "or 'bonds' (G draws the 3.8 Å bond directions)"
         )
+    steric_default = defaults["steric"]
     steric = options.get("steric", steric_default)
     if isinstance(steric, bool) or not isinstance(steric, int | float) or not 0 <= steric <= 8:
         raise DataError(
@@ -80,9 +105,8 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
     if not isinstance(geometry, bool):
         raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
     weights = {}
-    defaults = (("steric_weight", 1.0), ("geometry_match", GEOMETRY_MATCH),
-                ("shape_match", SHAPE_MATCH))  # fmt: skip
-    for key, default in defaults:
+    for key in ("steric_weight", "geometry_match", "shape_match"):
+        default = defaults[key]
         w = options.get(key, default)
         if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1000:
             raise DataError(
@@ -90,6 +114,13 @@ def _model_options(options: Mapping[str, Any], steric_default: float = STERIC) -
                 f"(default {default})"
             )
         weights[key] = float(w)
+    if head == "map" and weights["geometry_match"] and "geometry_match" not in options:
+        weights["geometry_match"] = 0.0  # reads the chain heads' own chains: none to read
+    if head == "map" and weights["geometry_match"]:
+        raise DataError(
+            "proteins option geometry_match: needs head=bonds or head=chain (it reads the "
+            "chains G draws); set geometry_match=0 with head=map"
+        )
     return {
         "head": head,
         "fix_bonds": fix,
@@ -222,7 +253,7 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
             "bonds": geo.native_bond_targets(np.asarray(f["closed"])).tolist(),
             # the steric prior off: on 214 residues it drove G to extended chains (RMSD to
             # the real frames ~54 Å vs ~19 Å without it, 400 steps; both fail the fold)
-            **_model_options(options, steric_default=0.0),
+            **_model_options(options, ADK_MODEL),
         },
     }
     return ProteinDataset(

@@ -159,8 +159,10 @@ class ChainGenerator(nn.Module):
         angle_head: str = "cosine",
     ) -> None:
         super().__init__()
-        if angle_head not in ("cosine", "sigmoid"):
-            raise ValueError(f"angle_head must be 'cosine' or 'sigmoid', got {angle_head!r}")
+        if angle_head not in ("cosine", "sigmoid", "direction"):
+            raise ValueError(
+                f"angle_head must be 'cosine', 'sigmoid' or 'direction', got {angle_head!r}"
+            )
         self.angle_head = angle_head
         if length < 4:
             raise ValueError(f"the chain head needs L >= 4 residues, got {length}")
@@ -175,6 +177,11 @@ class ChainGenerator(nn.Module):
     def coordinates(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         """(B, L, 3) Cα coordinates in Å."""
         h = self.body(z, cond)
+        if self.angle_head == "direction":  # bond i = its length × the unit vector of h[:, :, i]
+            u = h[:, :, : self.length - 1].transpose(1, 2)
+            u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            steps = self.bonds.to(u.dtype)[None, :, None] * u
+            return torch.cat([steps.new_zeros(len(u), 1, 3), torch.cumsum(steps, dim=1)], dim=1)
         cosine = self.angle_head == "cosine"
         lo, hi = (math.radians(v) for v in (ANGLE_RANGE if cosine else SIGMOID_ANGLE_RANGE))
         a = h[:, 0, : self.length - 2]
