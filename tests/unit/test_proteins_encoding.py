@@ -354,3 +354,31 @@ def test_chain_features_are_radius_of_gyration_and_per_band_compactness():
         np.testing.assert_allclose(f[:, 1 + 2 * b], np.log1p(v / BOND).mean(1), rtol=1e-9)
         np.testing.assert_allclose(f[:, 2 + 2 * b], (1 / (1 + np.exp((v - 8) / 0.5))).mean(1))
     assert chain_features(torch.tensor(d[:, :20, :20])).shape == (4, 1 + 2 * 3)  # no 33+ band
+
+
+def test_batched_handedness_equals_the_per_structure_rules():
+    from scigan.domains.proteins.geometry import handedness, handedness_batch, mirror
+
+    x = np.concatenate([_chains(40, 30, seed=3), _ideal(91.0, 50.0, 30, 2),
+                        _ideal(120.0, -170.0, 30, 2)])  # fmt: skip
+    for y in (x, mirror(x)):
+        np.testing.assert_array_equal(handedness_batch(y), [handedness(c) for c in y])
+    assert handedness_batch(_ideal(91.0, 50.0, 30, 1))[0] == 1.0
+    assert handedness_batch(mirror(_ideal(91.0, 50.0, 30, 1)))[0] == -1.0
+
+
+def test_bond_direction_head_draws_exact_bonds_and_leaves_its_chains_for_the_prior():
+    from scigan.domains.proteins.nets import ChainGenerator
+
+    maps = distance_maps(_helix(6, 12)).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    bonds = [BOND] * 11
+    bonds[5] = 2.9  # a cis peptide
+    G = ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], bonds=bonds, width=4,
+                       angle_head="direction")  # fmt: skip
+    y = G(torch.randn(3, 8))
+    x = G.chain_.detach().double().numpy()
+    np.testing.assert_allclose(np.linalg.norm(np.diff(x, axis=1), axis=2), [bonds] * 3, rtol=1e-5)
+    np.testing.assert_allclose(enc.decode(y.detach()), distance_maps(x), atol=2e-3)
+    with pytest.raises(ValueError, match="direction"):
+        ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], angle_head="spiral")
