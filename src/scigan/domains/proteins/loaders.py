@@ -108,9 +108,9 @@ def _model_options(
     for key in ("steric_weight", "geometry_match", "shape_match"):
         default = defaults[key]
         w = options.get(key, default)
-        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1000:
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1e5:
             raise DataError(
-                f"proteins option {key}={w!r}: use a weight from 0 (off) to 1000 "
+                f"proteins option {key}={w!r}: use a weight from 0 (off) to 100000 "
                 f"(default {default})"
             )
         weights[key] = float(w)
