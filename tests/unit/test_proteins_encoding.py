@@ -356,12 +356,39 @@ def test_chain_features_are_radius_of_gyration_and_per_band_compactness():
     assert chain_features(torch.tensor(d[:, :20, :20])).shape == (4, 1 + 2 * 3)  # no 33+ band
 
 
+def _handedness_loop(x: np.ndarray) -> float:
+    """The handedness rules written out per structure, with an explicit run scan (reference)."""
+    from scigan.domains.proteins import geometry as g
+
+    tau, ang = g.virtual_torsions(x), g.virtual_angles(x)
+    window = (np.abs(tau) >= g.HELIX_TORSION[0]) & (np.abs(tau) <= g.HELIX_TORSION[1])
+    ang_ok = (ang[:-1] >= g.HELIX_ANGLE[0]) & (ang[:-1] <= g.HELIX_ANGLE[1])
+    ang_ok &= (ang[1:] >= g.HELIX_ANGLE[0]) & (ang[1:] <= g.HELIX_ANGLE[1])
+    cand = window & ang_ok
+    helical = np.zeros_like(cand)
+    start = None
+    for i, c in enumerate([*cand, False]):
+        if c and start is None:
+            start = i
+        elif not c and start is not None:
+            if i - start >= g.HELIX_MIN_RUN:
+                helical[start:i] = True
+            start = None
+    beta = np.abs(tau) >= g.STRAND_MIN_TORSION
+    for score in (np.sign(tau[helical]), np.sign((tau[beta] % 360.0) - 180.0),
+                  np.sign(tau[window])):  # fmt: skip
+        if len(score) and score.mean() != 0:
+            return float(score.mean())
+    return 0.0
+
+
 def test_batched_handedness_equals_the_per_structure_rules():
     from scigan.domains.proteins.geometry import handedness, handedness_batch, mirror
 
     x = np.concatenate([_chains(40, 30, seed=3), _ideal(91.0, 50.0, 30, 2),
                         _ideal(120.0, -170.0, 30, 2)])  # fmt: skip
     for y in (x, mirror(x)):
+        np.testing.assert_array_equal(handedness_batch(y), [_handedness_loop(c) for c in y])
         np.testing.assert_array_equal(handedness_batch(y), [handedness(c) for c in y])
     assert handedness_batch(_ideal(91.0, 50.0, 30, 1))[0] == 1.0
     assert handedness_batch(mirror(_ideal(91.0, 50.0, 30, 1)))[0] == -1.0

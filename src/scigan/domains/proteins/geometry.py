@@ -256,33 +256,7 @@ def handedness(X: np.ndarray) -> float:
     x = _as_coords(X)
     if x.ndim != 2:
         raise DataError(f"handedness: shape {x.shape}; pass one structure (L, 3)")
-    if len(x) < 4:
-        return 0.0
-    tau = virtual_torsions(x)
-    ang = virtual_angles(x)
-    window = (np.abs(tau) >= HELIX_TORSION[0]) & (np.abs(tau) <= HELIX_TORSION[1])
-    # torsion i spans angles i (at residue i+1) and i+1 (at residue i+2)
-    ang_ok = (ang[:-1] >= HELIX_ANGLE[0]) & (ang[:-1] <= HELIX_ANGLE[1])
-    ang_ok &= (ang[1:] >= HELIX_ANGLE[0]) & (ang[1:] <= HELIX_ANGLE[1])
-    cand = window & ang_ok
-    helical = np.zeros_like(cand)
-    start = None
-    for i, c in enumerate([*cand, False]):
-        if c and start is None:
-            start = i
-        elif not c and start is not None:
-            if i - start >= HELIX_MIN_RUN:
-                helical[start:i] = True
-            start = None
-    beta = np.abs(tau) >= STRAND_MIN_TORSION
-    for score in (
-        np.sign(tau[helical]),
-        np.sign((tau[beta] % 360.0) - 180.0),  # wrap(τ − 180°) for |τ| ≥ 120°
-        np.sign(tau[window]),
-    ):
-        if len(score) and score.mean() != 0:
-            return float(score.mean())
-    return 0.0
+    return float(handedness_batch(x[None])[0])
 
 
 def mirror(X: np.ndarray) -> np.ndarray:
@@ -299,8 +273,7 @@ def resolve_mirror(X: np.ndarray) -> np.ndarray:
 
 
 def handedness_batch(X: np.ndarray) -> np.ndarray:
-    """:func:`handedness` of every structure in (N, L, 3), vectorised (same rules, same
-    scores; ~100× faster than a loop over structures)."""
+    """:func:`handedness` of every structure in (N, L, 3), vectorised (its rules)."""
     x = _as_coords(X)
     if x.ndim != 3:
         raise DataError(f"handedness_batch: shape {x.shape}; pass structures (N, L, 3)")

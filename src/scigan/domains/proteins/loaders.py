@@ -114,13 +114,13 @@ def _model_options(
                 f"(default {default})"
             )
         weights[key] = float(w)
-    if head == "map" and weights["geometry_match"] and "geometry_match" not in options:
-        weights["geometry_match"] = 0.0  # reads the chain heads' own chains: none to read
-    if head == "map" and weights["geometry_match"]:
-        raise DataError(
-            "proteins option geometry_match: needs head=bonds or head=chain (it reads the "
-            "chains G draws); set geometry_match=0 with head=map"
-        )
+    if head == "map" and weights["geometry_match"]:  # it reads the chains G draws: none here
+        if "geometry_match" in options:
+            raise DataError(
+                "proteins option geometry_match: needs head=bonds or head=chain (it reads the "
+                "chains G draws); set geometry_match=0 with head=map"
+            )
+        weights["geometry_match"] = 0.0
     return {
         "head": head,
         "fix_bonds": fix,

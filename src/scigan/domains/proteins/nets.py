@@ -433,9 +433,9 @@ def chain_features(d: Tensor) -> Tensor:
     ld, contact = torch.log1p(d / BOND), torch.sigmoid((CONTACT - d) / 0.5)
     for lo, hi in GLOBAL_BANDS:
         band = ((sep >= lo) & (sep <= hi)).to(d.dtype)
-        if band.sum() == 0:
-            continue
         n = band.sum()
+        if n == 0:
+            continue
         feats += [(ld * band).sum(dim=(1, 2)) / n, (contact * band).sum(dim=(1, 2)) / n]
     return torch.stack(feats, dim=1)
 
@@ -494,7 +494,9 @@ class GeneratorPrior(nn.Module):
         self.window, self.n_points, self.n_directions = window, n_points, n_directions
         self.n_chains = n_chains
         if match_weight and not isinstance(generator, ChainGenerator):
-            raise ValueError("geometry matching needs the chain head's generator (head=chain)")
+            raise ValueError(
+                "geometry matching needs the chain head's generator (head=bonds or head=chain)"
+            )
         # a plain attribute, not a submodule: the prior must not own (or save) G's weights
         self.__dict__["generator"] = generator
         self.real: Tensor | None = None
@@ -503,10 +505,13 @@ class GeneratorPrior(nn.Module):
             return
         if real_maps is None:
             raise ValueError("geometry and shape matching need the training maps")
-        chains = []
         with torch.no_grad():
-            for x in torch.split(real_maps, 512):
-                chains.append(chain_features(decode_distances(x, length, mean, std)))
+            if shape_weight:
+                c = torch.cat([chain_features(decode_distances(x, length, mean, std))
+                               for x in torch.split(real_maps, 512)])  # fmt: skip
+                # standardised by the training chains' spread: every feature counts alike
+                self.chain_mean, self.chain_std = c.mean(0), c.std(0).clamp_min(1e-6)
+                self.real_chains = (c - self.chain_mean) / self.chain_std
             if match_weight:
                 # the motifs of ``motif_chains`` training chains (a fixed random subset: the
                 # mirror check costs ~10 ms a chain, and 2,000 chains give ~10⁵ motifs)
@@ -514,10 +519,6 @@ class GeneratorPrior(nn.Module):
                 d = decode_distances(real_maps[pick[:motif_chains]], length, mean, std)
                 xyz = right_handed_coordinates(d.double().numpy())
                 self.real = signed_windows(torch.from_numpy(xyz).float(), window)
-        c = torch.cat(chains)
-        # standardised by the training chains' spread: every feature counts alike
-        self.chain_mean, self.chain_std = c.mean(0), c.std(0).clamp_min(1e-6)
-        self.real_chains = (c - self.chain_mean) / self.chain_std
 
     @staticmethod
     def _directions(dim: int, n: int, like: Tensor) -> Tensor:
