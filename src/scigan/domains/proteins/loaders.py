@@ -73,8 +73,9 @@ def _model_options(
     ``chain`` (G draws its virtual angles and torsions) or ``map`` (G draws the map itself);
     ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true); ``band_critic``: K
     off-diagonals the 1-D critic reads (default 4, 0 = off); ``steric``: G's loss adds
-    Σ max(0, s − d)² over Cα pairs ≥ 3 apart closer than s Å (4.0, the closest real chains
-    come, or 0 = off); ``steric_weight``: its weight; ``geometry_critic``: the band critic
+    Σ max(0, s − d)² over Cα pairs at least ``steric_min_sep`` (default 2) residues apart
+    closer than s Å (4.0, the closest real non-bonded pairs come, or 0 = off);
+    ``steric_weight``: its weight; ``geometry_critic``: the band critic
     also reads cos θ, cos τ and consecutive-torsion sign products computed from the map
     (default true); ``geometry_match``: weight of G's signed local-geometry matching term
     (sliced Wasserstein distance of 4-residue motifs to the training chains'; chain heads
@@ -101,6 +102,12 @@ def _model_options(
             f"proteins option steric={steric!r}: use a distance in Å from 0 (off) to 8 "
             f"(default {steric_default})"
         )
+    min_sep = _int_option(options, "steric_min_sep", 2, 2)
+    if min_sep > 8:
+        raise DataError(
+            f"proteins option steric_min_sep={min_sep}: use 2 (every non-bonded pair, the "
+            "default) to 8 residues apart"
+        )
     geometry = options.get("geometry_critic", True)
     if not isinstance(geometry, bool):
         raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
@@ -126,6 +133,7 @@ def _model_options(
         "fix_bonds": fix,
         "band_critic": k,
         "steric": float(steric),
+        "steric_min_sep": min_sep,
         "geometry_critic": geometry,
         **weights,
     }
