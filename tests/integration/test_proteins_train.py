@@ -152,3 +152,32 @@ def test_training_time_evaluation_never_sees_the_test_chains(monkeypatch):
     problem.evaluate(problem.G, 4, 0)
     assert len(seen) == 1 and seen[0].test_maps is not None
     np.testing.assert_array_equal(seen[0].test_maps, ds.samples[:100])
+
+
+def test_template_head_on_one_proteins_frames_saves_and_reloads(tmp_path):
+    from scigan.domains.proteins.geometry import ensemble_template
+
+    t = np.radians(100.0) * np.arange(24)
+    helix = np.stack([2.3 * np.cos(t), 2.3 * np.sin(t), 1.5 * np.arange(24)], axis=1)
+    coords = helix[None] + np.random.default_rng(0).normal(0, 0.05, (40, 24, 3))
+    gan = Synthesizer(domain="proteins", steps=2, batch_size=8, g_width=4, d_width=4, z_dim=8,
+                      eval_every=0, eval_n=8)  # fmt: skip
+    gan.fit(coords, out=tmp_path / "run", head="template", bond_weight=10.0)
+    enc = gan.encoder_
+    train = np.asarray(gan.dataset_.coords)
+    medoid, spread = ensemble_template(gan.dataset_.samples, train)
+    np.testing.assert_allclose(enc.template_, medoid, atol=1e-4)
+    assert enc.template_scale_ == pytest.approx(max(spread, 0.1), abs=1e-4)
+    maps = gan.sample(3, seed=0)
+    bonds = np.diagonal(maps, 1, 1, 2)
+    assert np.abs(bonds - 3.8).max() < 0.3  # the template's fold, barely moved in 2 steps
+    again = Synthesizer.load(tmp_path / "run")
+    np.testing.assert_array_equal(again.sample(3, seed=0), maps)
+
+
+def test_template_head_needs_one_proteins_frames():
+    _data_or_skip()
+    from scigan.errors import DataError
+
+    with pytest.raises(DataError, match="head=template: needs frames of one protein"):
+        Synthesizer(domain="proteins").fit("protein_fragments", head="template", n=50)

@@ -422,3 +422,60 @@ def test_bond_direction_head_draws_exact_bonds_and_leaves_its_chains_for_the_pri
     np.testing.assert_allclose(enc.decode(y.detach()), distance_maps(x), atol=2e-3)
     with pytest.raises(ValueError, match="direction"):
         ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], angle_head="spiral")
+
+
+def test_ensemble_template_is_the_medoid_frame_and_its_mean_rmsd():
+    from scigan.domains.proteins.geometry import ensemble_template, kabsch_rmsd
+
+    base = _helix(1, 16, seed=1)[0]
+    rng = np.random.default_rng(2)
+    # frames along a line of displacements: frame 2 (the middle) is the medoid
+    shift = rng.normal(0, 1.0, (16, 3))
+    frames = np.stack([base + k * 0.1 * shift for k in range(5)])  # helices stay helices
+    rot = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    rot *= np.sign(np.linalg.det(rot))  # a proper rotation: RMSDs do not change
+    frames[3] = frames[3] @ rot.T + 7.0
+    t, spread = ensemble_template(distance_maps(frames), frames)
+    np.testing.assert_array_equal(t, frames[2])
+    rmsd = [kabsch_rmsd(frames[k], frames[2]) for k in (0, 1, 3, 4)]
+    assert spread == pytest.approx(np.mean(rmsd), rel=1e-6)
+    # from the maps alone: the same frame, recovered up to rigid motion
+    t2, spread2 = ensemble_template(distance_maps(frames))
+    assert kabsch_rmsd(t2, frames[2]) < 1e-6 and spread2 == pytest.approx(spread, rel=1e-6)
+
+
+def test_template_head_draws_the_template_plus_scaled_displacements():
+    from scigan.domains.proteins.nets import ChainGenerator
+
+    frames = _helix(6, 12)
+    maps = distance_maps(frames).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps, info={"model": {"head": "template"}}))
+    template = np.asarray(enc.template_)
+    assert template.shape == (12, 3) and enc.template_scale_ > 0
+    G = ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], width=4,
+                       angle_head="template", template=enc.template_, scale=2.5)  # fmt: skip
+    z = torch.randn(3, 8)
+    h = G.body(z)[:, :, :12].transpose(1, 2).detach().double().numpy()
+    x = G.coordinates(z).detach().double().numpy()
+    np.testing.assert_allclose(x, template - template.mean(0) + 2.5 * h, atol=1e-5)
+    np.testing.assert_allclose(enc.decode(G(z).detach()), distance_maps(x), atol=2e-3)
+    with pytest.raises(ValueError, match="template"):
+        ChainGenerator(8, 12, enc.padded_, enc.mean_[0], enc.std_[0], angle_head="template")
+
+
+def test_generator_prior_bond_term_is_the_closed_form_outside_the_tolerance():
+    from scigan.domains.proteins.nets import GeneratorPrior
+
+    x = _ideal(91.0, 50.0, 10)  # exact 3.8 Å bonds
+    maps = distance_maps(x).astype(np.float32)
+    enc = DistanceMapEncoder().fit(Dataset("h", maps))
+    prior = GeneratorPrior(10, enc.mean_[0], enc.std_[0], bond_weight=3.0)
+    assert prior(enc.encode(maps)).item() == pytest.approx(0.0, abs=1e-8)
+    d = maps.copy()
+    d[0, 4, 5] = d[0, 5, 4] = 4.2  # 0.4 Å long: 0.3 Å beyond the 0.1 Å tolerance
+    d[0, 1, 2] = d[0, 2, 1] = 3.85  # within the tolerance: free
+    assert prior(enc.encode(d)).item() == pytest.approx(3.0 * 0.3**2, rel=1e-3)
+    cis = [BOND] * 9
+    cis[4] = 4.2  # the same bond as a per-sequence target: no penalty
+    prior = GeneratorPrior(10, enc.mean_[0], enc.std_[0], bond_weight=3.0, bonds=cis)
+    assert prior(enc.encode(d)).item() == pytest.approx(0.0, abs=1e-6)

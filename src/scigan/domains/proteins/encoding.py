@@ -22,6 +22,7 @@ from torch import Tensor
 from scigan.core.nets import OutputSpan
 from scigan.domains.base import Dataset, as_float_tensor, check_finite
 from scigan.domains.fields.encoding import FieldEncoder
+from scigan.domains.proteins import geometry
 from scigan.errors import DataError
 
 BOND = 3.8  # Å, the Cα–Cα virtual bond length (trans peptide)
@@ -54,6 +55,9 @@ class DistanceMapEncoder(FieldEncoder):
         self.steric_min_sep_: int = 2  # the steric term covers pairs at least this far apart
         self.geometry_match_: float = 0.0  # G's local-geometry matching weight
         self.shape_match_: float = 0.0  # G's chain-shape matching weight
+        self.bond_weight_: float = 0.0  # G's bond-length term (the template head's bonds)
+        self.template_: list[list[float]] = []  # template head: (L, 3) Å medoid frame
+        self.template_scale_: float = 1.0  # template head: Å per unit of G's output
 
     def fit(self, dataset: Dataset) -> DistanceMapEncoder:
         d = self._check(dataset.samples, fitted=False)
@@ -76,6 +80,11 @@ class DistanceMapEncoder(FieldEncoder):
         self.geometry_match_ = float(model.get("geometry_match", 0.0))
         self.shape_match_ = float(model.get("shape_match", 0.0))
         self.geometry_critic_ = bool(model.get("geometry_critic", True))
+        self.bond_weight_ = float(model.get("bond_weight", 0.0))
+        if self.head_ == "template":  # the ensemble's medoid frame and spread around it
+            t, spread = geometry.ensemble_template(d, getattr(dataset, "coords", None))
+            self.template_ = np.round(t, 4).tolist()
+            self.template_scale_ = round(max(spread, 0.1), 4)
         if self.bonds_ and len(self.bonds_) != self.length_ - 1:
             raise DataError(f"model bonds: {len(self.bonds_)} lengths for L = {self.length_}")
         self._fit_conditions(dataset, model)
@@ -139,6 +148,9 @@ class DistanceMapEncoder(FieldEncoder):
             "shape_match": self.shape_match_,
             "geometry_critic": self.geometry_critic_,
             "angle_head": self.angle_head_,
+            "bond_weight": self.bond_weight_,
+            "template": self.template_,
+            "template_scale": self.template_scale_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -158,3 +170,6 @@ class DistanceMapEncoder(FieldEncoder):
         self.shape_match_ = float(state.get("shape_match", 0.0))
         self.geometry_critic_ = bool(state.get("geometry_critic", False))
         self.angle_head_ = str(state.get("angle_head", "sigmoid"))
+        self.bond_weight_ = float(state.get("bond_weight", 0.0))
+        self.template_ = [[float(v) for v in row] for row in state.get("template", [])]
+        self.template_scale_ = float(state.get("template_scale", 1.0))

@@ -512,6 +512,27 @@ def pairwise_rmsd(
 _TRIPLES_CACHE: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
+def ensemble_template(
+    maps: np.ndarray, coords: np.ndarray | None = None, *, max_frames: int = 500
+) -> tuple[np.ndarray, float]:
+    """The medoid of an ensemble of one protein, and the ensemble's spread around it.
+
+    Returns the (L, 3) coordinates of the frame with the smallest mean Kabsch RMSD to the
+    others (at most ``max_frames`` frames, evenly spaced) and that mean RMSD in Å. Without
+    ``coords`` the frames' coordinates are first recovered from the maps by classical MDS with
+    right-handed helices (exact, up to rigid motion, for real maps).
+    """
+    d = _as_maps(maps)
+    pick = np.unique(np.linspace(0, len(d) - 1, min(len(d), max_frames)).round().astype(int))
+    if coords is not None:
+        x = _as_coords(coords)[pick]
+    else:
+        x = right_handed_coordinates(d[pick])
+    r = pairwise_rmsd(x, x)
+    k = int(np.argmin(r.mean(1)))
+    return x[k], float(r[k].sum() / max(len(x) - 1, 1))
+
+
 def _all_triples(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if L not in _TRIPLES_CACHE:
         # all i < j < k: for each pair (i, j) every k > j

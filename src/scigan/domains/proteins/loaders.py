@@ -53,6 +53,7 @@ FRAGMENT_MODEL: dict[str, Any] = {
     "steric_weight": 10.0,
     "geometry_match": 500.0,
     "shape_match": 5.0,
+    "bond_weight": 0.0,
 }
 ADK_MODEL: dict[str, Any] = {
     "head": "chain",
@@ -60,17 +61,23 @@ ADK_MODEL: dict[str, Any] = {
     "steric_weight": 1.0,
     "geometry_match": 0.0,
     "shape_match": 0.0,
+    "bond_weight": 0.0,
 }
 
 
 def _model_options(
-    options: Mapping[str, Any], defaults: Mapping[str, Any] = FRAGMENT_MODEL
+    options: Mapping[str, Any],
+    defaults: Mapping[str, Any] = FRAGMENT_MODEL,
+    *,
+    ensemble: bool = False,
 ) -> dict[str, Any]:
     """Model options stored with the data description (``defaults``: :data:`FRAGMENT_MODEL`
     or :data:`ADK_MODEL`).
 
     ``head``: ``bonds`` (G draws the 3.8 Å bond directions of a chain and D sees its map),
-    ``chain`` (G draws its virtual angles and torsions) or ``map`` (G draws the map itself);
+    ``chain`` (G draws its virtual angles and torsions), ``map`` (G draws the map itself) or,
+    for the frames of one protein (``ensemble``), ``template`` (G draws displacements from the
+    ensemble's medoid frame);
     ``fix_bonds``: map head pins D(i, i+1) to 3.8 Å (default true); ``band_critic``: K
     off-diagonals the 1-D critic reads (default 4, 0 = off); ``steric``: G's loss adds
     Σ max(0, s − d)² over Cα pairs at least ``steric_min_sep`` (default 2) residues apart
@@ -80,7 +87,8 @@ def _model_options(
     (default true); ``geometry_match``: weight of G's signed local-geometry matching term
     (sliced Wasserstein distance of 4-residue motifs to the training chains'; chain heads
     only; 0 = off); ``shape_match``: weight of its chain-shape term (the same distance for
-    radius of gyration and per-band compactness; 0 = off).
+    radius of gyration and per-band compactness; 0 = off); ``bond_weight``: weight of
+    Σ max(0, |d(i, i+1) − bond| − 0.1 Å)² in G's loss (the template head's bonds are free).
     """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -89,11 +97,18 @@ def _model_options(
     if k > 16:
         raise DataError(f"proteins option band_critic={k}: choose 0 (off) to 16 off-diagonals")
     head = options.get("head", defaults["head"])
-    if head not in ("map", "chain", "bonds"):
+    if head not in ("map", "chain", "bonds", "template"):
         raise DataError(
             f"proteins option head={head!r}: use 'map' (G draws the map), 'chain' (G draws "
-            "virtual angles and torsions of a 3.8 Å-bond chain whose distance map D judges) "
-            "or 'bonds' (G draws the 3.8 Å bond directions)"
+            "virtual angles and torsions of a 3.8 Å-bond chain whose distance map D judges), "
+            "'bonds' (G draws the 3.8 Å bond directions) or, for frames of one protein, "
+            "'template' (G draws displacements from the medoid frame)"
+        )
+    if head == "template" and not ensemble:
+        raise DataError(
+            "proteins option head=template: needs frames of one protein (adk_ensemble or an "
+            "array of one protein's maps/coordinates); windows of many chains have no common "
+            "template — use head=bonds"
         )
     steric_default = defaults["steric"]
     steric = options.get("steric", steric_default)
@@ -112,7 +127,7 @@ def _model_options(
     if not isinstance(geometry, bool):
         raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
     weights = {}
-    for key in ("steric_weight", "geometry_match", "shape_match"):
+    for key in ("steric_weight", "geometry_match", "shape_match", "bond_weight"):
         default = defaults[key]
         w = options.get(key, default)
         if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1e5:
@@ -261,7 +276,7 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
             "bonds": geo.native_bond_targets(np.asarray(f["closed"])).tolist(),
             # the steric prior off: on 214 residues it drove G to extended chains (RMSD to
             # the real frames ~54 Å vs ~19 Å without it, 400 steps; both fail the fold)
-            **_model_options(options, ADK_MODEL),
+            **_model_options(options, ADK_MODEL, ensemble=True),
         },
     }
     return ProteinDataset(
@@ -336,7 +351,7 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
     test, train = np.sort(perm[:k]), np.sort(perm[k:])
     info = {"kind": "user", "source": name, "train": len(train), "test": len(test),
             "split": "random (an array has no chain labels)",
-            "model": _model_options(options)}  # fmt: skip
+            "model": _model_options(options, ensemble=True)}  # fmt: skip
     return ProteinDataset(
         name,
         maps[train].astype(np.float32),
