@@ -524,10 +524,7 @@ def ensemble_template(
     """
     d = _as_maps(maps)
     pick = np.unique(np.linspace(0, len(d) - 1, min(len(d), max_frames)).round().astype(int))
-    if coords is not None:
-        x = _as_coords(coords)[pick]
-    else:
-        x = right_handed_coordinates(d[pick])
+    x = _as_coords(coords)[pick] if coords is not None else right_handed_coordinates(d[pick])
     r = pairwise_rmsd(x, x)
     k = int(np.argmin(r.mean(1)))
     return x[k], float(r[k].sum() / max(len(x) - 1, 1))
