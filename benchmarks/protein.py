@@ -216,6 +216,34 @@ def adk(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     }
 
 
+def adk_baselines(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Two simple AdK baselines scored exactly as the GAN (same frames, progress values, seed):
+
+    * ``lookup``: for each requested progress value, the training frame whose progress is
+      nearest (a table lookup: copies by construction, so ``copy_rate`` ≈ 1);
+    * ``medoid``: the training ensemble's medoid frame for every progress value (no
+      conformational change at all; the template head's starting point).
+    """
+    from scigan.domains.proteins import loaders
+
+    gan = Synthesizer.load(out / "adk", checkpoint="latest")
+    ds = gan._reference(None)
+    train_maps, train_p = np.asarray(ds.samples), np.asarray(ds.conditions)[:, 0]
+    medoid, _ = geo.ensemble_template(train_maps, np.asarray(ds.coords))
+    medoid_map = geo.distance_maps(medoid[None])[0]
+
+    def lookup(m: int, cond: np.ndarray, seed: int) -> np.ndarray:
+        return train_maps[np.abs(train_p[None, :] - np.asarray(cond)[:, :1]).argmin(1)]
+
+    def still(m: int, cond: np.ndarray, seed: int) -> np.ndarray:
+        return np.repeat(medoid_map[None], m, axis=0)
+
+    return {
+        name: loaders.evaluate(fn, ds, n=args.adk_n, seed=args.seed)
+        for name, fn in (("lookup", lookup), ("medoid", still))
+    }
+
+
 def fragment_table(r: dict[str, Any], best: dict[str, Any], prior: dict[str, Any] | None) -> str:
     g, b, mh, gb = r["gan"], r["baseline"], r.get("map_head"), best["metrics"]
     head = r.get("info", {}).get("model", {}).get("head", "chain")
@@ -266,16 +294,21 @@ def fragment_targets(r: dict[str, Any], best: dict[str, Any]) -> list[tuple[str,
     ]  # fmt: skip
 
 
-def adk_table(r: dict[str, Any]) -> str:
+def adk_table(r: dict[str, Any], base: dict[str, Any] | None = None) -> str:
     m = r["metrics"]
+    cols = "| nearest-progress training frame | medoid frame " if base else ""
     lines = [
         f"adk_ensemble: N = {r['n']} frames at the held-out trajectory's progress values, seed "
         f"{r['seed']}; floor = one half of the held-out frames vs the other",
-        "| metric | GAN | floor (real) | better |",
-        "|---|---|---|---|",
+        f"| metric | GAN {cols}| floor (real) | better |",
+        "|---|---|" + ("---|---|" if base else "") + "---|---|",
     ]
     for key, e in m.items():
-        lines.append(f"| {key} | {_fmt(e['value'])} | {_fmt(e['floor'])} | {e.get('better', '')} |")
+        extra = ""
+        if base:
+            extra = "".join(f"| {_fmt(base[b][key]['value'])} " for b in ("lookup", "medoid"))
+        lines.append(f"| {key} | {_fmt(e['value'])} {extra}| {_fmt(e['floor'])} "
+                     f"| {e.get('better', '')} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -345,7 +378,10 @@ def main() -> None:
         ta = a["timing"]
         print(f"\n{label}: trained {ta['steps']} steps in {ta['train_s'] / 60:.1f} min; "
               f"evaluation {a['eval_s']:.0f} s")  # fmt: skip
-        print(adk_table(a))
+        base = None
+        if run is None:  # the shipped model: with the two simple baselines beside it
+            base = _cached(args.out / "adk_baselines.json", lambda: adk_baselines(args, args.out))
+        print(adk_table(a, base))
 
 
 if __name__ == "__main__":

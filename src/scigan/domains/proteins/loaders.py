@@ -46,7 +46,10 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
 # Model-option defaults. Fragments (and user windows): G draws bond directions (head=bonds),
 # with the steric prior at weight 10 and the geometry prior (geometry_match 500, shape_match 5)
 # — see the proteins README and benchmarks/RESULTS.md "Proteins" for the trials behind them.
-# AdK: the chain head without priors (on 214 residues the steric prior stretched the chains).
+# AdK: the template head (G draws displacements from the training frames' medoid) with the
+# bond-length term and a steric prior at 3.6 Å (the closest non-bonded pair in any AdK frame is
+# 3.65 Å). Drawn from angles (the chain head), 214-residue chains never found the fold in the
+# 400-step budget (19–20 Å from every real frame); from the template they are ~1 Å away.
 FRAGMENT_MODEL: dict[str, Any] = {
     "head": "bonds",
     "steric": STERIC,
@@ -56,12 +59,12 @@ FRAGMENT_MODEL: dict[str, Any] = {
     "bond_weight": 0.0,
 }
 ADK_MODEL: dict[str, Any] = {
-    "head": "chain",
-    "steric": 0.0,
+    "head": "template",
+    "steric": 3.6,
     "steric_weight": 1.0,
     "geometry_match": 0.0,
     "shape_match": 0.0,
-    "bond_weight": 0.0,
+    "bond_weight": 10.0,
 }
 
 
@@ -274,8 +277,6 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
         "model": {
             "cond_names": ["progress"],
             "bonds": geo.native_bond_targets(np.asarray(f["closed"])).tolist(),
-            # the steric prior off: on 214 residues it drove G to extended chains (RMSD to
-            # the real frames ~54 Å vs ~19 Å without it, 400 steps; both fail the fold)
             **_model_options(options, ADK_MODEL, ensemble=True),
         },
     }
