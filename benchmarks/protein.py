@@ -9,7 +9,9 @@
    what the GAN adds over "copy and jitter".
 2. ``adk_ensemble``: train with the shipped defaults, generate frames at the held-out
    trajectory's progress values, recover and score RMSD-to-end-state curves, nearest-training-
-   frame RMSD (memorisation) and chain checks.
+   frame RMSD (memorisation) and chain checks — beside two simple baselines scored the same
+   way: the training frame nearest in progress (a lookup table: copies) and the training
+   ensemble's medoid frame for every progress value (no motion).
 
 Targets (issue 9): ≥ 95 % of generated maps recover to backbones with every Cα–Cα bond within
 3.8 ± 0.3 Å and no clash; triangle-inequality violations < 1 %; torsion-angle histogram distance
