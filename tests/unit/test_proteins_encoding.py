@@ -479,18 +479,3 @@ def test_generator_prior_bond_term_is_the_closed_form_outside_the_tolerance():
     cis[4] = 4.2  # the same bond as a per-sequence target: no penalty
     prior = GeneratorPrior(10, enc.mean_[0], enc.std_[0], bond_weight=3.0, bonds=cis)
     assert prior(enc.encode(d)).item() == pytest.approx(0.0, abs=1e-6)
-
-
-def test_generator_prior_angle_term_is_the_closed_form_outside_80_to_150_degrees():
-    from scigan.domains.proteins.nets import GeneratorPrior
-
-    maps = distance_maps(_ideal(91.0, 50.0, 10)).astype(np.float32)  # θ = 91°: inside
-    enc = DistanceMapEncoder().fit(Dataset("h", maps))
-    prior = GeneratorPrior(10, enc.mean_[0], enc.std_[0], angle_weight=2.0)
-    assert prior(enc.encode(maps)).item() == pytest.approx(0.0, abs=1e-8)
-    lo, hi = (2 * BOND * np.sin(np.radians(a / 2)) for a in (80.0, 150.0))  # 4.885, 7.341 Å
-    for theta in (60.0, 170.0):  # every one of the 8 angles outside the band
-        d = distance_maps(_ideal(theta, 50.0, 10)).astype(np.float32)
-        r = 2 * BOND * np.sin(np.radians(theta / 2))
-        gap = lo - r if theta < 80 else r - hi
-        assert prior(enc.encode(d)).item() == pytest.approx(2.0 * 8 * gap**2, rel=1e-3)

