@@ -44,8 +44,9 @@ def _fraction_option(options: Mapping[str, Any], key: str, default: float) -> fl
 
 
 # Model-option defaults. Fragments (and user windows): G draws bond directions (head=bonds),
-# with the steric prior at weight 10 and the geometry prior (geometry_match 500, shape_match 5)
-# — see the proteins README and benchmarks/RESULTS.md "Proteins" for the trials behind them.
+# with the steric prior at weight 10 on every non-bonded pair (i, i+2 included) and the
+# geometry prior (geometry_match 1500, shape_match 5) — see the proteins README and
+# benchmarks/RESULTS.md "Proteins" for the trials behind them.
 # AdK: the template head (G draws displacements from the training frames' medoid) with the
 # bond-length term and a steric prior at 3.6 Å (the closest non-bonded pair in any AdK frame is
 # 3.65 Å). Drawn from angles (the chain head), 214-residue chains never found the fold in the
@@ -54,7 +55,7 @@ FRAGMENT_MODEL: dict[str, Any] = {
     "head": "bonds",
     "steric": STERIC,
     "steric_weight": 10.0,
-    "geometry_match": 500.0,
+    "geometry_match": 1500.0,
     "shape_match": 5.0,
     "bond_weight": 0.0,
 }
