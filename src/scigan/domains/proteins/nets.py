@@ -41,9 +41,6 @@ class MapGenerator(nn.Module):
         bond: encoded value(s) of the virtual bond for the first off-diagonal — one value or
             L-1 per-bond values — or None (free).
         cond_dim, width, depth: as for :class:`ConvGenerator`.
-        angle_head: ``cosine``, ``sigmoid``, ``direction`` or ``template`` (above).
-        template: (L, 3) Å coordinates for the template head (centred here).
-        scale: Å per unit of G's output for the template head.
     """
 
     def __init__(
@@ -152,6 +149,9 @@ class ChainGenerator(nn.Module):
         bonds: per-bond lengths (L-1) in Å for a fixed sequence (e.g. a cis peptide at 2.9 Å);
             None: 3.8 Å everywhere.
         cond_dim, width, depth: as for :class:`ConvGenerator`.
+        angle_head: ``cosine``, ``sigmoid``, ``direction`` or ``template`` (above).
+        template: (L, 3) Å coordinates for the template head (centred here).
+        scale: Å per unit of G's output for the template head.
     """
 
     def __init__(
@@ -243,8 +243,8 @@ class StericPenalty(nn.Module):
     under spectral normalisation) signalled too weakly: without it 53 % of the chain head's
     64-residue chains had a non-local Cα pair < 3 Å, mostly i, i+4 (measured on the 2,000-step
     checkpoint). ``min_sep=3`` (runs saved before the option) leaves i, i+2 to the chain head's
-    angle bound (θ ≥ 70°); the bond-direction head has none, and every clash of its shipped
-    2,500-step model (6.3 % of chains) was an i, i+2 pair — a virtual angle below 46°.
+    angle bound (θ ≥ 70°); the bond-direction head has none, and every clash of its first
+    shipped 2,500-step model (6.3 % of chains) was an i, i+2 pair — a virtual angle below 46°.
     """
 
     def __init__(self, length: int, mean: float, std: float, cutoff: float, min_sep: int = 2):
