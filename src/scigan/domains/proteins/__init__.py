@@ -10,9 +10,10 @@ gzipped) cut into windows, or an ``.npy``/``.npz`` array of maps (N, L, L) or C�
 
 The generator is the fields domain's convolutional G: by default a 1-D one drawing the bond
 directions of a 3.8 Å Cα chain whose distance map D judges (``head=bonds``; ``chain``: virtual
-angles and torsions; ``map``: the 2-D G draws the map), with a steric prior and a geometry
-prior (sliced-Wasserstein matching of signed local motifs and chain shape to the training
-chains) in G's loss; generated maps are recovered to 3-D Cα coordinates (classical MDS +
+angles and torsions; ``map``: the 2-D G draws the map; ``template``, the AdK default:
+displacements from the ensemble's medoid frame), with a steric prior and a geometry prior
+(sliced-Wasserstein matching of signed local motifs and chain shape to the training chains) in
+G's loss; generated maps are recovered to 3-D Cα coordinates (classical MDS +
 refinement, mirror fixed by helix handedness) and judged by geometry, each metric beside the
 same statistic between two real samples.
 """
