@@ -27,7 +27,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import json
 import math
@@ -42,6 +41,7 @@ import torch
 
 import scigan
 from scigan import Synthesizer
+from scigan.core.ema import EMA
 from scigan.domains.proteins import geometry as geo
 from scigan.domains.proteins import metrics as pm
 from scigan.domains.proteins.loaders import with_fidelity
@@ -169,22 +169,20 @@ def prior_only(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     G = domain.build_generator(cfg, enc)
     prior = domain.generator_penalty(cfg, enc, data, G)
-    ema = copy.deepcopy(G).requires_grad_(False)
+    ema = EMA(G, cfg.optim.ema_decay)  # the engine's EMA, warm-up included
     opt = torch.optim.Adam(G.parameters(), cfg.optim.lr_g, betas=(cfg.optim.beta1, cfg.optim.beta2))
     steps, batch = gan.state_.step, cfg.optim.batch_size
     t0 = time.perf_counter()
-    for _ in range(steps):
+    for step in range(steps):
         fake = G(torch.randn(batch, cfg.net.z_dim))
         loss = prior(fake, None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), G.parameters(), strict=True):
-                e.lerp_(p, 1.0 - cfg.optim.ema_decay)
+        ema.update(G, step)
     train_s = time.perf_counter() - t0
     _, real_a, real_b = _real_pair(ds, args.n, args.seed)
-    gen = np.asarray(generate(ema, enc, cfg.net.z_dim, args.n, args.seed))
+    gen = np.asarray(generate(ema.shadow, enc, cfg.net.z_dim, args.n, args.seed))
     m = with_fidelity(pm.fragment_metrics(gen, real_a, real_b, seed=args.seed))
     return {"steps": steps, "train_s": train_s, "metrics": m}
 
