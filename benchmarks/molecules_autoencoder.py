@@ -43,6 +43,7 @@ def score(smiles: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--alphabet", choices=["selfies", "smiles"], default="selfies")
     ap.add_argument("--decoder", choices=["gru", "mlp"], default="gru")
     ap.add_argument("--beta", type=float, default=0.5)
     ap.add_argument("--hidden", type=int, default=256)
@@ -58,8 +59,9 @@ def main() -> None:
     ds = load_molecules("moses", options={"n_train": 250_000}, seed=0)
     ae = {"max_minutes": args.minutes, "steps": args.steps, "beta": args.beta,
           "decoder": args.decoder, "hidden": args.hidden}  # fmt: skip
-    enc = LatentEncoder("selfies", 0, ae=ae, seed=0).fit(ds)
+    enc = LatentEncoder(args.alphabet, 0, ae=ae, seed=0).fit(ds)
     row = {"date": f"{dt.datetime.now():%Y-%m-%d %H:%M}", "settings": ae, "n": args.n,
+           "alphabet": args.alphabet,
            "autoencoder": enc.ae_info_, "fit_s": time.perf_counter() - t0}  # fmt: skip
     rng = np.random.default_rng(0)
     test = [ds.test[i] for i in rng.choice(len(ds.test), args.n, replace=False)]

@@ -19,8 +19,6 @@ codes it emits token soup; the GRU decodes them to 3.4–3.6 and a Gaussian on i
 (β = 0.1) or 4.5 (β = 0.5): a larger β buys a latent space that a simple density can fill.
 
 Trained once per (data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``.
-
-Trained once per (data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``.
 """
 
 from __future__ import annotations
