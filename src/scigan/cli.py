@@ -285,6 +285,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"next: scigan evaluate {out}   |   scigan sample {out} -n 1000 --out samples.csv"
             f"   |   scigan report {out}"
         )
+    dist.barrier()  # no rank leaves the process group while rank 0 still writes
     return 0
 
 
@@ -348,6 +349,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     synth.resume(args.steps, progress=not args.quiet)
     if dist.is_main():
         print(f"resumed to step {synth.state_.step}; run folder: {args.run}")
+    dist.barrier()  # no rank leaves the process group while rank 0 still writes
     return 0
 
 

@@ -1313,6 +1313,8 @@ CASES += [
         ("ae-beta-not-a-number", "ae_beta", ("[0, 10]",), "ae_beta=lots", {"ae_beta": "lots"}),
         ("bad-temperature", "temperature", ("[0, 5]", "greedy"), "temperature=-0.5",
          {"temperature": -0.5}),
+        ("bad-retries", "retries", ("[0, 100]", "0 = never"), "retries=-1", {"retries": -1}),
+        ("fractional-retries", "retries", ("whole number",), "retries=2.5", {"retries": 2.5}),
     ]
 ]  # fmt: skip
 

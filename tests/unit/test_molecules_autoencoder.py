@@ -108,3 +108,40 @@ def test_sampled_decoding_is_seeded_and_cold_sampling_is_greedy(decoder):
     torch.manual_seed(5)
     assert torch.equal(a, model.generate(z, 8, temperature=1.0))
     assert torch.equal(model.generate(z, 8, temperature=1e-6), model.greedy(z, 8))
+
+
+def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
+    """Greedy first; codes whose SMILES RDKit rejects are decoded again at RETRY_TEMPERATURE,
+    only those codes, at most ``retries`` times; a code that never decodes validly stays invalid."""
+    pytest.importorskip("rdkit")
+    from scigan.domains.molecules.encoding import RETRY_TEMPERATURE, LatentEncoder
+
+    # code 0 decodes validly at once, code 1 only at its second retry, code 2 never
+    readings = {0: ["CCO"], 1: ["c1ccc", "C1CC", "CCN"], 2: ["C1CC"]}
+    calls = []
+
+    def fake_generate(model, x, temperature):
+        calls.append((temperature, [round(float(v) * 10) for v in x[:, 0]]))
+        rows = [round(float(v) * 10) for v in x[:, 0]]
+        return [readings[k][min(len(calls) - 1, len(readings[k]) - 1)] for k in rows]
+
+    x = torch.tensor([[0.0, 0, 0, 0], [0.1, 0, 0, 0], [0.2, 0, 0, 0]])
+    enc = LatentEncoder("smiles", retries=3)
+    enc.model_ = _model(beta=0.0)
+    monkeypatch.setattr(enc, "_generate", fake_generate)
+    assert enc.decode(x) == ["CCO", "CCN", "C1CC"]
+    assert calls == [(0.0, [0, 1, 2]), (RETRY_TEMPERATURE, [1, 2]), (RETRY_TEMPERATURE, [1, 2]),
+                     (RETRY_TEMPERATURE, [2])]  # fmt: skip
+    calls.clear()
+    enc.retries = 0
+    assert enc.decode(x) == ["CCO", "c1ccc", "C1CC"] and len(calls) == 1
+    # saved with the setting; runs saved before retries existed load with none
+    state = enc.state_dict()
+    assert state["retries"] == 0
+    state["retries"] = 3
+    again = LatentEncoder("smiles", retries=0)
+    again.load_state_dict(state)
+    assert again.retries == 3
+    del state["retries"]
+    again.load_state_dict(state)
+    assert again.retries == 0

@@ -38,6 +38,12 @@ from scigan.domains.molecules.data import cache_dir
 from scigan.domains.molecules.tokens import Tokenizer, fit_length
 from scigan.errors import CheckpointError, DataError
 
+# Invalid decodes of a code are drawn again at most RETRIES times at RETRY_TEMPERATURE. Measured
+# on MOSES (SMILES, GRU 256, β = 0.5, 20 min; 3,000 decoded test codes, 201 invalid when greedy):
+# still invalid after 4 rounds at T = 0.3 / 0.5 / 0.7 / 1.0: 14 / 7 / 10 / 16.
+RETRIES = 4
+RETRY_TEMPERATURE = 0.5
+
 
 class _Conditions:
     """Standardised property conditions (shared by both encoders)."""
@@ -173,11 +179,13 @@ class LatentEncoder(_MoleculeEncoder):
         seed: int = 0,
         log: Any = None,
         temperature: float = 0.0,
+        retries: int = RETRIES,
     ) -> None:
         super().__init__(alphabet, max_len)
         self.ae = dict(ae or {})
         self.seed = seed
         self.temperature = temperature  # decoding: 0 = greedy, > 0 = token draws (torch RNG)
+        self.retries = retries  # invalid decodes drawn again from the same code, at most this often
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
@@ -229,9 +237,25 @@ class LatentEncoder(_MoleculeEncoder):
         # variational codes were standardised for the GAN; deterministic ones lie in (−1, 1)
         var = self.code_mean_ is not None
         x = x * self.code_std_ + self.code_mean_ if var else x.clamp(-1, 1)
-        out = []
-        for i in range(0, len(x), 4096):
-            out.append(model.generate(x[i : i + 4096], self.length_, temperature=self.temperature))
+        smiles = self._generate(model, x, self.temperature)
+        # a code whose decoding RDKit rejects (an unclosed ring, an aromatic ring that cannot
+        # be kekulised) is decoded again from the same code, its tokens drawn at temperature
+        # RETRY_TEMPERATURE — the GAN's sample stays the same point, only its reading changes
+        bad = [i for i, smi in enumerate(smiles) if self.retries and chem.get_mol(smi) is None]
+        for _ in range(self.retries):
+            if not bad:
+                break
+            again = self._generate(model, x[bad], max(self.temperature, RETRY_TEMPERATURE))
+            for i, smi in zip(bad, again, strict=True):
+                smiles[i] = smi
+            bad = [i for i in bad if chem.get_mol(smiles[i]) is None]
+        return smiles
+
+    def _generate(self, model: SequenceAutoencoder, x: Tensor, temperature: float) -> list[str]:
+        out = [
+            model.generate(x[i : i + 4096], self.length_, temperature=temperature)
+            for i in range(0, len(x), 4096)
+        ]
         return self.tokenizer_.from_ids(torch.cat(out).numpy())
 
     def output_spans(self) -> list[OutputSpan]:
@@ -272,12 +296,14 @@ class LatentEncoder(_MoleculeEncoder):
             "autoencoder": self._model_state(),
             "codes": codes,
             "temperature": self.temperature,
+            "retries": self.retries,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._load_base(state)
         self._load_model(state["autoencoder"])
         self.temperature = float(state.get("temperature", 0.0))  # older runs decoded greedily
+        self.retries = int(state.get("retries", 0))  # ... and kept invalid decodes
         codes = state.get("codes")  # absent in runs saved before the variational autoencoder
         self.code_mean_ = self.code_std_ = None
         if codes is not None:
