@@ -2,8 +2,9 @@
 
 Two models behind one interface (``--set model=...``):
 
-- ``latent-gan`` (default; LatentGAN, Prykhodko et al. 2019): a sequence autoencoder trained once
-  and cached, plus a WGAN-GP on its codes; samples are decoded to SMILES;
+- ``latent-gan`` (default; LatentGAN, Prykhodko et al. 2019): a SMILES autoencoder trained once
+  and cached, plus a WGAN-GP on its codes; samples are decoded to SMILES (an invalid decoding is
+  drawn again from the same code, ``retries`` times at most);
 - ``selfies-gan``: a direct GAN on SELFIES tokens with one Gumbel-softmax span per position and a
   1-D convolutional critic (every SELFIES string decodes to a valid molecule).
 
@@ -264,7 +265,7 @@ class MoleculesDomain(AbstractDomain):
         settings={"steps": 800, "eval_every": 0, "ckpt_every": 400, "eval_n": 1000},
         options={"n_train": 20000, "ae_minutes": 3.0},
         what=(
-            "MOSES drug-like molecules through a latent GAN (SELFIES autoencoder + WGAN-GP on its "
+            "MOSES drug-like molecules through a latent GAN (SMILES autoencoder + WGAN-GP on its "
             "codes), trained for a few minutes: the headline is the Fréchet ChemNet "
             "Distance to the MOSES test set at N = 1000 (biased upward at small N; the floor is "
             "real training molecules at the same N); validity, uniqueness, novelty, diversity "
