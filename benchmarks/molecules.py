@@ -73,6 +73,18 @@ def log(msg: str) -> None:
     print(f"[{dt.datetime.now():%H:%M:%S}] {msg}", flush=True)
 
 
+def moses_refs() -> dict:
+    """MOSES' stored test and test-scaffold statistics, the references of every row."""
+    return {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
+
+
+def cached_smiles(path: Path, make) -> list[str]:
+    """SMILES made once by ``make()`` into ``path`` (one per line), read back on reruns."""
+    if not path.exists():
+        path.write_text("\n".join(make()) + "\n")
+    return path.read_text().split("\n")[:-1]
+
+
 def score(name: str, smiles: list[str], out: Path, refs, train) -> dict:
     path = out / f"{name}.json"
     if path.exists():
@@ -183,9 +195,9 @@ def baselines(gan, out: Path, args, refs, train) -> dict[str, dict]:
             if name.startswith("VAE") and enc.code_mean_ is None:
                 continue  # deterministic autoencoder: no prior
             t0 = time.perf_counter()
-            path.write_text("\n".join(make()) + "\n")
+            cached_smiles(path, make)
             log(f"{name}: {time.perf_counter() - t0:.0f} s")
-        rows[name] = score(f"baseline{i}-10k", path.read_text().split("\n")[:-1], out, refs, train)
+        rows[name] = score(f"baseline{i}-10k", cached_smiles(path, make), out, refs, train)
     return rows
 
 
@@ -238,7 +250,7 @@ def main() -> None:
     log(f"scigan {scigan.__version__}, torch {torch.__version__}, {platform.platform()}, "
         f"threads {args.threads}")  # fmt: skip
     if args.only_floor:
-        refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
+        refs = moses_refs()
         floors(out, args, refs, moses_train_canonical())
         return
     # ---- training first: the metric suite's caches are not touched before it -------------------
@@ -254,23 +266,13 @@ def main() -> None:
     if args.only_ten:
         return
 
-    refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
+    refs = moses_refs()
     train = moses_train_canonical()
     floor30, floor10 = floors(out, args, refs, train)
     ten = load_shipped(out / "latent-gan-10min")
-    path = out / "latent-gan-10min.smi"
-    if not path.exists():
-        path.write_text("\n".join(ten.sample(args.quick_n, seed=1)) + "\n")
-    r10 = score("latent-gan-10min", path.read_text().split("\n")[:-1], out, refs, train)
-    gan = load_shipped(out / "latent-gan")
-    path = out / "latent-gan.smi"
-    sample_s = None
-    if not path.exists():
-        t0 = time.perf_counter()
-        path.write_text("\n".join(gan.sample(args.n, seed=0)) + "\n")
-        sample_s = time.perf_counter() - t0
-    gen = path.read_text().split("\n")[:-1]
-    final30 = score("latent-gan-30k", gen, out, refs, train)
+    gen10 = cached_smiles(out / "latent-gan-10min.smi", lambda: ten.sample(args.quick_n, seed=1))
+    r10 = score("latent-gan-10min", gen10, out, refs, train)
+    gan, gen, final30, sample_s = main_samples(out, args, refs, train)
     final10 = score("latent-gan-10k", gen[: args.quick_n], out, refs, train)
     raw30 = score("latent-gan-noretry-30k", no_retry_sample(gan, out, args.n, 0), out, refs, train)
     base = baselines(gan, out, args, refs, train)
@@ -313,18 +315,23 @@ def main() -> None:
 def protocol_run(out: Path, args, info: dict) -> None:
     """Another seed of the main run (a different 250k subset, autoencoder and GAN): its 30k row."""
 
-    refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
-    gan = load_shipped(out / "latent-gan")
-    path = out / "latent-gan.smi"
-    if not path.exists():
-        path.write_text("\n".join(gan.sample(args.n, seed=args.seed)) + "\n")
-    train = moses_train_canonical()
-    row = score("latent-gan-30k", path.read_text().split("\n")[:-1], out, refs, train)
+    gan, _, row, _ = main_samples(out, args, moses_refs(), moses_train_canonical())
     raw = no_retry_sample(gan, out, args.n, args.seed)
     valid = len(M.Molecules.from_smiles(raw).smiles) / len(raw)
     print(f"\n## Protocol size: 30,000 samples, seed {args.seed} ({info['wall_s'] / 60:.1f} min)\n")
     print(table({f"latent GAN, seed {args.seed}": row["metrics"]}, COLUMNS))
     print(f"validity of the same samples decoded greedily only (no retries): {valid:.4f}")
+
+
+def main_samples(out: Path, args, refs, train) -> tuple:
+    """The main run (shipped decoder), its ``args.n`` samples at ``args.seed`` and their score:
+    (model, SMILES, scored row, sampling seconds — None when the samples were cached)."""
+    gan = load_shipped(out / "latent-gan")
+    path = out / "latent-gan.smi"
+    fresh, t0 = not path.exists(), time.perf_counter()
+    gen = cached_smiles(path, lambda: gan.sample(args.n, seed=args.seed))
+    sample_s = time.perf_counter() - t0 if fresh else None
+    return gan, gen, score("latent-gan-30k", gen, out, refs, train), sample_s
 
 
 def load_shipped(run: Path):
@@ -340,14 +347,15 @@ def load_shipped(run: Path):
 
 def no_retry_sample(gan, out: Path, n: int, seed: int) -> list[str]:
     """The same samples (same codes) decoded greedily only: the decoder's own validity."""
-    path = out / "latent-gan-noretry.smi"
-    if not path.exists():
+
+    def greedy_only() -> list[str]:
         retries, gan.encoder_.retries = gan.encoder_.retries, 0
         try:
-            path.write_text("\n".join(gan.sample(n, seed=seed)) + "\n")
+            return gan.sample(n, seed=seed)
         finally:
             gan.encoder_.retries = retries
-    return path.read_text().split("\n")[:-1]
+
+    return cached_smiles(out / "latent-gan-noretry.smi", greedy_only)
 
 
 def aggregate(folders: list[Path]) -> None:
@@ -396,7 +404,7 @@ def metrics_speed(out: Path, n: int) -> None:
     train molecules (seed 0, as the floor row; all pass the filters, the slow case).
     """
     t0 = time.perf_counter()
-    refs = {"Test": M.moses_reference("test"), "TestSF": M.moses_reference("test_scaffolds")}
+    refs = moses_refs()
     ref_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     train = moses_train_canonical()

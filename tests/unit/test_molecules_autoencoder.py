@@ -121,8 +121,8 @@ def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
     calls = []
 
     def fake_generate(model, x, temperature):
-        calls.append((temperature, [round(float(v) * 10) for v in x[:, 0]]))
         rows = [round(float(v) * 10) for v in x[:, 0]]
+        calls.append((temperature, rows))
         return [readings[k][min(len(calls) - 1, len(readings[k]) - 1)] for k in rows]
 
     x = torch.tensor([[0.0, 0, 0, 0], [0.1, 0, 0, 0], [0.2, 0, 0, 0]])

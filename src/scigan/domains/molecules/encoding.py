@@ -238,10 +238,12 @@ class LatentEncoder(_MoleculeEncoder):
         var = self.code_mean_ is not None
         x = x * self.code_std_ + self.code_mean_ if var else x.clamp(-1, 1)
         smiles = self._generate(model, x, self.temperature)
+        if not self.retries:
+            return smiles
         # a code whose decoding RDKit rejects (an unclosed ring, an aromatic ring that cannot
         # be kekulised) is decoded again from the same code, its tokens drawn at temperature
         # RETRY_TEMPERATURE — the GAN's sample stays the same point, only its reading changes
-        bad = [i for i, smi in enumerate(smiles) if self.retries and chem.get_mol(smi) is None]
+        bad = [i for i, smi in enumerate(smiles) if chem.get_mol(smi) is None]
         for _ in range(self.retries):
             if not bad:
                 break
