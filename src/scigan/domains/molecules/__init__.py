@@ -41,6 +41,7 @@ from scigan.domains.molecules.data import (
 )
 from scigan.domains.molecules.encoding import (
     RETRIES,
+    TEMPERATURE,
     LatentEncoder,
     TokenEncoder,
     molecule_properties,
@@ -322,8 +323,9 @@ class MoleculesDomain(AbstractDomain):
                 "default 0.5"))  # fmt: skip
         if "ae_minutes" in opts:
             ae["max_minutes"] = float(opts["ae_minutes"])
-        temperature = _number(opts.get("temperature", 0.0), "temperature", 0, 5, (
-            "the decoder's sampling temperature; 0 = greedy decoding, the default"))  # fmt: skip
+        temperature = _number(opts.get("temperature", TEMPERATURE), "temperature", 0, 5, (
+            f"the decoder's sampling temperature; 0 = greedy decoding, default {TEMPERATURE}"
+        ))  # fmt: skip
         retries = _number(opts.get("retries", RETRIES), "retries", 0, 100, (
             "how often an invalid decode is drawn again from its code; 0 = never"))  # fmt: skip
         if retries != int(retries):
