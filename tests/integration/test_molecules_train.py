@@ -52,7 +52,8 @@ def test_latent_gan_samples_evaluates_and_reloads(latent):
     s = latent.sample(40, seed=3)
     assert len(s) == 40 and all(isinstance(x, str) for x in s)
     assert s == latent.sample(40, seed=3)
-    assert latent.encoder_.alphabet == "smiles" and latent.encoder_.retries == 4  # defaults
+    enc = latent.encoder_
+    assert (enc.alphabet, enc.retries, enc.temperature) == ("smiles", 4, 0.75)  # defaults
     result = latent.evaluate(n=100, seed=0)["metrics"]
     for key in ("valid", "unique@100", "FCD/Test", "SNN/Test", "IntDiv", "Novelty", "QED"):
         m = result[key]

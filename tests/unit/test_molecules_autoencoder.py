@@ -114,7 +114,7 @@ def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
     """Greedy first; codes whose SMILES RDKit rejects are decoded again at RETRY_TEMPERATURE,
     only those codes, at most ``retries`` times; a code that never decodes validly stays invalid."""
     pytest.importorskip("rdkit")
-    from scigan.domains.molecules.encoding import RETRY_TEMPERATURE, LatentEncoder
+    from scigan.domains.molecules.encoding import RETRY_TEMPERATURE, TEMPERATURE, LatentEncoder
 
     # code 0 decodes validly at once, code 1 only at its second retry, code 2 never
     readings = {0: ["CCO"], 1: ["c1ccc", "C1CC", "CCN"], 2: ["C1CC"]}
@@ -126,12 +126,17 @@ def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
         return [readings[k][min(len(calls) - 1, len(readings[k]) - 1)] for k in rows]
 
     x = torch.tensor([[0.0, 0, 0, 0], [0.1, 0, 0, 0], [0.2, 0, 0, 0]])
-    enc = LatentEncoder("smiles", retries=3)
+    enc = LatentEncoder("smiles", retries=3, temperature=0.0)
     enc.model_ = _model(beta=0.0)
     monkeypatch.setattr(enc, "_generate", fake_generate)
     assert enc.decode(x) == ["CCO", "CCN", "C1CC"]
     assert calls == [(0.0, [0, 1, 2]), (RETRY_TEMPERATURE, [1, 2]), (RETRY_TEMPERATURE, [1, 2]),
                      (RETRY_TEMPERATURE, [2])]  # fmt: skip
+    # at the default temperature (above RETRY_TEMPERATURE) the retries draw at that temperature
+    calls.clear()
+    enc.temperature = TEMPERATURE
+    assert enc.decode(x) == ["CCO", "CCN", "C1CC"]
+    assert [t for t, _ in calls] == [TEMPERATURE] * 4 and TEMPERATURE > RETRY_TEMPERATURE
     calls.clear()
     enc.retries = 0
     assert enc.decode(x) == ["CCO", "c1ccc", "C1CC"] and len(calls) == 1
@@ -142,6 +147,7 @@ def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
     again = LatentEncoder("smiles", retries=0)
     again.load_state_dict(state)
     assert again.retries == 3
-    del state["retries"]
+    assert again.temperature == TEMPERATURE == LatentEncoder("smiles").temperature
+    del state["retries"], state["temperature"]
     again.load_state_dict(state)
-    assert again.retries == 0
+    assert again.retries == 0 and again.temperature == 0.0  # older runs: greedy, no retries
