@@ -192,13 +192,13 @@ def baselines(gan, out: Path, args, refs, train) -> dict[str, dict]:
     rows = {}
     for i, (name, make) in enumerate(makers.items()):
         path = out / f"baseline{i}.smi"
-        if not path.exists():
-            if name.startswith("VAE") and enc.code_mean_ is None:
-                continue  # deterministic autoencoder: no prior
-            t0 = time.perf_counter()
-            cached_smiles(path, make)
+        fresh, t0 = not path.exists(), time.perf_counter()
+        if fresh and name.startswith("VAE") and enc.code_mean_ is None:
+            continue  # deterministic autoencoder: no prior
+        smiles = cached_smiles(path, make)
+        if fresh:
             log(f"{name}: {time.perf_counter() - t0:.0f} s")
-        rows[name] = score(f"baseline{i}-10k", cached_smiles(path, make), out, refs, train)
+        rows[name] = score(f"baseline{i}-10k", smiles, out, refs, train)
     return rows
 
 

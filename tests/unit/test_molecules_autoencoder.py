@@ -111,8 +111,9 @@ def test_sampled_decoding_is_seeded_and_cold_sampling_is_greedy(decoder):
 
 
 def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
-    """Greedy first; codes whose SMILES RDKit rejects are decoded again at RETRY_TEMPERATURE,
-    only those codes, at most ``retries`` times; a code that never decodes validly stays invalid."""
+    """First at the decoding temperature; codes whose SMILES RDKit rejects are decoded again at
+    max(temperature, RETRY_TEMPERATURE), only those codes, at most ``retries`` times; a code that
+    never decodes validly stays invalid."""
     pytest.importorskip("rdkit")
     from scigan.domains.molecules.encoding import RETRY_TEMPERATURE, TEMPERATURE, LatentEncoder
 

@@ -247,8 +247,9 @@ class LatentEncoder(_MoleculeEncoder):
         if not self.retries:
             return smiles
         # a code whose decoding RDKit rejects (an unclosed ring, an aromatic ring that cannot
-        # be kekulised) is decoded again from the same code, its tokens drawn at temperature
-        # RETRY_TEMPERATURE — the GAN's sample stays the same point, only its reading changes
+        # be kekulised) is decoded again from the same code, its tokens drawn at the decoding
+        # temperature or RETRY_TEMPERATURE, whichever is higher — the GAN's sample stays the
+        # same point, only its reading changes
         bad = [i for i, smi in enumerate(smiles) if chem.get_mol(smi) is None]
         for _ in range(self.retries):
             if not bad:
