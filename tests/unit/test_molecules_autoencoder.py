@@ -3,6 +3,8 @@ a few molecules exactly, code standardisation, and old (deterministic) runs load
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -152,3 +154,66 @@ def test_invalid_decodes_are_drawn_again_from_the_same_code(monkeypatch):
     del state["retries"], state["temperature"]
     again.load_state_dict(state)
     assert again.retries == 0 and again.temperature == 0.0  # older runs: greedy, no retries
+
+
+def test_the_gan_models_the_active_code_dimensions_only():
+    """Dimensions whose posterior mean barely varies (collapsed to the prior) are dropped from the
+    GAN's tensors and decoded at their mean; the active ones round-trip exactly; a run saved
+    before active dimensions existed loads with all of them."""
+    from scigan.domains.molecules.encoding import LatentEncoder
+
+    gen = torch.Generator().manual_seed(0)
+    scale = torch.tensor([2.0, 0.01, 0.5, 0.001])  # variances 4, 1e-4, 0.25, 1e-6
+    codes = torch.randn(5000, 4, generator=gen) * scale + torch.tensor([1.0, -0.3, 0.0, 0.2])
+    enc = LatentEncoder("smiles", active_variance=0.01)
+    enc.model_ = _model(beta=0.5)
+    enc.fit_codes(codes)
+    assert enc.active_.tolist() == [0, 2] and enc.gan_dim == 2 and enc.latent_dim == 4
+    assert enc.output_spans()[0].dim == 2
+    x = (codes[:, [0, 2]] - codes[:, [0, 2]].mean(0)) / codes[:, [0, 2]].std(0)  # what encode gives
+    back = enc.to_codes(x)
+    assert torch.allclose(back[:, [0, 2]], codes[:, [0, 2]], atol=1e-5)
+    assert torch.allclose(back[:, [1, 3]], codes[:, [1, 3]].mean(0).expand(5000, 2))
+    # no dimension above the threshold: the most variable one is kept
+    enc.active_variance = 100.0
+    enc.fit_codes(codes)
+    assert enc.active_.tolist() == [0]
+    # 0 keeps every dimension (the previous behaviour), and old states load with all of them
+    enc.active_variance = 0.0
+    enc.fit_codes(codes)
+    assert enc.gan_dim == 4
+    state = enc.state_dict()
+    assert state["codes"]["active"] == [0, 1, 2, 3]
+    del state["codes"]["active"], state["active_variance"]
+    again = LatentEncoder("smiles", active_variance=0.01)
+    again.load_state_dict(state)
+    assert again.active_.tolist() == [0, 1, 2, 3] and again.active_variance == 0.0
+
+
+def test_gaussian_mixture_em_recovers_known_components_and_climbs():
+    """EM on two well-separated 2-D Gaussians with known weights, means and covariances recovers
+    them; its log-likelihood never decreases; one component is the sample mean and covariance
+    (the closed form)."""
+    from scigan.domains.molecules.baselines import fit_gaussian_mixture
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(6000, 2, generator=gen, dtype=torch.float64) @ torch.tensor(
+        [[1.0, 0.0], [0.8, 0.6]], dtype=torch.float64
+    ).T + torch.tensor([6.0, 0.0], dtype=torch.float64)  # cov [[1, .8], [.8, 1]]
+    b = 0.5 * torch.randn(2000, 2, generator=gen, dtype=torch.float64) - 6.0  # cov 0.25 I
+    x = torch.cat([a, b])
+    w, mu, chol, hist = fit_gaussian_mixture(x, 2, iters=30, seed=1, reg=0.0)
+    order = torch.argsort(mu[:, 0], descending=True)
+    w, mu, cov = w[order], mu[order], (chol @ chol.transpose(1, 2))[order]
+    assert torch.allclose(w, torch.tensor([0.75, 0.25], dtype=w.dtype), atol=1e-3)
+    assert torch.allclose(mu[0], a.mean(0), atol=1e-3) and torch.allclose(
+        mu[1], b.mean(0), atol=1e-3
+    )
+    assert torch.allclose(
+        cov[0], torch.tensor([[1.0, 0.8], [0.8, 1.0]], dtype=cov.dtype), atol=0.06
+    )
+    assert torch.allclose(cov[1], 0.25 * torch.eye(2, dtype=cov.dtype), atol=0.02)
+    assert all(later >= earlier - 1e-9 for earlier, later in itertools.pairwise(hist))
+    _, mu1, chol1, _ = fit_gaussian_mixture(x, 1, iters=2, reg=0.0)
+    sample_cov = torch.cov(x.T, correction=0)
+    assert torch.allclose(mu1[0], x.mean(0)) and torch.allclose(chol1[0] @ chol1[0].T, sample_cov)

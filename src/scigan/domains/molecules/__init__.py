@@ -40,6 +40,7 @@ from scigan.domains.molecules.data import (
     validate_smiles,
 )
 from scigan.domains.molecules.encoding import (
+    ACTIVE_VARIANCE,
     RETRIES,
     TEMPERATURE,
     LatentEncoder,
@@ -68,6 +69,7 @@ OPTIONS = (
     "ae_beta",
     "temperature",
     "retries",
+    "active_variance",
 )
 _DEFAULT_N_TRAIN = {"latent-gan": 250_000, "selfies-gan": 30_000}  # memory: (N, L·V) one-hot
 
@@ -330,9 +332,14 @@ class MoleculesDomain(AbstractDomain):
             "how often an invalid decode is drawn again from its code; 0 = never"))  # fmt: skip
         if retries != int(retries):
             raise DataError(f"retries={opts['retries']!r} must be a whole number in [0, 100]")
+        active = _number(opts.get("active_variance", ACTIVE_VARIANCE), "active_variance", 0, 10, (
+            "code dimensions whose posterior mean varies less than this over the training "
+            f"molecules are held at their mean; 0 = the GAN models all, default {ACTIVE_VARIANCE}"
+        ))  # fmt: skip
         return LatentEncoder(
-            alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature, retries=int(retries)
-        )
+            alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature,
+            retries=int(retries), active_variance=active,
+        )  # fmt: skip
 
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         return MLPGenerator(

@@ -6,8 +6,10 @@ should beat on FCD (MOSES' CharRNN is its neural version).
 
 :class:`LatentGaussian` — a full-covariance Gaussian fitted to the latent GAN's codes of the
 training molecules and decoded by the same autoencoder: what the GAN adds over the simplest
-density in the same latent space. :func:`prior_sample` — the variational autoencoder's own
-sampler (codes from N(0, I)), MOSES' "VAE" row with our autoencoder.
+density in the same latent space. :class:`LatentMixture` — a K-component Gaussian mixture (EM)
+on the active code dimensions: a density that can follow clusters. :func:`prior_sample` — the
+variational autoencoder's own sampler (codes from N(0, I)), MOSES' "VAE" row with our
+autoencoder.
 """
 
 from __future__ import annotations
@@ -100,11 +102,95 @@ class LatentGaussian:
             return self.encoder.decode((self.mean_ + eps @ self.chol_.T).float())
 
 
+def fit_gaussian_mixture(
+    x: torch.Tensor, k: int, *, iters: int = 40, seed: int = 0, reg: float = 1e-4
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[float]]:
+    """Full-covariance Gaussian mixture by EM (Dempster et al. 1977) on ``x`` (N, D), float64.
+
+    Means start at ``k`` distinct rows drawn with ``seed``, covariances at the identity, weights
+    uniform; ``reg`` is added to each covariance's diagonal. Returns (weights (K,), means (K, D),
+    Cholesky factors (K, D, D), mean log-likelihood per EM iteration — non-decreasing up to the
+    regularisation).
+    """
+    x = x.double()
+    n, d = x.shape
+    gen = torch.Generator().manual_seed(seed)
+    mu = x[torch.randperm(n, generator=gen)[:k]].clone()
+    eye = torch.eye(d, dtype=x.dtype)
+    chol = eye.expand(k, d, d).clone()
+    w = torch.full((k,), 1.0 / k, dtype=x.dtype)
+    history = []
+    for _ in range(iters):
+        logp = _component_log_prob(x, w, mu, chol)  # (N, K)
+        ll = torch.logsumexp(logp, dim=1)
+        history.append(float(ll.mean()))
+        r = (logp - ll[:, None]).exp()
+        nk = r.sum(0).clamp_min(1e-12)
+        w, mu = nk / n, (r.T @ x) / nk[:, None]
+        cov = torch.stack([((x - mu[j]) * r[:, j : j + 1]).T @ (x - mu[j]) for j in range(k)])
+        chol = torch.linalg.cholesky(cov / nk[:, None, None] + reg * eye)
+    return w, mu, chol, history
+
+
+def _component_log_prob(x: torch.Tensor, w: torch.Tensor, mu: torch.Tensor, chol: torch.Tensor):
+    """log w_k + log N(x | μ_k, L_k L_kᵀ) for every row and component, (N, K)."""
+    d = x.shape[1]
+    inv = torch.linalg.inv(chol)  # (K, D, D), lower
+    maha = torch.stack([((x - mu[j]) @ inv[j].T).square().sum(1) for j in range(len(w))], 1)
+    logdet = 2 * torch.log(torch.diagonal(chol, dim1=1, dim2=2)).sum(1)
+    return w.log() - 0.5 * (maha + logdet + d * np.log(2 * np.pi))
+
+
+class LatentMixture:
+    """A ``components``-Gaussian mixture (EM, full covariances) on the active dimensions of the
+    codes ``encoder.encode(smiles)`` (raw variance above ``active_variance``; the others stay at
+    their mean), sampled and decoded by the encoder's autoencoder. Fitted on at most ``max_fit``
+    molecules (drawn with ``seed``).
+    """
+
+    def __init__(
+        self,
+        encoder: LatentEncoder,
+        components: int = 16,
+        *,
+        active_variance: float = 0.01,
+        iters: int = 40,
+        max_fit: int = 100_000,
+        seed: int = 0,
+    ) -> None:
+        self.encoder, self.components, self.iters = encoder, components, iters
+        self.active_variance, self.max_fit, self.seed = active_variance, max_fit, seed
+
+    def fit(self, smiles: Sequence[str]) -> LatentMixture:
+        enc = self.encoder
+        if enc.code_mean_ is None:
+            raise ValueError("the autoencoder is deterministic (ae_beta=0): use LatentGaussian")
+        smiles = list(smiles)
+        if len(smiles) > self.max_fit:
+            rng = np.random.default_rng(self.seed)
+            smiles = [smiles[i] for i in rng.choice(len(smiles), self.max_fit, replace=False)]
+        self.keep_ = enc.code_std_[enc.active_].square() > self.active_variance  # GAN dims
+        x = enc.encode(smiles)[:, self.keep_]
+        self.weights_, self.means_, self.chol_, self.loglik_ = fit_gaussian_mixture(
+            x, self.components, iters=self.iters, seed=self.seed
+        )
+        return self
+
+    def sample(self, n: int, *, seed: int = 0) -> list[str]:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # the codes and the decoder's token draws
+            comp = torch.multinomial(self.weights_, n, replacement=True)
+            eps = torch.randn(n, self.means_.shape[1], dtype=torch.float64)
+            z = self.means_[comp] + (self.chol_[comp] @ eps[..., None])[..., 0]
+            full = torch.zeros(n, self.encoder.gan_dim)  # standardised codes: 0 = the mean
+            full[:, self.keep_] = z.float()
+            return self.encoder.decode(full)
+
+
 def prior_sample(encoder: LatentEncoder, n: int, *, seed: int = 0) -> list[str]:
     """Decode codes drawn from the variational autoencoder's prior N(0, I) (raw code space)."""
     if encoder.code_mean_ is None:
         raise ValueError("the autoencoder is deterministic (ae_beta=0): it has no prior")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # the codes and the decoder's token draws
-        z = torch.randn(n, len(encoder.code_mean_))
-        return encoder.decode((z - encoder.code_mean_) / encoder.code_std_)  # un-standardised
+        return encoder.decode_codes(torch.randn(n, len(encoder.code_mean_)))

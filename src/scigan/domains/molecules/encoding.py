@@ -49,6 +49,11 @@ RETRY_TEMPERATURE = 0.5
 # a Gaussian on the codes 1.28 / 1.10 / 0.87 / 0.71 / 0.79. Greedy decoding is mode-seeking: the
 # argmax of every token reads each code as its most typical molecule.
 TEMPERATURE = 0.75
+# Active code dimensions (Burda et al. 2016): a dimension whose posterior mean varies across the
+# training molecules by less than this (variance, raw code units; the posterior's own σ is ~1
+# there) carries no information the decoder reads — the KL term collapsed it to the prior. The
+# GAN models only the active dimensions; the others are held at their mean. 0 = all dimensions.
+ACTIVE_VARIANCE = 0.0
 
 
 class _Conditions:
@@ -186,17 +191,20 @@ class LatentEncoder(_MoleculeEncoder):
         log: Any = None,
         temperature: float = TEMPERATURE,
         retries: int = RETRIES,
+        active_variance: float = ACTIVE_VARIANCE,
     ) -> None:
         super().__init__(alphabet, max_len)
         self.ae = dict(ae or {})
         self.seed = seed
         self.temperature = temperature  # decoding: 0 = greedy, > 0 = token draws (torch RNG)
         self.retries = retries  # invalid decodes drawn again from the same code, at most this often
+        self.active_variance = active_variance
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
         self.code_mean_: Tensor | None = None  # per-dimension standardisation (variational)
         self.code_std_: Tensor | None = None
+        self.active_: Tensor | None = None  # the code dimensions the GAN models (variational)
 
     def fit(self, dataset: Dataset) -> LatentEncoder:
         ids = self._fit_tokens(dataset)
@@ -217,32 +225,60 @@ class LatentEncoder(_MoleculeEncoder):
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self._model_state()))
             tmp.replace(path)
-        self.code_mean_ = self.code_std_ = None
+        self.code_mean_ = self.code_std_ = self.active_ = None
         if self.model_.cfg.variational:
-            codes = encode_batches(self.model_, ids)
-            self.code_mean_ = codes.mean(dim=0)
-            self.code_std_ = codes.std(dim=0).clamp_min(1e-4)
+            self.fit_codes(encode_batches(self.model_, ids))
         return self
+
+    def fit_codes(self, codes: Tensor) -> None:
+        """Per-dimension standardisation of the training molecules' posterior means ``(N, Z)``
+        and the active dimensions: variance above ``active_variance`` (at least one)."""
+        self.code_mean_ = codes.mean(dim=0)
+        self.code_std_ = codes.std(dim=0).clamp_min(1e-4)
+        var = codes.var(dim=0)
+        active = torch.nonzero(var > self.active_variance).flatten()
+        self.active_ = active if len(active) else var.argmax().view(1)
+        self.ae_info_ = {**self.ae_info_, "active_dims": len(self.active_)}
 
     @property
     def latent_dim(self) -> int:
+        """The autoencoder's code size Z."""
         return (
             int(self.model_.cfg.latent)
             if self.model_ is not None
             else int(self.ae.get("latent", AEConfig.latent))
         )
 
+    @property
+    def gan_dim(self) -> int:
+        """The width of the GAN's tensors: the active code dimensions (Z if deterministic)."""
+        return len(self.active_) if self.active_ is not None else self.latent_dim
+
     def encode(self, samples: Any) -> Tensor:
+        """SMILES → the GAN's tensors ``(N, gan_dim)``: the active dimensions of the posterior
+        means, standardised (variational), or the bounded codes (deterministic)."""
         codes = encode_batches(self._model(), self.ids(list(samples)))
-        if self.code_mean_ is not None:  # variational codes are standardised for the GAN
-            codes = (codes - self.code_mean_) / self.code_std_
+        if self.code_mean_ is not None:
+            a = self.active_
+            codes = (codes[:, a] - self.code_mean_[a]) / self.code_std_[a]
+        return codes
+
+    def to_codes(self, x: Tensor) -> Tensor:
+        """The GAN's tensors ``(N, gan_dim)`` → raw autoencoder codes ``(N, Z)``: standardisation
+        undone, inactive dimensions at their mean (variational); clamped to (−1, 1) otherwise."""
+        if self.code_mean_ is None:
+            return x.clamp(-1, 1)
+        a = self.active_
+        codes = self.code_mean_.expand(len(x), -1).clone()
+        codes[:, a] = x.to(codes.dtype) * self.code_std_[a] + self.code_mean_[a]
         return codes
 
     def decode(self, x: Tensor) -> list[str]:
+        return self.decode_codes(self.to_codes(x))
+
+    def decode_codes(self, x: Tensor) -> list[str]:
+        """Raw autoencoder codes ``(N, Z)`` → SMILES (sampled at the decoding temperature)."""
         model = self._model()
-        # variational codes were standardised for the GAN; deterministic ones lie in (−1, 1)
-        var = self.code_mean_ is not None
-        x = x * self.code_std_ + self.code_mean_ if var else x.clamp(-1, 1)
         smiles = self._generate(model, x, self.temperature)
         if not self.retries:
             return smiles
@@ -269,7 +305,7 @@ class LatentEncoder(_MoleculeEncoder):
 
     def output_spans(self) -> list[OutputSpan]:
         # variational codes are unbounded (standardised posterior means); the others lie in (−1, 1)
-        return [OutputSpan(self.latent_dim, "identity" if self.code_mean_ is not None else "tanh")]
+        return [OutputSpan(self.gan_dim, "identity" if self.code_mean_ is not None else "tanh")]
 
     def _model(self) -> SequenceAutoencoder:
         if self.model_ is None:
@@ -298,7 +334,8 @@ class LatentEncoder(_MoleculeEncoder):
     def state_dict(self) -> dict[str, Any]:
         codes = None
         if self.code_mean_ is not None:
-            codes = {"mean": self.code_mean_.tolist(), "std": self.code_std_.tolist()}
+            codes = {"mean": self.code_mean_.tolist(), "std": self.code_std_.tolist(),
+                     "active": self.active_.tolist()}  # fmt: skip
         return {
             "kind": "latent",
             **self._base_state(),
@@ -306,6 +343,7 @@ class LatentEncoder(_MoleculeEncoder):
             "codes": codes,
             "temperature": self.temperature,
             "retries": self.retries,
+            "active_variance": self.active_variance,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -314,10 +352,13 @@ class LatentEncoder(_MoleculeEncoder):
         self.temperature = float(state.get("temperature", 0.0))  # older runs decoded greedily
         self.retries = int(state.get("retries", 0))  # ... and kept invalid decodes
         codes = state.get("codes")  # absent in runs saved before the variational autoencoder
-        self.code_mean_ = self.code_std_ = None
+        self.active_variance = float(state.get("active_variance", 0.0))  # older: all dimensions
+        self.code_mean_ = self.code_std_ = self.active_ = None
         if codes is not None:
             self.code_mean_ = torch.tensor(codes["mean"], dtype=torch.float32)
             self.code_std_ = torch.tensor(codes["std"], dtype=torch.float32)
+            every = list(range(len(codes["mean"])))
+            self.active_ = torch.tensor(codes.get("active", every), dtype=torch.long)
 
 
 def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
