@@ -1315,6 +1315,8 @@ CASES += [
          {"temperature": -0.5}),
         ("bad-retries", "retries", ("[0, 100]", "0 = never"), "retries=-1", {"retries": -1}),
         ("fractional-retries", "retries", ("whole number",), "retries=2.5", {"retries": 2.5}),
+        ("bad-active-variance", "active_variance", ("[0, 10]", "0 = the GAN models all"),
+         "active_variance=-1", {"active_variance": -1}),
     ]
 ]  # fmt: skip
 
