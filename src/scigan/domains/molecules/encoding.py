@@ -233,12 +233,10 @@ class LatentEncoder(_MoleculeEncoder):
     def fit_codes(self, codes: Tensor) -> None:
         """Per-dimension standardisation of the training molecules' posterior means ``(N, Z)``
         and the active dimensions: variance above ``active_variance`` (at least one)."""
-        self.code_mean_ = codes.mean(dim=0)
-        self.code_std_ = codes.std(dim=0).clamp_min(1e-4)
         var = codes.var(dim=0)
+        self.code_mean_, self.code_std_ = codes.mean(dim=0), var.sqrt().clamp_min(1e-4)
         active = torch.nonzero(var > self.active_variance).flatten()
         self.active_ = active if len(active) else var.argmax().view(1)
-        self.ae_info_ = {**self.ae_info_, "active_dims": len(self.active_)}
 
     @property
     def latent_dim(self) -> int:
