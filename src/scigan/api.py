@@ -28,6 +28,7 @@ from scigan.core.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from scigan.core.refine import DensityRatio, fit_generator_ratio, rejection_sample
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
 from scigan.errors import CheckpointError, ConfigError, DataError, OutputError, SciganError
@@ -36,6 +37,7 @@ from scigan.registry import DATASETS, DOMAINS
 IN_MEMORY = "<in-memory>"
 _COND_POOL = 10_000  # conditions kept in the checkpoint to sample from when none are given
 _POOL = "extra.cond_pool"
+_DRS = "extra.drs."  # the rejection-sampling classifier's tensors (core/refine.py)
 
 
 def versions() -> dict[str, str]:
@@ -165,6 +167,7 @@ class Synthesizer:
         dataset = load_data(domain, source, cfg.options, cfg.seed)
         torch.manual_seed(cfg.seed)
         encoder = domain.make_encoder(cfg).fit(dataset)
+        _check_drs(cfg, encoder)
         problem = _build_problem(cfg, domain, encoder, dataset)
         run_dir = None
         if out is not None:  # rank 0 creates the folder; other ranks only read it
@@ -174,6 +177,7 @@ class Synthesizer:
         if run_dir is not None and dist.is_main():
             self._write_run_files(run_dir)
         self.state_ = train(cfg, problem, run_dir, progress=progress)
+        self._fit_refiner(problem)
         return self
 
     def resume(self, steps: int | None = None, *, progress: bool = False) -> Synthesizer:
@@ -190,6 +194,7 @@ class Synthesizer:
             )
         if self.config_.data == IN_MEMORY:
             raise DataError("this run was trained on in-memory data; resume it with the API")
+        _check_drs(cfg, self.encoder_)
         dataset = load_data(self.domain_, self.config_.data, cfg.options, cfg.seed)
         problem = _build_problem(cfg, self.domain_, self.encoder_, dataset)
         saved_hash = self.run_info_["data_hash"]
@@ -203,6 +208,7 @@ class Synthesizer:
         if dist.is_main():
             self._write_run_files(self.run_dir_)
         self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
+        self._fit_refiner(problem)
         return self
 
     # ------------------------------------------------------------------ sampling
@@ -228,6 +234,7 @@ class Synthesizer:
             seed,
             conditions,
             self.cond_pool_,
+            refiner=self.refiner_,
         )
 
     # ------------------------------------------------------------------ evaluation
@@ -319,15 +326,7 @@ class Synthesizer:
             return path
         path = _prepare_run_dir(path)
         self._write_run_files(path)
-        tensors = self.state_.tensors()
-        tensors.update(self.problem_extra_)
-        save_checkpoint(
-            path / "checkpoints",
-            ["latest"],
-            self.state_.step,
-            tensors,
-            self.state_.json_state(tensors),
-        )
+        self._save_latest(path, ["latest"])
         self.run_dir_ = path
         return path
 
@@ -395,6 +394,43 @@ class Synthesizer:
         return self
 
     # ------------------------------------------------------------------ internals
+    def _save_latest(self, path: Path, tags: list[str]) -> None:
+        tensors = self.state_.tensors()
+        tensors.update(self.problem_extra_)
+        save_checkpoint(
+            path / "checkpoints", tags, self.state_.step, tensors, self.state_.json_state(tensors)
+        )
+
+    def _fit_refiner(self, problem: Problem) -> None:
+        """Discriminator rejection sampling (``--drs``): fit the density-ratio classifier of the
+        final EMA generator against the training tensors, log its summary to metrics.jsonl and
+        add it to the latest checkpoint (and to ``best`` when that is the same step)."""
+        cfg = self.config_
+        if not cfg.refine.drs:
+            return
+        with progress.task("drs"):
+            progress.stage("fit the rejection-sampling classifier")
+            ratio, info = fit_generator_ratio(
+                self.state_.ema.shadow, problem.data, problem.cond, cfg.net.z_dim,
+                seed=cfg.seed, quantile=cfg.refine.drs_quantile,
+            )  # fmt: skip
+        self.refiner_, self.refiner_info_ = ratio, info
+        self.problem_extra_ = {
+            **{k: v for k, v in self.problem_extra_.items() if not k.startswith(_DRS)},
+            **{_DRS + k: v.detach().clone() for k, v in ratio.state_dict().items()},
+        }
+        if self.run_dir_ is None or not dist.is_main():
+            return
+        row = {"kind": "drs", "step": self.state_.step, **info}
+        with open(self.run_dir_ / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        ckpt = self.run_dir_ / "checkpoints"
+        latest = _read_json(ckpt / "latest.json")["file"]
+        tags = sorted(
+            p.stem for p in ckpt.glob("*.json") if _read_json(p).get("file") == latest
+        )  # the same file: rewriting it must move every tag that points at it
+        self._save_latest(self.run_dir_, tags)
+
     def _set_fitted(self, cfg, domain, encoder, dataset, problem, run_dir) -> None:
         self.config_: TrainConfig = cfg
         self.domain_: AbstractDomain = domain
@@ -402,6 +438,9 @@ class Synthesizer:
         self.dataset_: Dataset | None = dataset
         self.problem_extra_ = problem.extra_tensors
         self.cond_pool_ = problem.extra_tensors.get(_POOL)
+        drs = {k[len(_DRS) :]: v for k, v in problem.extra_tensors.items() if k.startswith(_DRS)}
+        self.refiner_: DensityRatio | None = DensityRatio.from_tensors(drs) if drs else None
+        self.refiner_info_: dict[str, float] = {}  # the fit's summary (also in metrics.jsonl)
         self.run_dir_: Path | None = Path(run_dir) if run_dir is not None else None
         self.run_info_ = {
             "config": cfg.to_dict(),
@@ -438,6 +477,19 @@ def load_data(domain: AbstractDomain, source: Any, options: Any, seed: int) -> D
         raise DataError(
             f"{exc.filename or source}: cannot read ({what}); pass a readable data file"
         ) from None
+
+
+def _check_drs(cfg: TrainConfig, encoder: AbstractEncoder) -> None:
+    """Rejection sampling needs continuous generator outputs: against one-hot data, G's soft
+    categorical outputs are told apart by their softness alone, and the ratio is meaningless."""
+    if not cfg.refine.drs:
+        return
+    soft = sorted({s.activation for s in encoder.output_spans()} & {"softmax", "gumbel"})
+    if soft:
+        raise ConfigError(
+            f"--drs needs continuous generator outputs, but this {cfg.domain} model emits "
+            f"{'/'.join(soft)} categories; train without --drs"
+        )
 
 
 def _build_problem(
@@ -495,12 +547,15 @@ def generate(
     cond_pool: torch.Tensor | None = None,
     *,
     shard: bool = False,
+    refiner: DensityRatio | None = None,
 ) -> Any:
     """n samples from ``G`` decoded to the domain's type; RNG isolated and fixed by ``seed``.
 
     z and conditions are drawn on the CPU and moved to G's device, so the samples do not depend
     on where G lives. ``shard``: under torchrun every rank runs G on its share of each chunk and
     the shards are gathered — every rank returns the same samples as a single process would.
+    ``refiner``: discriminator rejection sampling — each row is drawn again (with its own
+    condition) until the density-ratio classifier accepts it (not with ``shard``).
     """
     progress.stage(f"sample {n}")
     with torch.random.fork_rng(devices=[]), torch.no_grad():
@@ -518,6 +573,15 @@ def generate(
         was_training = G.training
         G.eval()
         device = next(G.parameters()).device
+        if refiner is not None and not shard:
+
+            def draw(rows: torch.Tensor) -> torch.Tensor:
+                z = torch.randn(len(rows), z_dim).to(device)
+                return G(z, None if c is None else c[rows].to(device)).cpu()
+
+            x, _ = rejection_sample(draw, refiner, n, condition=c)
+            G.train(was_training)
+            return encoder.decode(x)
         chunks = []
         with progress.bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
             for start in range(0, n, 4096):

@@ -194,11 +194,35 @@ class WatchdogConfig:
         _check(self.collapse_warmup >= 0, "collapse_warmup", self.collapse_warmup, ">= 0")
 
 
+@dataclass(frozen=True)
+class RefineConfig:
+    """Sampling corrections fitted after training (every domain; see ``core/refine.py``)."""
+
+    drs: bool = field(
+        default=False,
+        metadata=_help(
+            "discriminator rejection sampling: after training, fit a classifier of real vs "
+            "generated tensors and accept G's draws by its density ratio (Azadi et al. 2019)"
+        ),
+    )
+    drs_quantile: float = field(
+        default=0.95,
+        metadata=_help(
+            "DRS: draws whose ratio is above this quantile of G's own are always accepted "
+            "(higher: closer to the data, more draws per sample)"
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        _check(0.5 <= self.drs_quantile <= 1, "drs_quantile", self.drs_quantile, "in [0.5, 1]")
+
+
 SECTIONS: dict[str, type] = {
     "net": NetConfig,
     "optim": OptimConfig,
     "objective": LossConfig,
     "monitor": WatchdogConfig,
+    "refine": RefineConfig,
 }
 
 
@@ -235,6 +259,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     objective: LossConfig = field(default_factory=LossConfig)
     monitor: WatchdogConfig = field(default_factory=WatchdogConfig)
+    refine: RefineConfig = field(default_factory=RefineConfig)
 
     def __post_init__(self) -> None:
         _check(isinstance(self.seed, int) and 0 <= self.seed < 2**63, "seed", self.seed, ">= 0")

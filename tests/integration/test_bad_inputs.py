@@ -418,6 +418,8 @@ CASES: list[Case] = [
             ("--device", "gpu", "gpu", "auto, cpu, cuda or cuda:N"),
             # a GPU asked for where torch sees none (on a GPU machine: an index beyond it)
             ("--device", "cuda:99", "cuda:99", "--device cuda:99"),
+            ("--drs-quantile", "0.2", 0.2, "in [0.5, 1]"),
+            ("--drs-quantile", "x", None, "expected float"),
         ]
     ],
     Case(
@@ -784,6 +786,14 @@ CASES: list[Case] = [
         api=loaded("run", lambda s, t: s.evaluate(reference=str(t / "ref.csv"), n=20)),
         runs=("run",),
         files={"ref.csv": b"a;b\n1;2\n"},
+    ),
+    Case(
+        "tabular-drs-on-categories",
+        ConfigError,
+        ("--drs", "categories", "without --drs"),
+        cli=train_cli("tabular", "{t}/t.csv", "--drs"),
+        api=fit_api("tabular", "{t}/t.csv", drs=True),
+        files={"t.csv": GOOD_TABLE},
     ),
     # ---------------------------------------------------------------- tabular tables
     *[
