@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from scigan.errors import TrainingDivergedError
+
 # a row still rejected after this many rounds takes its last draw (and a warning says so)
 MAX_ROUNDS = 200
 
@@ -156,6 +158,11 @@ def fit_density_ratio(
             stale += 1
             if stale >= patience:
                 break
+    if best_state is None:  # the held-out loss was never finite
+        raise TrainingDivergedError(
+            "the rejection-sampling classifier's loss was never finite; the trained model is "
+            "saved without it — sample it as is, or retrain without --drs"
+        )
     model.load_state_dict(best_state)
     model.eval()
     s_va = model.logits(x_va)
