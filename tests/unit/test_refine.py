@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
 
-from scigan.core.refine import DensityRatio, _auc, fit_density_ratio, rejection_sample
+from scigan.core.refine import DensityRatio, fit_density_ratio, rejection_sample
 
 
 def _gaussians(n: int = 20000):
@@ -71,13 +69,6 @@ def test_rows_keep_their_conditions():
 
     x, _ = rejection_sample(draw, ratio, len(cond), condition=cond, chunk=64)
     assert torch.allclose(x, cond, atol=0.5)
-
-
-def test_rank_auc_matches_scikit_learn():
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 500)
-    s = np.round(rng.normal(size=500) + y, 1)  # ties included
-    assert _auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
 
 
 def test_state_round_trip():

@@ -26,8 +26,8 @@ import time
 import warnings
 from collections.abc import Callable
 
-import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 from torch import Tensor, nn
 
 from scigan.errors import TrainingDivergedError
@@ -79,16 +79,6 @@ class DensityRatio(nn.Module):
         model = cls(int(tensors["shift"].numel()), width, len(linear) - 1)
         model.load_state_dict(tensors)
         return model.eval()
-
-
-def _auc(y: np.ndarray, s: np.ndarray) -> float:
-    """ROC-AUC by the rank-sum (Mann–Whitney) formula; ties share their mean rank."""
-    from scipy.stats import rankdata
-
-    r = rankdata(s)
-    pos = y == 1
-    n1, n0 = int(pos.sum()), int((~pos).sum())
-    return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def fit_density_ratio(
@@ -172,7 +162,7 @@ def fit_density_ratio(
     info = {
         "n": n,
         "val_loss": best,
-        "val_auc": _auc(y_va.numpy(), s_va.numpy()),
+        "val_auc": float(roc_auc_score(y_va.numpy(), s_va.numpy())),
         "epochs": epochs,
         "quantile": quantile,
         "cap": float(model.cap),
