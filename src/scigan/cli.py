@@ -27,12 +27,17 @@ EXIT_USAGE = 2
 
 
 # ---------------------------------------------------------------------------- flag types
+# settings whose range depends on another setting: each flag is checked alone here, against
+# the other setting widened (the whole resolved config is checked again before training)
+_CROSS_FIELD = {"latent_modes": {"z_dim": 100_000}}
+
+
 def _setting_type(name: str, default: Any):
     """argparse type that converts and range-checks one TrainConfig setting."""
 
     def convert(text: str) -> Any:
         try:
-            cfg = TrainConfig().replace({name: text}, source="flag")
+            cfg = TrainConfig().replace({**_CROSS_FIELD.get(name, {}), name: text}, source="flag")
         except ConfigError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
         return _lookup(cfg, name)

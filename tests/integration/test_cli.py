@@ -38,6 +38,16 @@ def test_dry_run_prints_resolved_config(capsys):
     assert cfg["objective"]["loss"] == "hinge"
 
 
+def test_flags_checked_against_each_other(capsys):
+    # latent_modes must stay below z_dim: a larger --z-dim on the same line allows more modes
+    args = ["train", "--data", "ring8", "--dry-run"]
+    assert main([*args, "--latent-modes", "100", "--z-dim", "128"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["net"]["latent_modes"] == 100 and cfg["net"]["z_dim"] == 128
+    assert main([*args, "--z-dim", "32", "--latent-modes", "40"]) == 2
+    assert "latent_modes" in capsys.readouterr().err
+
+
 def test_config_file_and_flag_precedence(tmp_path, capsys):
     f = tmp_path / "c.yaml"
     f.write_text("steps: 11\nlr_g: 0.0005\n")
