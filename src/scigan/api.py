@@ -28,7 +28,12 @@ from scigan.core.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from scigan.core.refine import DensityRatio, fit_generator_ratio, rejection_sample
+from scigan.core.refine import (
+    DensityRatio,
+    draw_generator,
+    fit_generator_ratio,
+    rejection_sample,
+)
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
 from scigan.errors import CheckpointError, ConfigError, DataError, OutputError, SciganError
@@ -38,6 +43,7 @@ IN_MEMORY = "<in-memory>"
 _COND_POOL = 10_000  # conditions kept in the checkpoint to sample from when none are given
 _POOL = "extra.cond_pool"
 _DRS = "extra.drs."  # the rejection-sampling classifier's tensors (core/refine.py)
+_ADAPT = "extra.adapt."  # the encoder's adaptation to the trained generator (encoder.adapt)
 
 
 def versions() -> dict[str, str]:
@@ -177,7 +183,7 @@ class Synthesizer:
         if run_dir is not None and dist.is_main():
             self._write_run_files(run_dir)
         self.state_ = train(cfg, problem, run_dir, progress=progress)
-        self._fit_refiner(problem)
+        self._post_train(problem, dataset)
         return self
 
     def resume(self, steps: int | None = None, *, progress: bool = False) -> Synthesizer:
@@ -208,7 +214,7 @@ class Synthesizer:
         if dist.is_main():
             self._write_run_files(self.run_dir_)
         self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
-        self._fit_refiner(problem)
+        self._post_train(problem, dataset)
         return self
 
     # ------------------------------------------------------------------ sampling
@@ -401,13 +407,56 @@ class Synthesizer:
             path / "checkpoints", tags, self.state_.step, tensors, self.state_.json_state(tensors)
         )
 
-    def _fit_refiner(self, problem: Problem) -> None:
+    def _post_train(self, problem: Problem, dataset: Dataset) -> None:
+        """The stages after training, on the final EMA generator: the encoder's adaptation to it
+        (:meth:`AbstractEncoder.adapt`, e.g. the latent GAN's decoder) and discriminator
+        rejection sampling (``--drs``). Each logs a summary row to metrics.jsonl; their tensors
+        go into the latest checkpoint (and every tag that points at the same file)."""
+        rows = [r for r in (self._adapt_encoder(problem, dataset), self._fit_refiner(problem)) if r]
+        if not rows or self.run_dir_ is None or not dist.is_main():
+            return
+        with open(self.run_dir_ / "metrics.jsonl", "a") as fh:
+            for row in rows:
+                fh.write(json.dumps({**row, "step": self.state_.step}) + "\n")
+        ckpt = self.run_dir_ / "checkpoints"
+        latest = _read_json(ckpt / "latest.json")["file"]
+        tags = sorted(
+            p.stem for p in ckpt.glob("*.json") if _read_json(p).get("file") == latest
+        )  # the same file: rewriting it must move every tag that points at it
+        self._save_latest(self.run_dir_, tags)
+
+    def _replace_extra(self, prefix: str, tensors: Mapping[str, torch.Tensor]) -> None:
+        self.problem_extra_ = {
+            **{k: v for k, v in self.problem_extra_.items() if not k.startswith(prefix)},
+            **{prefix + k: v.detach().clone() for k, v in tensors.items()},
+        }
+
+    def _adapt_encoder(self, problem: Problem, dataset: Dataset) -> dict[str, Any] | None:
+        G, z_dim = self.state_.ema.shadow, self.config_.net.z_dim
+
+        def draw(rows: torch.Tensor, seed: int) -> torch.Tensor:
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                torch.manual_seed(seed)
+                was_training = G.training
+                G.eval()
+                out = draw_generator(G, z_dim, None if problem.cond is None else problem.cond[rows],
+                                     len(rows))  # fmt: skip
+                G.train(was_training)
+            return out
+
+        adapted = self.encoder_.adapt(dataset, draw, seed=self.config_.seed, steps=self.state_.step)
+        if adapted is None:
+            return None
+        tensors, info = adapted
+        self._replace_extra(_ADAPT, tensors)
+        return {"kind": "adapt", **info}
+
+    def _fit_refiner(self, problem: Problem) -> dict[str, Any] | None:
         """Discriminator rejection sampling (``--drs``): fit the density-ratio classifier of the
-        final EMA generator against the training tensors, log its summary to metrics.jsonl and
-        add it to the latest checkpoint (and to ``best`` when that is the same step)."""
+        final EMA generator against the training tensors; returns its summary row."""
         cfg = self.config_
         if not cfg.refine.drs:
-            return
+            return None
         with progress.task("drs"):
             progress.stage("fit the rejection-sampling classifier")
             ratio, info = fit_generator_ratio(
@@ -415,21 +464,8 @@ class Synthesizer:
                 seed=cfg.seed, quantile=cfg.refine.drs_quantile,
             )  # fmt: skip
         self.refiner_, self.refiner_info_ = ratio, info
-        self.problem_extra_ = {
-            **{k: v for k, v in self.problem_extra_.items() if not k.startswith(_DRS)},
-            **{_DRS + k: v.detach().clone() for k, v in ratio.state_dict().items()},
-        }
-        if self.run_dir_ is None or not dist.is_main():
-            return
-        row = {"kind": "drs", "step": self.state_.step, **info}
-        with open(self.run_dir_ / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps(row) + "\n")
-        ckpt = self.run_dir_ / "checkpoints"
-        latest = _read_json(ckpt / "latest.json")["file"]
-        tags = sorted(
-            p.stem for p in ckpt.glob("*.json") if _read_json(p).get("file") == latest
-        )  # the same file: rewriting it must move every tag that points at it
-        self._save_latest(self.run_dir_, tags)
+        self._replace_extra(_DRS, ratio.state_dict())
+        return {"kind": "drs", **info}
 
     def _set_fitted(self, cfg, domain, encoder, dataset, problem, run_dir) -> None:
         self.config_: TrainConfig = cfg
@@ -441,6 +477,8 @@ class Synthesizer:
         drs = {k[len(_DRS) :]: v for k, v in problem.extra_tensors.items() if k.startswith(_DRS)}
         self.refiner_: DensityRatio | None = DensityRatio.from_tensors(drs) if drs else None
         self.refiner_info_: dict[str, float] = {}  # the fit's summary (also in metrics.jsonl)
+        adapt = {k: v for k, v in problem.extra_tensors.items() if k.startswith(_ADAPT)}
+        encoder.load_adaptation({k[len(_ADAPT) :]: v for k, v in adapt.items()})
         self.run_dir_: Path | None = Path(run_dir) if run_dir is not None else None
         self.run_info_ = {
             "config": cfg.to_dict(),

@@ -64,6 +64,37 @@ def test_latent_gan_samples_evaluates_and_reloads(latent):
     assert again.sample(40, seed=3) == s  # the autoencoder travels inside encoder.json
 
 
+def test_decoder_adapted_to_the_gan_is_saved_and_reloaded(tmp_path):
+    """After training, a copy of the decoder is fitted to the GAN's codes (adapt_steps); it is
+    logged, kept in the checkpoint (latest and the best tag that shares its file), reloads to
+    the same samples, and resume fits it again from the autoencoder's own decoder."""
+    import torch
+
+    out = tmp_path / "adapt"
+    gan = Synthesizer(domain="molecules", options={**TINY_AE, "adapt_steps": 7}, **TINY)
+    gan.fit(str(FIXTURE), out=out)
+    enc = gan.encoder_
+    assert enc.decoder_ is not None and enc.adapt_steps == 7
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    adapt = [r for r in rows if r["kind"] == "adapt"]
+    assert len(adapt) == 1 and adapt[0]["steps"] == 7 and adapt[0]["step"] == TINY["steps"]
+    assert adapt[0]["nats"] > 0 and adapt[0]["distance"] > 0 and adapt[0]["temperature"] == 1.0
+    own, new = enc.model_.state_dict(), enc.decoder_.state_dict()
+    assert not torch.equal(own["gru.weight_hh_l0"], new["gru.weight_hh_l0"])
+    assert torch.equal(own["to_z.weight"], new["to_z.weight"])
+    s = gan.sample(30, seed=2)
+    for tag in ("latest", "best"):
+        again = Synthesizer.load(out, checkpoint=tag)
+        assert again.encoder_.decoder_ is not None and again.sample(30, seed=2) == s
+    plain = Synthesizer(domain="molecules", options={**TINY_AE, "adapt_steps": 0}, **TINY)
+    plain.fit(str(FIXTURE))
+    assert plain.encoder_.decoder_ is None
+    gan.resume(steps=TINY["steps"] + 5)
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r["kind"] == "adapt"] == [20, 25]
+    assert Synthesizer.load(out).sample(30, seed=2) == gan.sample(30, seed=2)
+
+
 def test_selfies_gan_and_cli(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["train", "--domain", "molecules", "--data", str(FIXTURE), "--out", str(run),

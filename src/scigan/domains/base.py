@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
 from scigan.demo import DemoSpec
-from scigan.errors import DataError
+from scigan.errors import CheckpointError, DataError
 
 # sample_fn(n, conditions, seed) -> samples in the domain's natural type
 SampleFn = Callable[[int, Any, int], Any]
@@ -78,6 +78,25 @@ class AbstractEncoder(abc.ABC):
         if conditions is not None:
             raise DataError("this model is unconditional; do not pass conditions")
         return None
+
+    def adapt(
+        self, dataset: Dataset, draw: Any, *, seed: int, steps: int
+    ) -> tuple[dict[str, Tensor], dict[str, float]] | None:
+        """Optional stage after training: fit the decoding to the trained generator.
+
+        ``steps``: the generator steps trained. ``draw(rows, seed)`` returns the EMA
+        generator's tensors for training rows ``rows`` (with their conditions). Returns the
+        tensors to keep in the checkpoint (see :meth:`load_adaptation`) and a summary for
+        metrics.jsonl, or None (the default: the encoder has nothing to adapt)."""
+        return None
+
+    def load_adaptation(self, tensors: Mapping[str, Tensor]) -> None:
+        """Use the tensors :meth:`adapt` returned; an empty mapping = the unadapted decoding."""
+        if tensors:
+            raise CheckpointError(
+                f"this checkpoint adapts a {type(self).__name__}, which has no adaptation; "
+                "load it with the scigan version that wrote it"
+            )
 
     @abc.abstractmethod
     def state_dict(self) -> dict[str, Any]:

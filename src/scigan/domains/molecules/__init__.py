@@ -41,6 +41,9 @@ from scigan.domains.molecules.data import (
 )
 from scigan.domains.molecules.encoding import (
     ACTIVE_VARIANCE,
+    ADAPT_STEPS,
+    ADAPT_TEMPERATURE,
+    AUTO,
     RETRIES,
     TEMPERATURE,
     LatentEncoder,
@@ -70,6 +73,8 @@ OPTIONS = (
     "temperature",
     "retries",
     "active_variance",
+    "adapt_steps",
+    "adapt_temperature",
 )
 _DEFAULT_N_TRAIN = {"latent-gan": 250_000, "selfies-gan": 30_000}  # memory: (N, L·V) one-hot
 
@@ -336,9 +341,22 @@ class MoleculesDomain(AbstractDomain):
             "code dimensions whose posterior mean varies less than this over the training "
             f"molecules are held at their mean; 0 = the GAN models all, default {ACTIVE_VARIANCE}"
         ))  # fmt: skip
+        # default (auto): a tenth of the GAN's final steps, at most ADAPT_STEPS (demo: 800 → 80)
+        adapt = opts.get("adapt_steps", "auto")
+        if adapt != "auto":
+            adapt = _number(adapt, "adapt_steps", 0, 1_000_000, (
+                "steps that fit a copy of the decoder to the trained GAN's codes; 0 = never, "
+                f"default auto = min({ADAPT_STEPS}, GAN steps / 10)"))  # fmt: skip
+            if adapt != int(adapt):
+                raise DataError(f"adapt_steps={opts['adapt_steps']!r} must be a whole number")
+        adapt_t = _number(opts.get("adapt_temperature", ADAPT_TEMPERATURE), "adapt_temperature",
+                          0, 5, "the adapted decoder's sampling temperature, default "
+                          f"{ADAPT_TEMPERATURE}")  # fmt: skip
         return LatentEncoder(
             alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature,
             retries=int(retries), active_variance=active,
+            adapt_steps=AUTO if adapt == "auto" else int(adapt),
+            adapt_temperature=adapt_t,
         )  # fmt: skip
 
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:

@@ -266,3 +266,105 @@ def reconstruction_accuracy(model: SequenceAutoencoder, ids: np.ndarray) -> floa
     out = model.greedy(model.encode(data), ids.shape[1])
     mask = ~_after_eos(data)
     return float(((out == data) | ~mask).all(dim=1).float().mean())
+
+
+# the decoder's parameters: what adapt_decoder trains (the encoder's stay as they are)
+DECODER_PARTS = ("embed.", "from_z.", "gru.", "out.")
+
+
+def adapt_decoder(
+    model: SequenceAutoencoder,
+    ids: np.ndarray,
+    draw,
+    *,
+    steps: int,
+    seed: int,
+    batch: int = 256,
+    lr: float = 3e-4,
+    log=None,
+    bar=None,
+) -> tuple[SequenceAutoencoder, dict]:
+    """A copy of the decoder fitted to a generator's codes by minibatch optimal transport.
+
+    The decoder was trained on posterior samples of the training molecules' codes; a generator
+    that models those codes imperfectly puts mass where the decoder reads them badly (measured
+    on MOSES: decoding the latent GAN's codes gives FCD/Test 0.534 at 10k, decoding the real
+    codes 0.298, although a classifier tells the two code sets apart only at ROC-AUC 0.53).
+    Each step pairs ``batch`` training molecules with ``batch`` fresh generator codes by the
+    assignment that minimises their total distance (Hungarian algorithm; dimensions in units of
+    the mean posterior σ, so a dimension counts by how much of the molecule it fixes) and
+    trains the decoder on the pairs: molecule i is the target of the code paired with it. The
+    pairing is a coupling of the generator's distribution with the data, so a decoder that
+    learns p(molecule | code) under it maps the generator's codes back onto the data's
+    distribution, drawn at temperature 1. The encoder is left as it is (the copy's embedding
+    is its own). Fresh codes every step: no code is paired with the same molecule twice.
+
+    Args:
+        model: the trained (variational) autoencoder; not modified.
+        ids: training token ids (N, L).
+        draw: ``draw(rows, seed)`` → raw codes (len(rows), Z) from the generator for training
+            rows ``rows`` (their conditions, for conditional models).
+        steps, batch, lr: Adam steps (cosine-annealed learning rate) and pairs per step.
+
+    Returns:
+        the adapted copy (eval mode) and a summary (steps, nats per molecule, the mean matched
+        distance in posterior-σ units, seconds).
+    """
+    import copy
+
+    from scipy.optimize import linear_sum_assignment
+
+    data = torch.from_numpy(ids)
+    mus, sds = [], []
+    with torch.no_grad():
+        for i in range(0, len(data), 4096):
+            mu, logvar = model.posterior(data[i : i + 4096])
+            mus.append(mu)
+            sds.append((0.5 * logvar).exp())
+    mu = torch.cat(mus)
+    scale = 1.0 / torch.cat(sds).mean(dim=0)  # distances in units of the mean posterior σ
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        dec = copy.deepcopy(model)
+        dec.train()
+        params = []
+        for name, p in dec.named_parameters():
+            p.requires_grad_(name.startswith(DECODER_PARTS))
+            if p.requires_grad:
+                params.append(p)
+        opt = torch.optim.Adam(params, lr=lr)
+        t0, nats_avg, dist_avg = time.perf_counter(), None, None
+        for step in range(steps):
+            rows = torch.randint(len(data), (batch,), generator=gen)
+            with torch.no_grad():
+                codes = draw(rows, seed * 1_000_003 + step)
+            cost = torch.cdist(mu[rows] * scale, codes * scale).numpy()
+            r, c = linear_sum_assignment(cost)
+            z = codes[c[np.argsort(r)]]  # the code paired with training row i
+            x = data[rows]
+            target = x.masked_fill(_after_eos(x), -100)
+            logits = dec.decode_logits(z, x)
+            loss = F.cross_entropy(
+                logits.transpose(1, 2), target, ignore_index=-100, reduction="sum"
+            ) / len(x)
+            for g in opt.param_groups:
+                g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * step / steps))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            d = float(cost[r, c].mean())
+            nats_avg = loss.item() if nats_avg is None else 0.98 * nats_avg + 0.02 * loss.item()
+            dist_avg = d if dist_avg is None else 0.98 * dist_avg + 0.02 * d
+            if bar is not None:
+                bar.update(1)
+            if log is not None and (step + 1) % 100 == 0:
+                log({"kind": "adapt", "step": step + 1, "nats": nats_avg, "distance": dist_avg,
+                     "elapsed_s": time.perf_counter() - t0})  # fmt: skip
+    for p in dec.parameters():
+        p.requires_grad_(True)
+    dec.eval()
+    info = {"steps": steps, "nats": nats_avg, "distance": dist_avg,
+            "seconds": time.perf_counter() - t0}  # fmt: skip
+    return dec, info

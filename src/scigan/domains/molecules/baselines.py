@@ -99,7 +99,9 @@ class LatentGaussian:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the codes and the decoder's token draws
             eps = torch.randn(n, len(self.mean_), dtype=torch.float64)
-            return self.encoder.decode((self.mean_ + eps @ self.chol_.T).float())
+            return self.encoder.decode_codes(
+                self.encoder.to_codes((self.mean_ + eps @ self.chol_.T).float()), adapted=False
+            )
 
 
 def fit_gaussian_mixture(
@@ -184,7 +186,7 @@ class LatentMixture:
             z = self.means_[comp] + (self.chol_[comp] @ eps[..., None])[..., 0]
             full = torch.zeros(n, self.encoder.gan_dim)  # standardised codes: 0 = the mean
             full[:, self.keep_] = z.float()
-            return self.encoder.decode(full)
+            return self.encoder.decode_codes(self.encoder.to_codes(full), adapted=False)
 
 
 def prior_sample(encoder: LatentEncoder, n: int, *, seed: int = 0) -> list[str]:
@@ -193,4 +195,4 @@ def prior_sample(encoder: LatentEncoder, n: int, *, seed: int = 0) -> list[str]:
         raise ValueError("the autoencoder is deterministic (ae_beta=0): it has no prior")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # the codes and the decoder's token draws
-        return encoder.decode_codes(torch.randn(n, len(encoder.code_mean_)))
+        return encoder.decode_codes(torch.randn(n, len(encoder.code_mean_)), adapted=False)

@@ -28,8 +28,10 @@ from scigan.core.nets import OutputSpan
 from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors
 from scigan.domains.molecules import chem
 from scigan.domains.molecules.autoencoder import (
+    DECODER_PARTS,
     AEConfig,
     SequenceAutoencoder,
+    adapt_decoder,
     encode_batches,
     reconstruction_accuracy,
     train_autoencoder,
@@ -54,6 +56,16 @@ TEMPERATURE = 0.75
 # there) carries no information the decoder reads — the KL term collapsed it to the prior. The
 # GAN models only the active dimensions; the others are held at their mean. 0 = all dimensions.
 ACTIVE_VARIANCE = 0.0
+# After the GAN trains, a copy of the decoder is fitted to the GAN's codes (minibatch optimal
+# transport pairs each training molecule with a generated code; autoencoder.adapt_decoder) and
+# then draws its tokens at ADAPT_TEMPERATURE. Measured on MOSES (the shipped 21k-step GAN; FCD/Test
+# at N = 10k, floor 0.136): the original decoder 0.534 (T = 0.75); adapted for 2,000 steps 0.420
+# at T = 1.0 (0.452 at 0.9, 0.546 at 1.1, 0.827 at 0.75). 0 steps = no adaptation; the default
+# (AUTO) is a tenth of the GAN's steps, at most ADAPT_STEPS.
+ADAPT_STEPS = 2000
+AUTO = -1
+ADAPT_TEMPERATURE = 1.0
+_ADAPT = "decoder."  # the adapted decoder's tensors in the checkpoint (after "extra.adapt.")
 
 
 class _Conditions:
@@ -192,6 +204,8 @@ class LatentEncoder(_MoleculeEncoder):
         temperature: float = TEMPERATURE,
         retries: int = RETRIES,
         active_variance: float = ACTIVE_VARIANCE,
+        adapt_steps: int = AUTO,
+        adapt_temperature: float = ADAPT_TEMPERATURE,
     ) -> None:
         super().__init__(alphabet, max_len)
         self.ae = dict(ae or {})
@@ -199,6 +213,9 @@ class LatentEncoder(_MoleculeEncoder):
         self.temperature = temperature  # decoding: 0 = greedy, > 0 = token draws (torch RNG)
         self.retries = retries  # invalid decodes drawn again from the same code, at most this often
         self.active_variance = active_variance
+        self.adapt_steps = adapt_steps  # decoder fitted to the GAN's codes (0 = never; AUTO)
+        self.adapt_temperature = adapt_temperature  # ... which then decodes at this temperature
+        self.decoder_: SequenceAutoencoder | None = None  # the adapted copy, when there is one
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
@@ -274,10 +291,13 @@ class LatentEncoder(_MoleculeEncoder):
     def decode(self, x: Tensor) -> list[str]:
         return self.decode_codes(self.to_codes(x))
 
-    def decode_codes(self, x: Tensor) -> list[str]:
-        """Raw autoencoder codes ``(N, Z)`` → SMILES (sampled at the decoding temperature)."""
-        model = self._model()
-        smiles = self._generate(model, x, self.temperature)
+    def decode_codes(self, x: Tensor, *, adapted: bool = True) -> list[str]:
+        """Raw autoencoder codes ``(N, Z)`` → SMILES (sampled at the decoding temperature; the
+        decoder adapted to the GAN, when the run has one and ``adapted``, at its own)."""
+        own = self.decoder_ is None or not adapted
+        model = self._model() if own else self.decoder_
+        temperature = self.temperature if own else self.adapt_temperature
+        smiles = self._generate(model, x, temperature)
         if not self.retries:
             return smiles
         # a code whose decoding RDKit rejects (an unclosed ring, an aromatic ring that cannot
@@ -288,7 +308,7 @@ class LatentEncoder(_MoleculeEncoder):
         for _ in range(self.retries):
             if not bad:
                 break
-            again = self._generate(model, x[bad], max(self.temperature, RETRY_TEMPERATURE))
+            again = self._generate(model, x[bad], max(temperature, RETRY_TEMPERATURE))
             for i, smi in zip(bad, again, strict=True):
                 smiles[i] = smi
             bad = [i for i in bad if chem.get_mol(smiles[i]) is None]
@@ -300,6 +320,55 @@ class LatentEncoder(_MoleculeEncoder):
             for i in range(0, len(x), 4096)
         ]
         return self.tokenizer_.from_ids(torch.cat(out).numpy())
+
+    def adapt(
+        self, dataset: Dataset, draw: Any, *, seed: int, steps: int
+    ) -> tuple[dict[str, Tensor], dict[str, float]] | None:
+        """Fit a copy of the decoder to the codes of a GAN trained for ``steps`` (variational
+        autoencoder only): ``adapt_steps`` steps, or with AUTO min(ADAPT_STEPS, steps / 10);
+        see :func:`~.autoencoder.adapt_decoder`."""
+        n = min(ADAPT_STEPS, steps // 10) if self.adapt_steps == AUTO else self.adapt_steps
+        if n <= 0 or self.code_mean_ is None:
+            return None
+        from scigan import progress
+
+        self.decoder_ = None
+        model = self._model()
+        ids = self.ids(list(dataset.samples))
+
+        def codes(rows: Tensor, s: int) -> Tensor:
+            return self.to_codes(draw(rows, s))
+
+        with progress.bar(n, "adapt decoder", "step") as bar:
+            dec, info = adapt_decoder(model, ids, codes, steps=n, seed=seed, log=self.log, bar=bar)
+        self.decoder_ = dec
+        tensors = {
+            _ADAPT + k: v.detach().clone()
+            for k, v in dec.state_dict().items()
+            if k.startswith(DECODER_PARTS)
+        }
+        return tensors, {**info, "temperature": self.adapt_temperature}
+
+    def load_adaptation(self, tensors: Mapping[str, Tensor]) -> None:
+        """The adapted decoder from a checkpoint's tensors; none = the autoencoder's own."""
+        self.decoder_ = None
+        if not tensors:
+            return
+        import copy
+
+        dec = copy.deepcopy(self._model())
+        state = dec.state_dict()
+        names = {k[len(_ADAPT) :] for k in tensors}
+        expected = {k for k in state if k.startswith(DECODER_PARTS)}
+        if names != expected:
+            raise CheckpointError(
+                f"the checkpoint's adapted decoder has tensors {sorted(names ^ expected)[:3]} "
+                "that do not match this autoencoder; the run folder is damaged — retrain"
+            )
+        state.update({k[len(_ADAPT) :]: v for k, v in tensors.items()})
+        dec.load_state_dict(state)
+        dec.eval()
+        self.decoder_ = dec
 
     def output_spans(self) -> list[OutputSpan]:
         # variational codes are unbounded (standardised posterior means); the others lie in (−1, 1)
@@ -342,6 +411,8 @@ class LatentEncoder(_MoleculeEncoder):
             "temperature": self.temperature,
             "retries": self.retries,
             "active_variance": self.active_variance,
+            "adapt_steps": self.adapt_steps,
+            "adapt_temperature": self.adapt_temperature,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -351,6 +422,9 @@ class LatentEncoder(_MoleculeEncoder):
         self.retries = int(state.get("retries", 0))  # ... and kept invalid decodes
         codes = state.get("codes")  # absent in runs saved before the variational autoencoder
         self.active_variance = float(state.get("active_variance", 0.0))  # older: all dimensions
+        self.adapt_steps = int(state.get("adapt_steps", 0))  # older runs: never adapted
+        self.adapt_temperature = float(state.get("adapt_temperature", ADAPT_TEMPERATURE))
+        self.decoder_ = None  # the adapted decoder lives in the checkpoint (load_adaptation)
         self.code_mean_ = self.code_std_ = self.active_ = None
         if codes is not None:
             self.code_mean_ = torch.tensor(codes["mean"], dtype=torch.float32)
