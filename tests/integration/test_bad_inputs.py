@@ -1327,6 +1327,12 @@ CASES += [
         ("fractional-retries", "retries", ("whole number",), "retries=2.5", {"retries": 2.5}),
         ("bad-active-variance", "active_variance", ("[0, 10]", "0 = the GAN models all"),
          "active_variance=-1", {"active_variance": -1}),
+        ("bad-adapt-steps", "adapt_steps", ("[0, 1000000]", "0 = never", "auto"),
+         "adapt_steps=soon", {"adapt_steps": "soon"}),
+        ("fractional-adapt-steps", "adapt_steps", ("whole number",), "adapt_steps=2.5",
+         {"adapt_steps": 2.5}),
+        ("bad-adapt-temperature", "adapt_temperature", ("[0, 5]",), "adapt_temperature=9",
+         {"adapt_temperature": 9}),
     ]
 ]  # fmt: skip
 
