@@ -49,7 +49,7 @@ import scigan
 from scigan.domains.molecules import metrics as M
 from scigan.domains.molecules.baselines import NGramModel
 from scigan.domains.molecules.data import moses_smiles, moses_train_canonical
-from scigan.domains.molecules.encoding import ADAPT_STEPS
+from scigan.domains.molecules.encoding import auto_adapt_steps
 
 # MOSES paper Table 2 (mean over 3 runs, 30k samples); the repository README lists the same.
 PUBLISHED = {
@@ -154,13 +154,13 @@ def train_latent_gan(
     t = {r["step"]: r["elapsed_s"] for r in rows if r.get("kind") == "train"}
     rate = 100 / max(t[200] - t[100], 1e-9)  # steps/s without the final evaluation
     left = 60 * total_minutes - elapsed if total_minutes else 60 * gan_minutes
-    # the decoder's adaptation to the GAN (a tenth of its steps, at most ADAPT_STEPS) comes out
+    # the decoder's adaptation to the GAN (a quarter of its steps, at most 6,000) comes out
     # of the same budget, at the probe's own adaptation rate
     adapt = [r for r in rows if r.get("kind") == "adapt"]
     per_adapt = adapt[-1]["seconds"] / adapt[-1]["steps"] if adapt else 0.0
     steps = max(200, int(200 + rate * left))
     for _ in range(20):  # fixed point of: GAN time + adaptation time = left
-        steps = max(200, int(200 + rate * (left - per_adapt * min(ADAPT_STEPS, steps // 10))))
+        steps = max(200, int(200 + rate * (left - per_adapt * auto_adapt_steps(steps))))
     log(
         f"{run.name}: autoencoder {ae.get('seconds', 0):.0f} s, {ae.get('steps')} steps, "
         f"reconstruction {ae.get('reconstruction', float('nan')):.3f}; set-up + probe "
@@ -223,10 +223,18 @@ def main() -> None:
                     help="autoencoder wall-time budget of the main run (0: the shipped "
                          "default, a fixed number of steps)")  # fmt: skip
     ap.add_argument(
+        "--total-minutes",
+        type=float,
+        default=57.0,
+        help="wall-time budget of the whole main run: autoencoder (its cached seconds count), "
+        "set-up, GAN and decoder adaptation; the GAN gets what the rest leaves",
+    )
+    ap.add_argument(
         "--gan-minutes",
         type=float,
-        default=20.0,
-        help="GAN wall-time budget of the main run (after the autoencoder)",
+        default=0.0,
+        help="instead of --total-minutes: the GAN's and the adaptation's budget after the "
+        "autoencoder",
     )
     ap.add_argument("--n", type=int, default=30000)
     ap.add_argument("--quick-n", type=int, default=10000)
@@ -271,8 +279,13 @@ def main() -> None:
     # the 10-minute point is its own run: autoencoder 6 min, the GAN in what is left of 10 min
     # (--only-ten trains it alone, e.g. on the second core while the main run trains)
     if not args.only_ten:
-        info = train_latent_gan(out / "latent-gan", args, ae_minutes=args.ae_minutes,
-                                gan_minutes=args.gan_minutes)  # fmt: skip
+        info = train_latent_gan(
+            out / "latent-gan",
+            args,
+            ae_minutes=args.ae_minutes,
+            gan_minutes=args.gan_minutes,
+            total_minutes=0.0 if args.gan_minutes else args.total_minutes,
+        )
     if args.seed != 0:
         protocol_run(out, args, info)
         return

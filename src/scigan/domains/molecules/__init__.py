@@ -341,12 +341,12 @@ class MoleculesDomain(AbstractDomain):
             "code dimensions whose posterior mean varies less than this over the training "
             f"molecules are held at their mean; 0 = the GAN models all, default {ACTIVE_VARIANCE}"
         ))  # fmt: skip
-        # default (auto): a tenth of the GAN's final steps, at most ADAPT_STEPS (demo: 800 → 80)
+        # default (auto): a quarter of the GAN's final steps, at most ADAPT_STEPS (demo: 800 → 200)
         adapt = opts.get("adapt_steps", "auto")
         if adapt != "auto":
             adapt = _number(adapt, "adapt_steps", 0, 1_000_000, (
                 "steps that fit a copy of the decoder to the trained GAN's codes; 0 = never, "
-                f"default auto = min({ADAPT_STEPS}, GAN steps / 10)"))  # fmt: skip
+                f"default auto = min({ADAPT_STEPS}, GAN steps / 4)"))  # fmt: skip
             if adapt != int(adapt):
                 raise DataError(f"adapt_steps={opts['adapt_steps']!r} must be a whole number")
         adapt_t = _number(opts.get("adapt_temperature", ADAPT_TEMPERATURE), "adapt_temperature",

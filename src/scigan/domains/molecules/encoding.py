@@ -58,11 +58,14 @@ TEMPERATURE = 0.75
 ACTIVE_VARIANCE = 0.0
 # After the GAN trains, a copy of the decoder is fitted to the GAN's codes (minibatch optimal
 # transport pairs each training molecule with a generated code; autoencoder.adapt_decoder) and
-# then draws its tokens at ADAPT_TEMPERATURE. Measured on MOSES (the shipped 21k-step GAN; FCD/Test
-# at N = 10k, floor 0.136): the original decoder 0.534 (T = 0.75); adapted for 2,000 steps 0.420
-# at T = 1.0 (0.452 at 0.9, 0.546 at 1.1, 0.827 at 0.75). 0 steps = no adaptation; the default
-# (AUTO) is a tenth of the GAN's steps, at most ADAPT_STEPS.
-ADAPT_STEPS = 2000
+# then draws its tokens at ADAPT_TEMPERATURE. Measured on MOSES (21k/22k-step GANs; FCD/Test at
+# N = 10k, floor 0.136): the original decoder 0.534 (T = 0.75); adapted for 2,000 steps of 256
+# pairs 0.420 at T = 1.0 (0.452 at 0.9, 0.546 at 1.1, 0.827 at 0.75); on the next run 0.425 after
+# 2,000 steps, 0.400 after 4,000, 0.403 after 2,000 of 512 pairs; pairs drawn at random instead
+# of by transport: 0.553. 0 steps = no adaptation; the default (AUTO) is a quarter of the GAN's
+# steps, at most ADAPT_STEPS.
+ADAPT_STEPS = 6000
+ADAPT_FRACTION = 4
 AUTO = -1
 ADAPT_TEMPERATURE = 1.0
 _ADAPT = "decoder."  # the adapted decoder's tensors in the checkpoint (after "extra.adapt.")
@@ -188,6 +191,11 @@ class TokenEncoder(_MoleculeEncoder):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._load_base(state)
+
+
+def auto_adapt_steps(gan_steps: int) -> int:
+    """The default adaptation: a quarter of the GAN's steps, at most ADAPT_STEPS."""
+    return min(ADAPT_STEPS, gan_steps // ADAPT_FRACTION)
 
 
 class LatentEncoder(_MoleculeEncoder):
@@ -325,9 +333,9 @@ class LatentEncoder(_MoleculeEncoder):
         self, dataset: Dataset, draw: Any, *, seed: int, steps: int
     ) -> tuple[dict[str, Tensor], dict[str, float]] | None:
         """Fit a copy of the decoder to the codes of a GAN trained for ``steps`` (variational
-        autoencoder only): ``adapt_steps`` steps, or with AUTO min(ADAPT_STEPS, steps / 10);
+        autoencoder only): ``adapt_steps`` steps, or with AUTO :func:`auto_adapt_steps`;
         see :func:`~.autoencoder.adapt_decoder`."""
-        n = min(ADAPT_STEPS, steps // 10) if self.adapt_steps == AUTO else self.adapt_steps
+        n = auto_adapt_steps(steps) if self.adapt_steps == AUTO else self.adapt_steps
         if n <= 0 or self.code_mean_ is None:
             return None
         from scigan import progress
