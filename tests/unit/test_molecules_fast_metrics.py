@@ -135,6 +135,40 @@ def test_worker_pool_gives_identical_metrics(monkeypatch):
     assert timings["cpu:chemnet"] > 0  # ChemNet ran in the workers too
 
 
+_PARENT: list[int] = []
+
+
+def _die_in_worker(task):
+    """The chunk task, except in a worker process, which dies without a word (killed, out of
+    memory, crashed); forked workers see the test process's pid in _PARENT."""
+    import os
+
+    if os.getpid() not in _PARENT:
+        os._exit(3)
+    return _REAL_TASK(task)
+
+
+_REAL_TASK = M._featurize_chunk
+
+
+def test_dead_worker_falls_back_to_this_process(monkeypatch):
+    """A worker that dies is reported (a warning) and the chunks are computed in-process, with
+    the same features; the caller's torch thread count is left as it was."""
+    import os
+
+    smiles = FIXTURE.read_text().split()[:120]
+    one = M.Molecules.from_smiles(smiles)
+    monkeypatch.setattr(M, "_CHUNK", 25)
+    monkeypatch.setattr(M, "_featurize_chunk", _die_in_worker)
+    _PARENT[:] = [os.getpid()]
+    threads = torch.get_num_threads()
+    with pytest.warns(RuntimeWarning, match="worker process died"):
+        two = M.Molecules.from_smiles(smiles, workers=2, features=("fingerprints", "chemnet"))
+    assert two.smiles == one.smiles and (two.fps == one.fps).all()
+    np.testing.assert_allclose(two.chemnet, one.chemnet, rtol=1e-5, atol=1e-5)
+    assert torch.get_num_threads() == threads
+
+
 def test_filter_screen_has_no_false_negatives():
     """The pattern-fingerprint screen never skips a SMARTS that matches, so ``passes_filters``
     equals matching every pattern: 1k MOSES molecules, 65 generated molecules that hit 29 of the

@@ -44,8 +44,11 @@ import functools
 import io
 import json
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,8 +151,22 @@ class Molecules:
         # fork where there is one: the workers run RDKit and numpy only (never torch's OpenMP,
         # which is unsafe after fork), and fork needs no `if __name__ == "__main__"` guard
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with mp.get_context(method).Pool(workers) as pool:
-            parts = pool.map(_featurize_chunk, chunks, chunksize=1)
+        # a process pool that reports a worker that died (multiprocessing.Pool would wait for
+        # it forever); the chunks are then computed here, with the same results (tested)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+                parts = list(pool.map(_featurize_chunk, chunks))
+        except BrokenProcessPool as exc:
+            warnings.warn(
+                f"a metric worker process died ({exc}); computing the features in this process",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            threads = torch.get_num_threads()  # the chunk task sets one thread for ChemNet
+            try:
+                parts = [_featurize_chunk(c) for c in chunks]
+            finally:
+                torch.set_num_threads(threads)
         m = cls([s for p in parts for s in p["smiles"]], len(smiles))
         if "fingerprints" in features:
             m._fps = np.concatenate([p["fingerprints"] for p in parts])
