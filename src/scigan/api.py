@@ -435,14 +435,10 @@ class Synthesizer:
         G, z_dim = self.state_.ema.shadow, self.config_.net.z_dim
 
         def draw(rows: torch.Tensor, seed: int) -> torch.Tensor:
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
+            cond = None if problem.cond is None else problem.cond[rows]
+            with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                was_training = G.training
-                G.eval()
-                out = draw_generator(G, z_dim, None if problem.cond is None else problem.cond[rows],
-                                     len(rows))  # fmt: skip
-                G.train(was_training)
-            return out
+                return draw_generator(G, z_dim, cond, len(rows))
 
         adapted = self.encoder_.adapt(dataset, draw, seed=self.config_.seed, steps=self.state_.step)
         if adapted is None:

@@ -228,13 +228,17 @@ def rejection_sample(
 
 @torch.no_grad()
 def draw_generator(G: nn.Module, z_dim: int, cond: Tensor | None, rows: int) -> Tensor:
-    """``rows`` draws of G on the CPU (z from torch's global generator; row i reads cond[i])."""
+    """``rows`` draws of G in eval mode, on the CPU (z from torch's global generator; row i
+    reads cond[i]); G's training flag is restored."""
     device = next(G.parameters()).device
+    was_training = G.training
+    G.eval()
     out = []
     for i in range(0, rows, 8192):
         z = torch.randn(min(8192, rows - i), z_dim)
         c = None if cond is None else cond[i : i + len(z)].to(device)
         out.append(G(z.to(device), c).cpu())
+    G.train(was_training)
     return torch.cat(out)
 
 
@@ -258,10 +262,7 @@ def fit_generator_ratio(
         torch.manual_seed(seed)
         idx = torch.randperm(len(data))[:max_rows]
         c = None if cond is None else cond[idx]
-        was_training = G.training
-        G.eval()
         fake = draw_generator(G, z_dim, c, len(idx))
-        G.train(was_training)
         real = data[idx].float().flatten(1)
         fake = fake.float().flatten(1)
         if c is not None:
