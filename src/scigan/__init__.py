@@ -9,8 +9,7 @@ Public API::
     gan2 = Synthesizer.load("runs/ring8")
 """
 
-__version__ = "0.1.0"
-
+from scigan._version import __version__
 from scigan.api import Synthesizer
 from scigan.config import TrainConfig
 from scigan.errors import (

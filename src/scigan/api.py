@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 import scigan.domains  # noqa: F401  (registers domains and datasets)
-from scigan import __version__, progress
+from scigan import progress
+from scigan._version import __version__
 from scigan.config import TrainConfig, read_config_file
 from scigan.core import dist
 from scigan.core.checkpoint import (
@@ -35,7 +36,13 @@ from scigan.core.refine import (
     rejection_sample,
 )
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
+from scigan.domains.base import (
+    AbstractDomain,
+    AbstractEncoder,
+    Dataset,
+    ExperimentDomain,
+    hash_tensors,
+)
 from scigan.errors import CheckpointError, ConfigError, DataError, OutputError, SciganError
 from scigan.registry import DATASETS, DOMAINS
 
@@ -130,10 +137,10 @@ class Synthesizer:
         base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
         # Defaults that depend on the data options (e.g. tabular experiment mode), still
         # overridden by the config file and keyword arguments below.
-        option_defaults = getattr(domain_obj, "option_defaults", None)
         options = merged.get("options") or {}
-        if option_defaults is not None and isinstance(options, Mapping):
-            base = base.replace(option_defaults(data_name or IN_MEMORY, options), source="domain")
+        if isinstance(options, Mapping):
+            defaults = domain_obj.option_defaults(data_name or IN_MEMORY, options)
+            base = base.replace(defaults, source="domain")
         cfg = base.replace(file_values, source=str(self.config) if file_values else "config")
         cfg = cfg.replace(self.hyperparameters, source="hyperparameters")
         updates: dict[str, Any] = {"domain": domain}
@@ -275,18 +282,16 @@ class Synthesizer:
         ``draws``, ``level``, ``seed``; see :func:`scigan.domains.tabular.experiments.predict`).
         """
         self._check_fitted()
-        fn = getattr(self.domain_, "predict", None)
-        if fn is None:
+        if not isinstance(self.domain_, ExperimentDomain):
             raise ConfigError(f"the {self.config_.domain} domain has no predict(); see its README")
-        return fn(self, conditions, **kwargs)
+        return self.domain_.predict(self, conditions, **kwargs)
 
     def suggest(self, k: int = 5, **kwargs: Any) -> Any:
         """The next ``k`` conditions to try (tabular experiment mode; see its README)."""
         self._check_fitted()
-        fn = getattr(self.domain_, "suggest", None)
-        if fn is None:
+        if not isinstance(self.domain_, ExperimentDomain):
             raise ConfigError(f"the {self.config_.domain} domain has no suggest(); see its README")
-        return fn(self, k, **kwargs)
+        return self.domain_.suggest(self, k, **kwargs)
 
     def _reference(self, reference: Any) -> Dataset:
         if reference is None:
@@ -308,9 +313,7 @@ class Synthesizer:
         evaluation = self.evaluate(n=n, seed=seed)
         generated = self.sample(evaluation["n"], seed=seed)
         figures = self.domain_.figures(generated, self._reference(None))
-        model_figures = getattr(self.domain_, "model_figures", None)
-        if model_figures is not None:
-            figures.update(model_figures(self))
+        figures.update(self.domain_.model_figures(self))
         return evaluation, figures
 
     def report(self, n: int | None = None, *, seed: int = 0) -> Path:

@@ -299,7 +299,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     synth = Synthesizer.load(args.run, checkpoint=args.checkpoint)
     suffixes = synth.domain_.sample_suffixes
-    folder = getattr(synth.domain_, "writes_folders", False) and args.out.suffix == ""
+    folder = synth.domain_.writes_folders and args.out.suffix == ""
     if args.out.suffix not in suffixes and not folder:
         raise OutputError(
             f"{args.out}: unsupported sample format '{args.out.suffix or '(none)'}' for the "

@@ -15,32 +15,12 @@ import html
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scigan.domains.base import DemoSpec
 from scigan.errors import DataError, MissingDependencyError, OutputError
-
-
-@dataclass(frozen=True)
-class DemoSpec:
-    """One domain's demo job.
-
-    Attributes:
-        science: heading shown in the combined report (e.g. "Physics").
-        data: registered dataset name.
-        headline: metric key shown in the summary table.
-        settings: TrainConfig fields by flat name (steps, sizes, ...).
-        options: the dataset's data options.
-        what: one sentence saying what the headline number means.
-    """
-
-    science: str
-    data: str
-    headline: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    what: str = ""
 
 
 @dataclass
@@ -65,7 +45,7 @@ def demo_specs(domains: Sequence[str] | None = None) -> list[tuple[str, DemoSpec
     names = list(domains) if domains else DOMAINS.names()
     out = []
     for name in names:
-        spec = getattr(DOMAINS.get(name), "demo", None)
+        spec = DOMAINS.get(name).demo
         if spec is not None:
             out.append((name, spec))
         elif domains:
@@ -76,7 +56,7 @@ def demo_specs(domains: Sequence[str] | None = None) -> list[tuple[str, DemoSpec
 def _with_demo() -> str:
     from scigan.registry import DOMAINS
 
-    return ", ".join(n for n in DOMAINS.names() if getattr(DOMAINS.get(n), "demo", None))
+    return ", ".join(n for n in DOMAINS.names() if DOMAINS.get(n).demo)
 
 
 def run_demo(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,29 @@ from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.demo import DemoSpec
 from scigan.errors import CheckpointError, DataError
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """One domain's demo job.
+
+    Attributes:
+        science: heading shown in the combined report (e.g. "Physics").
+        data: registered dataset name.
+        headline: metric key shown in the summary table.
+        settings: TrainConfig fields by flat name (steps, sizes, ...).
+        options: the dataset's data options.
+        what: one sentence saying what the headline number means.
+    """
+
+    science: str
+    data: str
+    headline: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    what: str = ""
+
 
 # sample_fn(n, conditions, seed) -> samples in the domain's natural type
 SampleFn = Callable[[int, Any, int], Any]
@@ -121,9 +143,15 @@ class AbstractDomain(abc.ABC):
     sample_suffixes: ClassVar[tuple[str, ...]]
     best_metric: ClassVar[tuple[str, bool]]
     demo: ClassVar[DemoSpec | None] = None
+    writes_folders: ClassVar[bool] = False  # `sample --out DIR/` writes one file per sample
 
     def default_config(self, data: str) -> dict[str, Any]:
         """Flat config overrides suited to this domain / dataset (applied before user values)."""
+        return {}
+
+    def option_defaults(self, data: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Flat config overrides that depend on the data options (e.g. tabular experiment
+        mode); applied after :meth:`default_config`, before the user's config and flags."""
         return {}
 
     @abc.abstractmethod
@@ -188,6 +216,24 @@ class AbstractDomain(abc.ABC):
         """Domain figures for the report: title → matplotlib Figure."""
         return {}
 
+    def model_figures(self, model: Any) -> dict[str, Any]:
+        """Report figures that query the fitted model (a ``Synthesizer``), e.g. response
+        surfaces: title → matplotlib Figure. Default: none."""
+        return {}
+
+
+class ExperimentDomain(AbstractDomain):
+    """A domain whose conditional model stands in for an experiment: it predicts outcomes for
+    given conditions and plans the next experiments (tabular experiment mode)."""
+
+    @abc.abstractmethod
+    def predict(self, model: Any, conditions: Any, **kwargs: Any) -> Any:
+        """Predicted outcome distribution (mean, std, interval) per row of ``conditions``."""
+
+    @abc.abstractmethod
+    def suggest(self, model: Any, k: int, **kwargs: Any) -> Any:
+        """The next ``k`` conditions to try, ranked by expected improvement."""
+
 
 def hash_tensors(*tensors: Tensor | None) -> str:
     """SHA-256 of the exact bytes the engine trains on (identifies the data in config.json)."""
@@ -209,6 +255,32 @@ def check_finite(array: np.ndarray, where: str) -> None:
         pos = tuple(int(i) for i in np.argwhere(bad)[0])
         at = f"row {pos[0] + 1}, column {pos[1] + 1}" if array.ndim == 2 else f"index {pos}"
         raise DataError(f"{where}: non-finite value {array[pos]} at {at}; remove or impute NaN/inf")
+
+
+def parse_named_conditions(
+    names: list[str], values: Mapping[str, str], n: int, domain: str
+) -> np.ndarray:
+    """``--condition NAME=VALUE`` pairs → an (n, len(names)) array; each name exactly once."""
+    if not names:
+        raise DataError(f"this {domain} model is unconditional; remove --condition")
+    unknown = sorted(set(values) - set(names))
+    missing = [c for c in names if c not in values]
+    if unknown or missing:
+        raise DataError(
+            f"--condition needs exactly {', '.join(f'{c}=VALUE' for c in names)}"
+            + (f"; unknown {unknown}" if unknown else "")
+            + (f"; missing {missing}" if missing else "")
+        )
+    row = []
+    for c in names:
+        try:
+            v = float(values[c])
+        except ValueError:
+            raise DataError(f"--condition {c}={values[c]!r}: expected a number") from None
+        if not math.isfinite(v):
+            raise DataError(f"--condition {c}={values[c]!r}: must be finite")
+        row.append(v)
+    return np.tile(np.asarray(row, dtype=np.float64), (n, 1))
 
 
 def as_float_tensor(array: np.ndarray) -> Tensor:

@@ -10,6 +10,7 @@ SMILES strings), which are indexed element-wise and returned as lists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from scigan.errors import DataError
 
-__all__ = ["bootstrap_ci", "split_reference", "with_floor"]
+__all__ = ["bootstrap_ci", "metric_entry", "split_reference", "verdict", "with_floor"]
 
 SampleT = TypeVar("SampleT", np.ndarray, Sequence[Any])
 
@@ -175,3 +176,104 @@ def bootstrap_ci(
         raise DataError("metric returned NaN or infinite values on bootstrap resamples")
     low, high = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0])
     return float(low), float(high)
+
+
+# ---------------------------------------------------------------------------- metric entries
+#: How a metric improves: "lower", "higher", or toward a reference value ("closer to floor",
+#: "closer to exact", "closer to real", ...: any string starting with "closer").
+Direction = str
+
+#: A value within this many real-vs-real floors passes a floor-judged "lower" metric.
+FLOOR_FACTOR = 2.0
+#: |z| at most this passes a metric that has an exact value and a standard error.
+Z_PASS = 2.0
+
+
+def metric_entry(
+    value: float,
+    floor: float,
+    n: int,
+    seed: int,
+    better: Direction,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One metric result as every domain reports it: ``{"value", "floor", "n", "seed",
+    "better", ...extra}``.
+
+    ``extra`` may carry ``target`` (a number the value must reach in the direction
+    ``better``, or a string describing a target that the domain judges itself), ``exact`` and
+    ``z`` (the value's z-score against an exact answer), ``ci``, ``description``, and
+    ``by_construction=True`` for a number that holds by construction (reported, never counted
+    as a met target). Values are cast to plain floats/ints so the entry is JSON-able."""
+    return {
+        "value": float(value),
+        "floor": float(floor),
+        "n": int(n),
+        "seed": int(seed),
+        "better": better,
+        **extra,
+    }
+
+
+def verdict(entry: Any) -> tuple[str, str]:
+    """``(verdict, reason)`` for a metric entry: ``"pass"``, ``"miss"`` or ``"info"``.
+
+    The rule, in order:
+    1. ``by_construction``: "info" — holds by construction, not a met target.
+    2. a ``z`` score (an exact answer exists): pass when ``|z| ≤ 2``.
+    3. a numeric ``target``: pass when the value reaches it in the direction ``better``.
+    4. the floor: "lower" passes within ``2 × floor``; "higher" (scores in [0, 1]) passes
+       at or above ``1 − 2·(1 − floor)``, other scores at or above ``floor / 2``; "closer…"
+       passes when ``|value − ref| ≤ 2·|floor − ref|``, ``ref`` being ``exact`` or a numeric
+       ``target`` when given, else 0.
+    Anything else (no finite value, no floor, no direction) is "info".
+    """
+    if not isinstance(entry, dict):
+        return "info", "no direction or floor"
+    value = _as_float(entry.get("value"))
+    if entry.get("by_construction"):
+        return "info", "holds by construction (reported, not counted)"
+    if not math.isfinite(value):
+        return "miss", "no finite value"
+    z = _as_float(entry.get("z"))
+    if math.isfinite(z):
+        ok = abs(z) <= Z_PASS
+        return ("pass" if ok else "miss"), f"z = {z:+.2f} vs exact (pass: |z| ≤ {Z_PASS:g})"
+    better = str(entry.get("better", ""))
+    target = _as_float(entry.get("target"))
+    floor = _as_float(entry.get("floor"))
+    if math.isfinite(target) and better in ("lower", "higher"):
+        ok = value <= target if better == "lower" else value >= target
+        sign = "≤" if better == "lower" else "≥"
+        return ("pass" if ok else "miss"), f"target {sign} {target:.4g}"
+    if not math.isfinite(floor):
+        return "info", "no floor"
+    if better == "lower":
+        limit = FLOOR_FACTOR * abs(floor)
+        return ("pass" if value <= limit else "miss"), f"{FLOOR_FACTOR:g}× floor = {limit:.4g}"
+    if better == "higher":
+        # A higher-is-better score (validity, F1, TSTR) passes when it is no further below
+        # the real-vs-real value than twice the floor's own shortfall from a perfect 1 —
+        # for scores in [0, 1]; otherwise within half the floor.
+        unit = 0.0 <= floor <= 1.0
+        limit = 1.0 - FLOOR_FACTOR * (1.0 - floor) if unit else floor / FLOOR_FACTOR
+        return ("pass" if value >= limit else "miss"), f"≥ {limit:.4g} (from the floor)"
+    if better.startswith("closer"):
+        ref = _as_float(entry.get("exact"))
+        if not math.isfinite(ref):
+            ref = target
+        if not math.isfinite(ref):
+            ref = 0.0
+        gap, gap_floor = abs(value - ref), abs(floor - ref)
+        limit = FLOOR_FACTOR * gap_floor
+        return ("pass" if gap <= limit else "miss"), (
+            f"|value − {ref:.4g}| ≤ {FLOOR_FACTOR:g}× the floor's = {limit:.4g}"
+        )
+    return "info", "no direction"
+
+
+def _as_float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -19,8 +19,15 @@ from torch import nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
-from scigan.demo import DemoSpec
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
+from scigan.domains.base import (
+    AbstractDomain,
+    AbstractEncoder,
+    Dataset,
+    DemoSpec,
+    MetricResult,
+    SampleFn,
+    parse_named_conditions,
+)
 from scigan.domains.fields import data as fdata
 from scigan.domains.fields import metrics as fm
 from scigan.domains.fields.encoding import FieldEncoder
@@ -211,32 +218,6 @@ class FieldsDomain(AbstractDomain):
         from scigan.domains.fields.figures import make_figures
 
         return make_figures(np.asarray(generated), reference)
-
-
-def parse_named_conditions(
-    names: list[str], values: Mapping[str, str], n: int, domain: str
-) -> np.ndarray:
-    """``--condition NAME=VALUE`` pairs → an (n, len(names)) array; each name exactly once."""
-    if not names:
-        raise DataError(f"this {domain} model is unconditional; remove --condition")
-    unknown = sorted(set(values) - set(names))
-    missing = [c for c in names if c not in values]
-    if unknown or missing:
-        raise DataError(
-            f"--condition needs exactly {', '.join(f'{c}=VALUE' for c in names)}"
-            + (f"; unknown {unknown}" if unknown else "")
-            + (f"; missing {missing}" if missing else "")
-        )
-    row = []
-    for c in names:
-        try:
-            v = float(values[c])
-        except ValueError:
-            raise DataError(f"--condition {c}={values[c]!r}: expected a number") from None
-        if not math.isfinite(v):
-            raise DataError(f"--condition {c}={values[c]!r}: must be finite")
-        row.append(v)
-    return np.tile(np.asarray(row, dtype=np.float64), (n, 1))
 
 
 def _field_encoder(encoder: AbstractEncoder) -> FieldEncoder:

@@ -27,8 +27,14 @@ from torch import nn
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_text
 from scigan.core.nets import MLPDiscriminator, MLPGenerator
-from scigan.demo import DemoSpec
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
+from scigan.domains.base import (
+    AbstractDomain,
+    AbstractEncoder,
+    Dataset,
+    DemoSpec,
+    MetricResult,
+    SampleFn,
+)
 from scigan.domains.molecules import chem
 from scigan.domains.molecules import metrics as M
 from scigan.domains.molecules.data import (

@@ -31,9 +31,15 @@ from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
-from scigan.demo import DemoSpec
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
-from scigan.domains.fields import parse_named_conditions
+from scigan.domains.base import (
+    AbstractDomain,
+    AbstractEncoder,
+    Dataset,
+    DemoSpec,
+    MetricResult,
+    SampleFn,
+    parse_named_conditions,
+)
 from scigan.domains.fields.nets import ConvDiscriminator, plan_stages
 from scigan.domains.proteins.encoding import DistanceMapEncoder
 from scigan.domains.proteins.nets import (

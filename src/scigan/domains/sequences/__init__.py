@@ -19,8 +19,14 @@ from torch import nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
-from scigan.demo import DemoSpec
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
+from scigan.domains.base import (
+    AbstractDomain,
+    AbstractEncoder,
+    Dataset,
+    DemoSpec,
+    MetricResult,
+    SampleFn,
+)
 from scigan.domains.sequences import data as sdata
 from scigan.domains.sequences import metrics as sm
 from scigan.domains.sequences.encoding import SequenceEncoder, one_hot

@@ -25,8 +25,14 @@ from torch import nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_text
-from scigan.demo import DemoSpec
-from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, MetricResult, SampleFn
+from scigan.domains.base import (
+    AbstractEncoder,
+    Dataset,
+    DemoSpec,
+    ExperimentDomain,
+    MetricResult,
+    SampleFn,
+)
 from scigan.domains.tabular import metrics as M
 from scigan.domains.tabular.data import SHIPPED, TabularDataset, load_frame, split_holdout
 from scigan.domains.tabular.design import parse_value, sample_design
@@ -228,7 +234,7 @@ def _training_by_sampling(ds: TabularDataset, sampling: str, seed: int) -> None:
 
 
 @DOMAINS.register("tabular")
-class TabularDomain(AbstractDomain):
+class TabularDomain(ExperimentDomain):
     """Experiment and general tables; see the module docstring."""
 
     name = "tabular"
