@@ -9,7 +9,6 @@ A saved model is a run folder: ``config.json``, ``encoder.json``, ``checkpoints/
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import platform
 import sys
 from collections.abc import Mapping
@@ -23,12 +22,7 @@ import scigan.domains  # noqa: F401  (registers domains and datasets)
 from scigan import progress
 from scigan._version import __version__
 from scigan.config import TrainConfig, read_config_file
-from scigan.core import dist
-from scigan.core.checkpoint import (
-    atomic_write_text,
-    load_checkpoint,
-    save_checkpoint,
-)
+from scigan.core import dist, run_folder
 from scigan.core.refine import (
     DensityRatio,
     draw_generator,
@@ -43,7 +37,7 @@ from scigan.domains.base import (
     ExperimentDomain,
     hash_tensors,
 )
-from scigan.errors import CheckpointError, ConfigError, DataError, OutputError, SciganError
+from scigan.errors import CheckpointError, ConfigError, DataError, SciganError
 from scigan.registry import DATASETS, DOMAINS
 
 IN_MEMORY = "<in-memory>"
@@ -184,7 +178,7 @@ class Synthesizer:
         problem = _build_problem(cfg, domain, encoder, dataset)
         run_dir = None
         if out is not None:  # rank 0 creates the folder; other ranks only read it
-            run_dir = _prepare_run_dir(out) if dist.is_main() else Path(out)
+            run_dir = run_folder.create(out) if dist.is_main() else Path(out)
             dist.barrier()
         self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
         if run_dir is not None and dist.is_main():
@@ -333,7 +327,7 @@ class Synthesizer:
         path = Path(path)
         if self.run_dir_ is not None and path.resolve() == self.run_dir_.resolve():
             return path
-        path = _prepare_run_dir(path)
+        path = run_folder.create(path)
         self._write_run_files(path)
         self._save_latest(path, ["latest"])
         self.run_dir_ = path
@@ -350,7 +344,7 @@ class Synthesizer:
             raise CheckpointError(
                 f"{path}: run folder not found; pass the --out folder of a scigan train run"
             )
-        info = _read_json(path / "config.json")
+        info = run_folder.read_json(path / run_folder.CONFIG)
         if not isinstance(info, dict) or "config" not in info:
             raise CheckpointError(
                 f"{path / 'config.json'}: not a scigan run config; pass the --out folder of a "
@@ -372,13 +366,13 @@ class Synthesizer:
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         encoder = domain.make_encoder(cfg)
         try:
-            encoder.load_state_dict(_read_json(path / "encoder.json"))
+            encoder.load_state_dict(run_folder.read_encoder(path))
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(
                 f"{path / 'encoder.json'}: invalid encoder state ({exc}); the run folder is "
                 "damaged — restore the file or retrain"
             ) from None
-        tensors, saved = load_checkpoint(path / "checkpoints", checkpoint)
+        tensors, saved = run_folder.load(path, checkpoint)
         self = cls(domain=cfg.domain, config=info["config"])
         G = domain.build_generator(cfg, encoder)
         D = domain.build_discriminator(cfg, encoder)
@@ -406,9 +400,7 @@ class Synthesizer:
     def _save_latest(self, path: Path, tags: list[str]) -> None:
         tensors = self.state_.tensors()
         tensors.update(self.problem_extra_)
-        save_checkpoint(
-            path / "checkpoints", tags, self.state_.step, tensors, self.state_.json_state(tensors)
-        )
+        run_folder.save(path, tags, self.state_.step, tensors, self.state_.json_state(tensors))
 
     def _post_train(self, problem: Problem, dataset: Dataset) -> None:
         """The stages after training, on the final EMA generator: the encoder's adaptation to it
@@ -418,15 +410,10 @@ class Synthesizer:
         rows = [r for r in (self._adapt_encoder(problem, dataset), self._fit_refiner(problem)) if r]
         if not rows or self.run_dir_ is None or not dist.is_main():
             return
-        with open(self.run_dir_ / "metrics.jsonl", "a") as fh:
-            for row in rows:
-                fh.write(json.dumps({**row, "step": self.state_.step}) + "\n")
-        ckpt = self.run_dir_ / "checkpoints"
-        latest = _read_json(ckpt / "latest.json")["file"]
-        tags = sorted(
-            p.stem for p in ckpt.glob("*.json") if _read_json(p).get("file") == latest
-        )  # the same file: rewriting it must move every tag that points at it
-        self._save_latest(self.run_dir_, tags)
+        run_folder.MetricsLog(self.run_dir_).write(
+            *({**row, "step": self.state_.step} for row in rows)
+        )
+        self._save_latest(self.run_dir_, run_folder.tags_sharing(self.run_dir_, "latest"))
 
     def _replace_extra(self, prefix: str, tensors: Mapping[str, torch.Tensor]) -> None:
         self.problem_extra_ = {
@@ -490,8 +477,8 @@ class Synthesizer:
         }
 
     def _write_run_files(self, run_dir: Path) -> None:
-        atomic_write_text(run_dir / "encoder.json", json.dumps(self.encoder_.state_dict()))
-        atomic_write_text(run_dir / "config.json", json.dumps(self.run_info_, indent=2))
+        run_folder.write_encoder(run_dir, self.encoder_.state_dict())
+        run_folder.write_config(run_dir, self.run_info_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "config_"):
@@ -632,37 +619,3 @@ def generate(
                 pbar.update(len(z))
         G.train(was_training)
         return encoder.decode(torch.cat(chunks).cpu())
-
-
-def _prepare_run_dir(out: str | Path) -> Path:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is a file; choose a folder for --out")
-    if (out / "config.json").exists():
-        raise OutputError(
-            f"{out}: already holds a run; continue it with `scigan resume {out}` "
-            "or choose a new --out"
-        )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(
-            f"{out}: cannot write here ({exc.strerror}); choose a writable --out folder"
-        ) from None
-    return out
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(
-            f"{path}: not found; is {path.parent} a scigan run folder (scigan train --out)?"
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(
-            f"{path}: unreadable or corrupt JSON ({exc}); restore the file or retrain"
-        ) from None

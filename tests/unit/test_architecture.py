@@ -20,7 +20,7 @@ LAYERS = [
     {"scigan.config", "scigan.registry", "scigan.data_wheels"},
     {"scigan.metrics", "scigan.core"},
     {"scigan.domains", "scigan.report"},
-    {"scigan.api", "scigan.run_folder"},
+    {"scigan.api"},
     {"scigan.demo"},
     {"scigan.cli", "scigan.__main__", "scigan"},
 ]

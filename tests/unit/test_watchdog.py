@@ -167,16 +167,16 @@ class NaNBatchOnce:
 
 
 def test_nan_in_one_batch_rolls_back_and_no_nan_is_ever_saved(tmp_path, monkeypatch):
-    import scigan.core.training_loop as loop
+    import scigan.core.run_folder as run_folder
 
     saved: list[dict[str, torch.Tensor]] = []
-    real_save = loop.save_checkpoint
+    real_save = run_folder.save
 
     def spy(directory, tags, step, tensors, state):
         saved.append({k: v.clone() for k, v in tensors.items()})
         return real_save(directory, tags, step, tensors, state)
 
-    monkeypatch.setattr(loop, "save_checkpoint", spy)
+    monkeypatch.setattr(run_folder, "save", spy)
     cfg, problem = _problem(steps=80)
     # 1 probe batch, then one D batch per step: call 52 is the D batch of step 51.
     problem.data = NaNBatchOnce(problem.data, bad_call=52)

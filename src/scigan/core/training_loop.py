@@ -16,7 +16,6 @@ moved, so a GPU run consumes the same random stream. Checkpoints always hold CPU
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import threading
@@ -32,12 +31,9 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from scigan.config import TrainConfig
-from scigan.core import dist
+from scigan.core import dist, run_folder
 from scigan.core.checkpoint import (
     flatten_state,
-    json_default,
-    load_checkpoint,
-    save_checkpoint,
     unflatten_state,
 )
 from scigan.core.ema import EMA
@@ -158,7 +154,11 @@ class TrainState:
 
 
 def _save_on_signal(
-    state: TrainState, problem: Problem, ckpt_dir: Path | None, t_start: float, log: MetricsLog
+    state: TrainState,
+    problem: Problem,
+    run_dir: Path | None,
+    t_start: float,
+    log: run_folder.MetricsLog,
 ) -> None:
     """Checkpoint the current step boundary before stopping on SIGINT/SIGTERM."""
     state.elapsed_s = time.perf_counter() - t_start
@@ -171,10 +171,10 @@ def _save_on_signal(
             "elapsed_s": state.elapsed_s,
         }
     )
-    if ckpt_dir is not None:
+    if run_dir is not None:
         tensors = state.tensors()
         tensors.update(problem.extra_tensors)
-        save_checkpoint(ckpt_dir, ["latest"], state.step, tensors, state.json_state(tensors))
+        run_folder.save(run_dir, ["latest"], state.step, tensors, state.json_state(tensors))
 
 
 def set_learning_rates(state: TrainState, lr_g: float, lr_d: float, half_life: int = 0) -> None:
@@ -207,7 +207,7 @@ def init_state(cfg: TrainConfig, problem: Problem) -> TrainState:
 def resume_state(cfg: TrainConfig, problem: Problem, run_dir: Path) -> TrainState:
     """State of the latest checkpoint in ``run_dir`` for ``problem``'s networks."""
     state = init_state(cfg, problem)
-    tensors, saved = load_checkpoint(Path(run_dir) / "checkpoints", "latest")
+    tensors, saved = run_folder.load(run_dir, "latest")
     state.restore(tensors, saved)
     return state
 
@@ -229,36 +229,6 @@ def grad_norm(module: nn.Module) -> float:
     if not grads:
         return 0.0
     return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
-
-
-class MetricsLog:
-    """Append-only ``metrics.jsonl`` (one JSON object per line), written by rank 0 only."""
-
-    def __init__(self, path: Path | None, resume_step: int | None = None) -> None:
-        self.path = path
-        if path is not None and resume_step is not None and path.exists():
-            _truncate_after(path, resume_step)
-
-    def write(self, row: dict[str, Any]) -> None:
-        if self.path is None:
-            return
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row, default=json_default) + "\n")
-
-
-def _truncate_after(path: Path, step: int) -> None:
-    """Drop rows logged after ``step`` (and a torn last line) so a resumed log has no repeats."""
-    keep = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if int(row.get("step", 0)) <= step:
-            keep.append(line)
-    from scigan.core.checkpoint import atomic_write_text
-
-    atomic_write_text(path, "".join(k + "\n" for k in keep))
 
 
 class _StopOnSignal:
@@ -310,10 +280,8 @@ def train(
     if state is None:
         torch.manual_seed(cfg.seed)
         state = init_state(cfg, problem)
-    log = MetricsLog(
-        run_dir / "metrics.jsonl" if writes else None, state.step if resuming else None
-    )
-    ckpt_dir = run_dir / "checkpoints" if writes else None
+    log = run_folder.MetricsLog(run_dir if writes else None, state.step if resuming else None)
+    save_dir = run_dir if writes else None
 
     loss = make_loss(cfg.objective.loss)
     regularisers = []
@@ -528,14 +496,14 @@ def train(
             if state.step % cfg.ckpt_every == 0 or final:
                 tags.append("latest")
                 last_good = state.snapshot()
-            if tags and ckpt_dir is not None:
+            if tags and save_dir is not None:
                 state.elapsed_s = time.perf_counter() - t_start
                 tensors = state.tensors()
                 tensors.update(problem.extra_tensors)
-                save_checkpoint(ckpt_dir, tags, state.step, tensors, state.json_state(tensors))
+                run_folder.save(save_dir, tags, state.step, tensors, state.json_state(tensors))
             signalled = "signal" if stop.signum is not None else None
             if (dist.agree(signalled) if world > 1 else signalled) is not None:
-                _save_on_signal(state, problem, ckpt_dir, t_start, log)
+                _save_on_signal(state, problem, save_dir, t_start, log)
                 bar.close()
                 raise KeyboardInterrupt
 

@@ -18,20 +18,19 @@ import os
 import shlex
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from scigan.errors import CheckpointError, OutputError
+from scigan.core import run_folder
+from scigan.core.run_folder import RunLog
+from scigan.errors import OutputError
 
 __all__ = ["figure_to_data_uri", "render_report", "write_report"]
 
-REPORT_NAME = "report.html"
-CONFIG_NAME = "config.json"
-METRICS_NAME = "metrics.jsonl"
+REPORT_NAME = run_folder.REPORT
 
 _FIG_DPI = 110
 _EVENT_COLORS = {"rollback": "tab:purple", "stop": "tab:red", "warning": "tab:gray"}
@@ -81,76 +80,6 @@ footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line);
 
 
 # --------------------------------------------------------------------------- loading
-
-
-@dataclass
-class _RunLog:
-    """Parsed contents of ``metrics.jsonl``."""
-
-    train: list[dict[str, Any]] = field(default_factory=list)
-    evals: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    unknown_kinds: dict[str, int] = field(default_factory=dict)
-    bad_lines: list[int] = field(default_factory=list)
-    truncated_last: bool = False
-
-
-def _not_a_run(path: Path, problem: str) -> CheckpointError:
-    return CheckpointError(
-        f"{path}: {problem}; this is not a scigan run folder (run `scigan train` first)"
-    )
-
-
-def _load_config(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / CONFIG_NAME
-    if not path.is_file():
-        raise _not_a_run(path, "file not found")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(
-            f"{path}: cannot be read as JSON ({exc}); the run folder is corrupt"
-        ) from exc
-    if not isinstance(doc, dict):
-        raise CheckpointError(f"{path}: expected a JSON object; the run folder is corrupt")
-    return doc
-
-
-def _load_metrics(run_dir: Path) -> _RunLog:
-    path = run_dir / METRICS_NAME
-    if not path.is_file():
-        raise _not_a_run(path, "file not found")
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot be read ({exc})") from exc
-    log = _RunLog()
-    lines = text.splitlines()
-    last_index = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            row = None
-        if not isinstance(row, dict):
-            if i == last_index:
-                log.truncated_last = True
-            else:
-                log.bad_lines.append(i + 1)
-            continue
-        kind = row.get("kind")
-        if kind == "train":
-            log.train.append(row)
-        elif kind == "eval":
-            log.evals.append(row)
-        elif kind == "watchdog":
-            log.events.append(row)
-        else:
-            key = "(no kind)" if kind is None else str(kind)
-            log.unknown_kinds[key] = log.unknown_kinds.get(key, 0) + 1
-    return log
 
 
 # --------------------------------------------------------------------------- formatting
@@ -431,7 +360,7 @@ def _img(uri: str, caption: str) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _summary_section(doc: Mapping[str, Any], log: _RunLog, run_dir: Path) -> str:
+def _summary_section(doc: Mapping[str, Any], log: RunLog, run_dir: Path) -> str:
     cfg = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
     data = doc.get("data") if isinstance(doc.get("data"), Mapping) else {}
     data_name = data.get("name", cfg.get("data"))
@@ -471,18 +400,19 @@ def _summary_section(doc: Mapping[str, Any], log: _RunLog, run_dir: Path) -> str
     return "<h2>Run summary</h2>\n" + _kv_table(items)
 
 
-def _notes_section(log: _RunLog) -> str:
+def _notes_section(log: RunLog) -> str:
     notes = []
     if log.truncated_last:
         notes.append(
-            f"The last line of <code>{METRICS_NAME}</code> is truncated (the run was probably "
+            f"The last line of <code>{run_folder.METRICS}</code> is truncated (the run was "
+            "probably "
             "interrupted while writing); it was skipped."
         )
     if log.bad_lines:
         shown = ", ".join(str(n) for n in log.bad_lines[:10])
         more = f" and {len(log.bad_lines) - 10} more" if len(log.bad_lines) > 10 else ""
         notes.append(
-            f"{len(log.bad_lines)} malformed line(s) in <code>{METRICS_NAME}</code> were "
+            f"{len(log.bad_lines)} malformed line(s) in <code>{run_folder.METRICS}</code> were "
             f"skipped (line {shown}{more})."
         )
     if log.unknown_kinds:
@@ -504,7 +434,7 @@ def _notes_section(log: _RunLog) -> str:
     return f'<div class="notes"><strong>Notes on the log</strong><ul>{items}</ul></div>'
 
 
-def _evaluation_section(evaluation: Mapping[str, Any] | None, log: _RunLog) -> str:
+def _evaluation_section(evaluation: Mapping[str, Any] | None, log: RunLog) -> str:
     heading = "<h2>Final evaluation</h2>"
     source = ""
     if evaluation is None:
@@ -562,7 +492,7 @@ def _evaluation_section(evaluation: Mapping[str, Any] | None, log: _RunLog) -> s
     return heading + about + _table(header, rows, numeric)
 
 
-def _training_section(log: _RunLog) -> str:
+def _training_section(log: RunLog) -> str:
     parts = ["<h2>Training curves</h2>"]
     if not log.train:
         parts.append('<p class="muted">No training rows were logged.</p>')
@@ -585,7 +515,7 @@ def _training_section(log: _RunLog) -> str:
     return "\n".join(parts)
 
 
-def _eval_curves_section(log: _RunLog) -> str:
+def _eval_curves_section(log: RunLog) -> str:
     names = _eval_names(log.evals)
     if not names:
         return ""
@@ -595,7 +525,7 @@ def _eval_curves_section(log: _RunLog) -> str:
     )
 
 
-def _watchdog_section(log: _RunLog) -> str:
+def _watchdog_section(log: RunLog) -> str:
     parts = ["<h2>Watchdog events</h2>"]
     if not log.events:
         parts.append(f"<p>{_NO_EVENTS}</p>")
@@ -682,8 +612,8 @@ def render_report(
         CheckpointError: ``config.json`` or ``metrics.jsonl`` is missing or unreadable.
     """
     run_path = Path(run_dir)
-    doc = _load_config(run_path)
-    log = _load_metrics(run_path)
+    doc = run_folder.read_config(run_path)
+    log = run_folder.read_metrics(run_path)
     cfg = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
     title = "scigan run report — " + run_path.resolve().name
     subtitle_bits = [str(v) for v in (cfg.get("domain"), cfg.get("data")) if v is not None]
