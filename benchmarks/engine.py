@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 
 import scigan
-from scigan.api import _build_problem
 from scigan.config import TrainConfig
 from scigan.core.training_loop import train
+from scigan.problem import build_problem
 from scigan.registry import DOMAINS
 
 
@@ -35,7 +35,7 @@ def _problem(cfg: TrainConfig):
     domain = DOMAINS.get("toy")()
     dataset = domain.load(cfg.data, options=cfg.options, seed=cfg.seed)
     encoder = domain.make_encoder(cfg).fit(dataset)
-    return _build_problem(cfg, domain, encoder, dataset)
+    return build_problem(cfg, domain, encoder, dataset)
 
 
 def minimal_loop(cfg: TrainConfig, steps: int) -> float:

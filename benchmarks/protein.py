@@ -160,7 +160,7 @@ def prior_only(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """Ablation: the shipped G trained on its loss priors alone (steric + geometry matching),
     with no critic — same seed, steps, batch, Adam settings and EMA as the GAN run — scored on
     the same real samples. What the adversarial loss adds is the difference."""
-    from scigan.api import generate
+    from scigan.sampling import generate
 
     gan = Synthesizer.load(out / "fragments", checkpoint="latest")
     cfg, enc, domain = gan.config_, gan.encoder_, gan.domain_

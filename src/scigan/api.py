@@ -9,7 +9,6 @@ A saved model is a run folder: ``config.json``, ``encoder.json``, ``checkpoints/
 from __future__ import annotations
 
 import datetime as _dt
-import platform
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,56 +17,26 @@ from typing import Any
 import numpy as np
 import torch
 
-import scigan.domains  # noqa: F401  (registers domains and datasets)
 from scigan import progress
-from scigan._version import __version__
-from scigan.config import TrainConfig, read_config_file
+from scigan.config import TrainConfig
 from scigan.core import dist, run_folder
-from scigan.core.refine import (
-    DensityRatio,
-    draw_generator,
-    fit_generator_ratio,
-    rejection_sample,
-)
+from scigan.core.refine import DensityRatio, draw_generator, fit_generator_ratio
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
-from scigan.domains.base import (
-    AbstractDomain,
-    AbstractEncoder,
-    Dataset,
-    ExperimentDomain,
-    hash_tensors,
+from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, ExperimentDomain
+from scigan.errors import CheckpointError, ConfigError, DataError, OutputError
+from scigan.problem import (
+    ADAPT,
+    DRS,
+    IN_MEMORY,
+    POOL,
+    build_problem,
+    check_drs,
+    load_data,
+    resolve_config,
+    versions,
 )
-from scigan.errors import CheckpointError, ConfigError, DataError, SciganError
-from scigan.registry import DATASETS, DOMAINS
-
-IN_MEMORY = "<in-memory>"
-_COND_POOL = 10_000  # conditions kept in the checkpoint to sample from when none are given
-_POOL = "extra.cond_pool"
-_DRS = "extra.drs."  # the rejection-sampling classifier's tensors (core/refine.py)
-_ADAPT = "extra.adapt."  # the encoder's adaptation to the trained generator (encoder.adapt)
-
-
-def versions() -> dict[str, str]:
-    return {
-        "scigan": __version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def _infer_domain(domain: str | None, data: Any, cfg_values: Mapping[str, Any]) -> str:
-    if domain is not None:
-        return domain
-    if "domain" in cfg_values:
-        return str(cfg_values["domain"])
-    if isinstance(data, str) and data in DATASETS:
-        return DATASETS.get(data).domain
-    if isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data:
-        DATASETS.get(data)  # raises UnknownNameError listing the registered datasets
-    raise ConfigError(
-        "cannot tell the domain of this data; pass domain=... (CLI: --domain toy|fields|...)"
-    )
+from scigan.registry import DOMAINS
+from scigan.sampling import generate
 
 
 class Synthesizer:
@@ -96,8 +65,19 @@ class Synthesizer:
         self.config = config
         self.hyperparameters = hyperparameters
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments (scikit-learn convention; ``sklearn.base.clone`` works).
+        ``deep`` is accepted for scikit-learn; no parameter is itself an estimator."""
         return {"domain": self.domain, "config": self.config, **self.hyperparameters}
+
+    def set_params(self, **params: Any) -> Synthesizer:
+        """Set constructor arguments (scikit-learn convention); returns self."""
+        for key, value in params.items():
+            if key in ("domain", "config"):
+                setattr(self, key, value)
+            else:
+                self.hyperparameters = {**self.hyperparameters, key: value}
+        return self
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v is not None)
@@ -106,41 +86,7 @@ class Synthesizer:
     # ------------------------------------------------------------------ configuration
     def resolve_config(self, data: Any = None) -> TrainConfig:
         """The resolved :class:`TrainConfig`: defaults → domain defaults → config → kwargs."""
-        file_values: Mapping[str, Any] = {}
-        if isinstance(self.config, str | Path):
-            file_values = read_config_file(self.config)
-        elif isinstance(self.config, Mapping):
-            file_values = self.config
-        elif self.config is not None:
-            raise ConfigError("config must be a file path or a mapping of settings")
-        merged = {**file_values, **self.hyperparameters}
-        data_name = data if isinstance(data, str) else None
-        if isinstance(data, Path):
-            data_name = str(data)
-        if data_name is None and data is None:
-            data_name = merged.get("data", TrainConfig().data)
-        domain = _infer_domain(self.domain, data_name if data is None else data, merged)
-        domain_obj = DOMAINS.get(domain)()
-        registered = DATASETS.get(data_name).domain if data_name in DATASETS else domain
-        if registered != domain and not Path(data_name).exists():
-            raise ConfigError(
-                f"'{data_name}' is a {registered} dataset, not {domain}; pass --domain "
-                f"{registered} (domain={registered!r}) or leave the domain out"
-            )
-        base = TrainConfig(domain=domain)
-        base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
-        # Defaults that depend on the data options (e.g. tabular experiment mode), still
-        # overridden by the config file and keyword arguments below.
-        options = merged.get("options") or {}
-        if isinstance(options, Mapping):
-            defaults = domain_obj.option_defaults(data_name or IN_MEMORY, options)
-            base = base.replace(defaults, source="domain")
-        cfg = base.replace(file_values, source=str(self.config) if file_values else "config")
-        cfg = cfg.replace(self.hyperparameters, source="hyperparameters")
-        updates: dict[str, Any] = {"domain": domain}
-        if data is not None:
-            updates["data"] = data_name if data_name is not None else IN_MEMORY
-        return cfg.replace(updates)
+        return resolve_config(self.domain, self.config, self.hyperparameters, data)
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -174,8 +120,8 @@ class Synthesizer:
         dataset = load_data(domain, source, cfg.options, cfg.seed)
         torch.manual_seed(cfg.seed)
         encoder = domain.make_encoder(cfg).fit(dataset)
-        _check_drs(cfg, encoder)
-        problem = _build_problem(cfg, domain, encoder, dataset)
+        check_drs(cfg, encoder)
+        problem = build_problem(cfg, domain, encoder, dataset)
         run_dir = None
         if out is not None:  # rank 0 creates the folder; other ranks only read it
             run_dir = run_folder.create(out) if dist.is_main() else Path(out)
@@ -201,9 +147,9 @@ class Synthesizer:
             )
         if self.config_.data == IN_MEMORY:
             raise DataError("this run was trained on in-memory data; resume it with the API")
-        _check_drs(cfg, self.encoder_)
+        check_drs(cfg, self.encoder_)
         dataset = load_data(self.domain_, self.config_.data, cfg.options, cfg.seed)
-        problem = _build_problem(cfg, self.domain_, self.encoder_, dataset)
+        problem = build_problem(cfg, self.domain_, self.encoder_, dataset)
         saved_hash = self.run_info_["data_hash"]
         if problem.data_hash != saved_hash:
             raise DataError(
@@ -243,6 +189,41 @@ class Synthesizer:
             self.cond_pool_,
             refiner=self.refiner_,
         )
+
+    def parse_conditions(self, values: Mapping[str, str], n: int) -> Any:
+        """``{"T": "2.269"}`` (the CLI's ``--condition T=2.269``) → conditions for ``n``
+        samples, in the form :meth:`sample` takes."""
+        self._check_fitted()
+        return self.domain_.parse_conditions(self.encoder_, dict(values), n)
+
+    def write_samples(
+        self,
+        path: str | Path,
+        n: int,
+        *,
+        seed: int | None = None,
+        conditions: Any = None,
+    ) -> Path:
+        """Draw ``n`` samples and write them to ``path`` in the format its suffix names (the
+        domain's ``sample_suffixes``; a folder for domains that write one file per sample).
+        Conditional samples carry their conditions where the format allows. The file is
+        written atomically: nothing half-written is left on failure."""
+        self._check_fitted()
+        path = Path(path)
+        domain = self.domain_
+        folder = domain.writes_folders and path.suffix == ""
+        if path.suffix not in domain.sample_suffixes and not folder:
+            raise OutputError(
+                f"{path}: unsupported sample format '{path.suffix or '(none)'}' for the "
+                f"{domain.name} domain; use one of {', '.join(domain.sample_suffixes)}"
+            )
+        if path.is_dir() and not folder:
+            raise OutputError(f"{path}: is a directory; give a file name such as samples.csv")
+        if not path.parent.exists():
+            raise OutputError(f"{path.parent}: folder does not exist; create it first")
+        samples = self.sample(n, seed=seed, conditions=conditions)
+        domain.write_samples(samples, conditions, path)
+        return path
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(
@@ -434,7 +415,7 @@ class Synthesizer:
         if adapted is None:
             return None
         tensors, info = adapted
-        self._replace_extra(_ADAPT, tensors)
+        self._replace_extra(ADAPT, tensors)
         return {"kind": "adapt", **info}
 
     def _fit_refiner(self, problem: Problem) -> dict[str, Any] | None:
@@ -450,7 +431,7 @@ class Synthesizer:
                 seed=cfg.seed, quantile=cfg.refine.drs_quantile,
             )  # fmt: skip
         self.refiner_, self.refiner_info_ = ratio, info
-        self._replace_extra(_DRS, ratio.state_dict())
+        self._replace_extra(DRS, ratio.state_dict())
         return {"kind": "drs", **info}
 
     def _set_fitted(self, cfg, domain, encoder, dataset, problem, run_dir) -> None:
@@ -459,12 +440,12 @@ class Synthesizer:
         self.encoder_: AbstractEncoder = encoder
         self.dataset_: Dataset | None = dataset
         self.problem_extra_ = problem.extra_tensors
-        self.cond_pool_ = problem.extra_tensors.get(_POOL)
-        drs = {k[len(_DRS) :]: v for k, v in problem.extra_tensors.items() if k.startswith(_DRS)}
+        self.cond_pool_ = problem.extra_tensors.get(POOL)
+        drs = {k[len(DRS) :]: v for k, v in problem.extra_tensors.items() if k.startswith(DRS)}
         self.refiner_: DensityRatio | None = DensityRatio.from_tensors(drs) if drs else None
         self.refiner_info_: dict[str, float] = {}  # the fit's summary (also in metrics.jsonl)
-        adapt = {k: v for k, v in problem.extra_tensors.items() if k.startswith(_ADAPT)}
-        encoder.load_adaptation({k[len(_ADAPT) :]: v for k, v in adapt.items()})
+        adapt = {k: v for k, v in problem.extra_tensors.items() if k.startswith(ADAPT)}
+        encoder.load_adaptation({k[len(ADAPT) :]: v for k, v in adapt.items()})
         self.run_dir_: Path | None = Path(run_dir) if run_dir is not None else None
         self.run_info_ = {
             "config": cfg.to_dict(),
@@ -485,137 +466,3 @@ class Synthesizer:
             raise ConfigError("this Synthesizer is not fitted yet; call fit(data) first")
 
     state_: TrainState
-
-
-def load_data(domain: AbstractDomain, source: Any, options: Any, seed: int) -> Dataset:
-    """``domain.load`` with a safety net: an unreadable file (a folder, no permission, not
-    UTF-8) that a domain's reader did not anticipate is still a one-line DataError."""
-    try:
-        return domain.load(source, options=options, seed=seed)
-    except SciganError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        what = "is a directory" if isinstance(exc, IsADirectoryError) else exc.strerror
-        raise DataError(
-            f"{exc.filename or source}: cannot read ({what}); pass a readable data file"
-        ) from None
-
-
-def _check_drs(cfg: TrainConfig, encoder: AbstractEncoder) -> None:
-    """Rejection sampling needs continuous generator outputs: against one-hot data, G's soft
-    categorical outputs are told apart by their softness alone, and the ratio is meaningless."""
-    if not cfg.refine.drs:
-        return
-    soft = sorted({s.activation for s in encoder.output_spans()} & {"softmax", "gumbel"})
-    if soft:
-        raise ConfigError(
-            f"--drs needs continuous generator outputs, but this {cfg.domain} model emits "
-            f"{'/'.join(soft)} categories; train without --drs"
-        )
-
-
-def _build_problem(
-    cfg: TrainConfig, domain: AbstractDomain, encoder: AbstractEncoder, dataset: Dataset
-) -> Problem:
-    """Encode the data and build fresh networks (seeded) for the engine."""
-    data = encoder.encode(dataset.samples)
-    cond = encoder.encode_conditions(dataset.conditions) if encoder.cond_dim else None
-    if len(data) < 2:
-        raise DataError(f"{dataset.name}: need at least 2 samples to train, got {len(data)}")
-    torch.manual_seed(cfg.seed)
-    G = domain.build_generator(cfg, encoder)
-    D = domain.build_discriminator(cfg, encoder)
-    extra: dict[str, torch.Tensor] = {}
-    if cond is not None:
-        pool = torch.Generator().manual_seed(cfg.seed)
-        idx = torch.randperm(len(cond), generator=pool)[:_COND_POOL]
-        extra[_POOL] = cond[idx].clone()
-
-    selection = domain.selection_reference(dataset)
-
-    def evaluate(G_ema: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
-        def sample(k: int, conditions: Any, s: int) -> Any:
-            return generate(
-                G_ema, encoder, cfg.net.z_dim, k, s, conditions, extra.get(_POOL), shard=True
-            )
-
-        with progress.task("evaluate"):
-            return domain.evaluate(sample, selection, n=n, seed=seed)
-
-    best, lower = domain.best_metric
-    problem = Problem(
-        G=G,
-        D=D,
-        data=data,
-        cond=cond,
-        z_dim=cfg.net.z_dim,
-        evaluate=evaluate,
-        best_metric=cfg.best_metric or best,
-        best_lower_is_better=lower,
-        extra_tensors=extra,
-        data_hash=hash_tensors(data, cond),
-        g_penalty=domain.generator_penalty(cfg, encoder, data, G),
-    )
-    return problem
-
-
-def generate(
-    G: torch.nn.Module,
-    encoder: AbstractEncoder,
-    z_dim: int,
-    n: int,
-    seed: int,
-    conditions: Any = None,
-    cond_pool: torch.Tensor | None = None,
-    *,
-    shard: bool = False,
-    refiner: DensityRatio | None = None,
-) -> Any:
-    """n samples from ``G`` decoded to the domain's type; RNG isolated and fixed by ``seed``.
-
-    z and conditions are drawn on the CPU and moved to G's device, so the samples do not depend
-    on where G lives. ``shard``: under torchrun every rank runs G on its share of each chunk and
-    the shards are gathered — every rank returns the same samples as a single process would.
-    ``refiner``: discriminator rejection sampling — each row is drawn again (with its own
-    condition) until the density-ratio classifier accepts it (not with ``shard``).
-    """
-    progress.stage(f"sample {n}")
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(seed)
-        if encoder.cond_dim and conditions is None:
-            c = cond_pool[torch.randint(len(cond_pool), (n,))]
-        elif encoder.cond_dim:
-            c = encoder.encode_conditions(conditions)
-            if c is None or len(c) != n:
-                raise DataError(f"conditions must describe {n} rows, got {len(c)}")
-        else:
-            if conditions is not None:
-                raise DataError("this model is unconditional; do not pass conditions")
-            c = None
-        was_training = G.training
-        G.eval()
-        device = next(G.parameters()).device
-        if refiner is not None and not shard:
-
-            def draw(rows: torch.Tensor) -> torch.Tensor:
-                z = torch.randn(len(rows), z_dim).to(device)
-                return G(z, None if c is None else c[rows].to(device)).cpu()
-
-            x, _ = rejection_sample(draw, refiner, n, condition=c)
-            G.train(was_training)
-            return encoder.decode(x)
-        chunks = []
-        with progress.bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
-            for start in range(0, n, 4096):
-                z = torch.randn(min(4096, n - start), z_dim)
-                cz = None if c is None else c[start : start + len(z)]
-                a, b = dist.shard(len(z)) if shard else (0, len(z))
-                keep = b - a  # an empty shard still runs G on one row to get the shape
-                a, b = (a, b) if keep else (0, 1)
-                part = G(z[a:b].to(device), None if cz is None else cz[a:b].to(device))[:keep]
-                chunks.append(dist.gather_rows(part, len(z)) if shard else part)
-                pbar.update(len(z))
-        G.train(was_training)
-        return encoder.decode(torch.cat(chunks).cpu())

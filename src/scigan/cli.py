@@ -21,7 +21,7 @@ import yaml
 
 from scigan import __version__
 from scigan.config import TrainConfig, field_help
-from scigan.errors import ConfigError, OutputError, SciganError
+from scigan.errors import ConfigError, SciganError
 
 EXIT_USAGE = 2
 
@@ -298,22 +298,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from scigan.api import Synthesizer
 
     synth = Synthesizer.load(args.run, checkpoint=args.checkpoint)
-    suffixes = synth.domain_.sample_suffixes
-    folder = synth.domain_.writes_folders and args.out.suffix == ""
-    if args.out.suffix not in suffixes and not folder:
-        raise OutputError(
-            f"{args.out}: unsupported sample format '{args.out.suffix or '(none)'}' for the "
-            f"{synth.domain_.name} domain; use one of {', '.join(suffixes)}"
-        )
-    if args.out.is_dir() and not folder:
-        raise OutputError(f"{args.out}: is a directory; give a file name such as samples.csv")
-    if not args.out.parent.exists():
-        raise OutputError(f"{args.out.parent}: folder does not exist; create it first")
-    conditions = None
-    if args.condition:
-        conditions = synth.domain_.parse_conditions(synth.encoder_, dict(args.condition), args.n)
-    samples = synth.sample(args.n, seed=args.seed, conditions=conditions)
-    synth.domain_.write_samples(samples, conditions, args.out)
+    conditions = synth.parse_conditions(dict(args.condition), args.n) if args.condition else None
+    synth.write_samples(args.out, args.n, seed=args.seed, conditions=conditions)
     print(f"wrote {args.n} samples to {args.out}", file=sys.stderr)
     return 0
 

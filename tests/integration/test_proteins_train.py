@@ -130,9 +130,9 @@ def test_training_time_evaluation_never_sees_the_test_chains(monkeypatch):
     """Best-checkpoint evaluations score against half of the training windows; only the
     evaluation after training uses the held-out chains."""
     _data_or_skip()
-    from scigan.api import _build_problem
     from scigan.config import TrainConfig
     from scigan.domains.proteins import ProteinsDomain
+    from scigan.problem import build_problem
 
     domain = ProteinsDomain()
     cfg = TrainConfig(domain="proteins", data="protein_fragments").replace(
@@ -148,7 +148,7 @@ def test_training_time_evaluation_never_sees_the_test_chains(monkeypatch):
 
     seen = []
     monkeypatch.setattr(domain, "evaluate", lambda sample, ref, n, seed: seen.append(ref) or {})
-    problem = _build_problem(cfg, domain, domain.make_encoder(cfg).fit(ds), ds)
+    problem = build_problem(cfg, domain, domain.make_encoder(cfg).fit(ds), ds)
     problem.evaluate(problem.G, 4, 0)
     assert len(seen) == 1 and seen[0].test_maps is not None
     np.testing.assert_array_equal(seen[0].test_maps, ds.samples[:100])

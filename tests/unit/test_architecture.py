@@ -20,6 +20,8 @@ LAYERS = [
     {"scigan.config", "scigan.registry", "scigan.data_wheels"},
     {"scigan.metrics", "scigan.core"},
     {"scigan.domains", "scigan.report"},
+    {"scigan.sampling"},
+    {"scigan.problem"},
     {"scigan.api"},
     {"scigan.demo"},
     {"scigan.cli", "scigan.__main__", "scigan"},

@@ -10,11 +10,11 @@ import torch
 from torch import nn
 
 import scigan
-from scigan.api import _build_problem
 from scigan.config import TrainConfig, WatchdogConfig
 from scigan.core.checkpoint import load_checkpoint
 from scigan.core.monitor import Watchdog, mean_pairwise_distance
 from scigan.core.training_loop import WatchdogWarning, train
+from scigan.problem import build_problem
 from scigan.registry import DOMAINS
 
 FAST = {
@@ -36,7 +36,7 @@ def _problem(**overrides):
     domain = DOMAINS.get("toy")()
     ds = domain.load("ring8", options=cfg.options, seed=0)
     enc = domain.make_encoder(cfg).fit(ds)
-    return cfg, _build_problem(cfg, domain, enc, ds)
+    return cfg, build_problem(cfg, domain, enc, ds)
 
 
 def test_check_step_nan_and_explosion():

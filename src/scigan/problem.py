@@ -1,0 +1,174 @@
+"""Problem assembly: resolve the settings, load and encode the data, build the networks.
+
+What the estimator (:mod:`scigan.api`) hands the engine (:func:`scigan.core.training_loop.train`)
+is a :class:`~scigan.core.training_loop.Problem`; this module makes one from a config and a
+domain, and holds the names of the extra tensors a checkpoint may carry.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import scigan.domains  # noqa: F401  (registers domains and datasets)
+from scigan import progress
+from scigan._version import __version__
+from scigan.config import TrainConfig, read_config_file
+from scigan.core.training_loop import Problem
+from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
+from scigan.errors import ConfigError, DataError, SciganError
+from scigan.registry import DATASETS, DOMAINS
+from scigan.sampling import generate
+
+IN_MEMORY = "<in-memory>"
+COND_POOL_SIZE = 10_000  # conditions kept in the checkpoint to sample from when none are given
+POOL = "extra.cond_pool"
+DRS = "extra.drs."  # the rejection-sampling classifier's tensors (core/refine.py)
+ADAPT = "extra.adapt."  # the encoder's adaptation to the trained generator (encoder.adapt)
+
+
+def versions() -> dict[str, str]:
+    return {
+        "scigan": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def infer_domain(domain: str | None, data: Any, cfg_values: Mapping[str, Any]) -> str:
+    if domain is not None:
+        return domain
+    if "domain" in cfg_values:
+        return str(cfg_values["domain"])
+    if isinstance(data, str) and data in DATASETS:
+        return DATASETS.get(data).domain
+    if isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data:
+        DATASETS.get(data)  # raises UnknownNameError listing the registered datasets
+    raise ConfigError(
+        "cannot tell the domain of this data; pass domain=... (CLI: --domain toy|fields|...)"
+    )
+
+
+def resolve_config(
+    domain: str | None,
+    config: str | Path | Mapping[str, Any] | None,
+    hyperparameters: Mapping[str, Any],
+    data: Any = None,
+) -> TrainConfig:
+    """Settings resolved as: built-in defaults < the domain's defaults for the data (and its
+    data options) < ``config`` (file or mapping) < ``hyperparameters``."""
+    file_values: Mapping[str, Any] = {}
+    if isinstance(config, str | Path):
+        file_values = read_config_file(config)
+    elif isinstance(config, Mapping):
+        file_values = config
+    elif config is not None:
+        raise ConfigError("config must be a file path or a mapping of settings")
+    merged = {**file_values, **hyperparameters}
+    data_name = data if isinstance(data, str) else None
+    if isinstance(data, Path):
+        data_name = str(data)
+    if data_name is None and data is None:
+        data_name = merged.get("data", TrainConfig().data)
+    domain = infer_domain(domain, data_name if data is None else data, merged)
+    domain_obj = DOMAINS.get(domain)()
+    registered = DATASETS.get(data_name).domain if data_name in DATASETS else domain
+    if registered != domain and not Path(data_name).exists():
+        raise ConfigError(
+            f"'{data_name}' is a {registered} dataset, not {domain}; pass --domain "
+            f"{registered} (domain={registered!r}) or leave the domain out"
+        )
+    base = TrainConfig(domain=domain)
+    base = base.replace(domain_obj.default_config(data_name or IN_MEMORY), source="domain")
+    # Defaults that depend on the data options (e.g. tabular experiment mode), still
+    # overridden by the config file and keyword arguments below.
+    options = merged.get("options") or {}
+    if isinstance(options, Mapping):
+        defaults = domain_obj.option_defaults(data_name or IN_MEMORY, options)
+        base = base.replace(defaults, source="domain")
+    cfg = base.replace(file_values, source=str(config) if file_values else "config")
+    cfg = cfg.replace(hyperparameters, source="hyperparameters")
+    updates: dict[str, Any] = {"domain": domain}
+    if data is not None:
+        updates["data"] = data_name if data_name is not None else IN_MEMORY
+    return cfg.replace(updates)
+
+
+def load_data(domain: AbstractDomain, source: Any, options: Any, seed: int) -> Dataset:
+    """``domain.load`` with a safety net: an unreadable file (a folder, no permission, not
+    UTF-8) that a domain's reader did not anticipate is still a one-line DataError."""
+    try:
+        return domain.load(source, options=options, seed=seed)
+    except SciganError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        what = "is a directory" if isinstance(exc, IsADirectoryError) else exc.strerror
+        raise DataError(
+            f"{exc.filename or source}: cannot read ({what}); pass a readable data file"
+        ) from None
+
+
+def check_drs(cfg: TrainConfig, encoder: AbstractEncoder) -> None:
+    """Rejection sampling needs continuous generator outputs: against one-hot data, G's soft
+    categorical outputs are told apart by their softness alone, and the ratio is meaningless."""
+    if not cfg.refine.drs:
+        return
+    soft = sorted({s.activation for s in encoder.output_spans()} & {"softmax", "gumbel"})
+    if soft:
+        raise ConfigError(
+            f"--drs needs continuous generator outputs, but this {cfg.domain} model emits "
+            f"{'/'.join(soft)} categories; train without --drs"
+        )
+
+
+def build_problem(
+    cfg: TrainConfig, domain: AbstractDomain, encoder: AbstractEncoder, dataset: Dataset
+) -> Problem:
+    """Encode the data and build fresh networks (seeded) for the engine."""
+    data = encoder.encode(dataset.samples)
+    cond = encoder.encode_conditions(dataset.conditions) if encoder.cond_dim else None
+    if len(data) < 2:
+        raise DataError(f"{dataset.name}: need at least 2 samples to train, got {len(data)}")
+    torch.manual_seed(cfg.seed)
+    G = domain.build_generator(cfg, encoder)
+    D = domain.build_discriminator(cfg, encoder)
+    extra: dict[str, torch.Tensor] = {}
+    if cond is not None:
+        pool = torch.Generator().manual_seed(cfg.seed)
+        idx = torch.randperm(len(cond), generator=pool)[:COND_POOL_SIZE]
+        extra[POOL] = cond[idx].clone()
+
+    selection = domain.selection_reference(dataset)
+
+    def evaluate(G_ema: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
+        def sample(k: int, conditions: Any, s: int) -> Any:
+            return generate(
+                G_ema, encoder, cfg.net.z_dim, k, s, conditions, extra.get(POOL), shard=True
+            )
+
+        with progress.task("evaluate"):
+            return domain.evaluate(sample, selection, n=n, seed=seed)
+
+    best, lower = domain.best_metric
+    problem = Problem(
+        G=G,
+        D=D,
+        data=data,
+        cond=cond,
+        z_dim=cfg.net.z_dim,
+        evaluate=evaluate,
+        best_metric=cfg.best_metric or best,
+        best_lower_is_better=lower,
+        extra_tensors=extra,
+        data_hash=hash_tensors(data, cond),
+        g_penalty=domain.generator_penalty(cfg, encoder, data, G),
+    )
+    return problem
