@@ -11,14 +11,23 @@ SMILES strings), which are indexed element-wise and returned as lists.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from scigan.errors import DataError
 
-__all__ = ["bootstrap_ci", "metric_entry", "split_reference", "verdict", "with_floor"]
+__all__ = [
+    "bootstrap_ci",
+    "closer_reference",
+    "metric_entry",
+    "split_reference",
+    "verdict",
+    "with_floor",
+    "z_score",
+]
 
 SampleT = TypeVar("SampleT", np.ndarray, Sequence[Any])
 
@@ -179,14 +188,27 @@ def bootstrap_ci(
 
 
 # ---------------------------------------------------------------------------- metric entries
-#: How a metric improves: "lower", "higher", or toward a reference value ("closer to floor",
-#: "closer to exact", "closer to real", ...: any string starting with "closer").
+#: How a metric improves: "lower", "higher", or toward a reference value ("closer to exact",
+#: "closer to reference", "closer to 0.5", ...: any string starting with "closer to").
 Direction = str
 
-#: A value within this many real-vs-real floors passes a floor-judged "lower" metric.
+#: A value within this many real-vs-real floors passes a floor-judged metric.
 FLOOR_FACTOR = 2.0
 #: |z| at most this passes a metric that has an exact value and a standard error.
 Z_PASS = 2.0
+
+PASS, MISS, INFO = "pass", "miss", "info"
+
+# "<= 0.02", "≥ 0.9", "< 0.05 in every k bin": a comparison and a number, then free text.
+_TARGET_TEXT = re.compile(r"\s*(<=|>=|<|>|≤|≥)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+_COMPARE = {
+    "<=": lambda v, t: v <= t,
+    "≤": lambda v, t: v <= t,
+    "<": lambda v, t: v < t,
+    ">=": lambda v, t: v >= t,
+    "≥": lambda v, t: v >= t,
+    ">": lambda v, t: v > t,
+}
 
 
 def metric_entry(
@@ -201,10 +223,12 @@ def metric_entry(
     "better", ...extra}``.
 
     ``extra`` may carry ``target`` (a number the value must reach in the direction
-    ``better``, or a string describing a target that the domain judges itself), ``exact`` and
-    ``z`` (the value's z-score against an exact answer), ``ci``, ``description``, and
-    ``by_construction=True`` for a number that holds by construction (reported, never counted
-    as a met target). Values are cast to plain floats/ints so the entry is JSON-able."""
+    ``better``, or a text such as ``"<= 0.02 (why)"`` that starts with a comparison), ``exact``
+    and ``z`` (the value's z-score against an exact answer), ``se`` (the value's standard
+    error, which gives a z-score against the value a "closer to" metric aims at), ``ci``,
+    ``description``, and ``by_construction=True`` for a number that holds by construction
+    (reported, never counted as a met target). Values are cast to plain floats/ints so the
+    entry is JSON-able. :func:`verdict` judges the entry."""
     return {
         "value": float(value),
         "floor": float(floor),
@@ -215,65 +239,117 @@ def metric_entry(
     }
 
 
+def closer_reference(entry: Any) -> float:
+    """The value a "closer to …" metric aims at, NaN when there is none.
+
+    In order: ``exact``; a numeric ``target``; the entry's number named by the direction
+    ("closer to planted rate" → ``planted_rate``, "closer to reference" → ``reference``); a
+    number in the direction itself ("closer to 0.5")."""
+    if not isinstance(entry, Mapping):
+        return math.nan
+    better = str(entry.get("better", ""))
+    if not better.startswith("closer"):
+        return math.nan
+    for key in ("exact", "target"):
+        ref = _as_float(entry.get(key))
+        if math.isfinite(ref):
+            return ref
+    words = better.removeprefix("closer").strip().removeprefix("to").strip()
+    if words:
+        ref = _as_float(entry.get(words.replace(" ", "_")))
+        if math.isfinite(ref):
+            return ref
+        return _as_float(words)
+    return math.nan
+
+
+def z_score(entry: Any) -> float:
+    """The value's z-score against an exact answer: the entry's ``z``, or, for a "closer to"
+    metric with a standard error ``se``, ``(value − reference) / se``; NaN when neither."""
+    if not isinstance(entry, Mapping):
+        return math.nan
+    z = _as_float(entry.get("z"))
+    if math.isfinite(z):
+        return z
+    se = _as_float(entry.get("se"))
+    ref = closer_reference(entry)
+    value = _as_float(entry.get("value"))
+    if math.isfinite(se) and se > 0 and math.isfinite(ref):
+        return (value - ref) / se
+    return math.nan
+
+
 def verdict(entry: Any) -> tuple[str, str]:
     """``(verdict, reason)`` for a metric entry: ``"pass"``, ``"miss"`` or ``"info"``.
 
-    The rule, in order:
-    1. ``by_construction``: "info" — holds by construction, not a met target.
-    2. a ``z`` score (an exact answer exists): pass when ``|z| ≤ 2``.
-    3. a numeric ``target``: pass when the value reaches it in the direction ``better``.
-    4. the floor: "lower" passes within ``2 × floor``; "higher" (scores in [0, 1]) passes
-       at or above ``1 − 2·(1 − floor)``, other scores at or above ``floor / 2``; "closer…"
-       passes when ``|value − ref| ≤ 2·|floor − ref|``, ``ref`` being ``exact`` or a numeric
-       ``target`` when given, else 0.
-    Anything else (no finite value, no floor, no direction) is "info".
+    Only "pass" and "miss" count as targets; "info" is reported and never counted. The rule,
+    first match wins:
+
+    1. ``by_construction``: "info" — the number holds by construction, so it is never a met
+       target.
+    2. No finite value (NaN, ∞, missing): "miss".
+    3. A z-score (:func:`z_score`: an exact answer and a standard error exist): pass when
+       ``|z| ≤ 2``.
+    4. A target: a number passes when the value reaches it in the direction ``better``
+       ("lower"/"higher"); a text that starts with a comparison and a number (``"<= 0.02"``,
+       ``"≥ 0.9 …"``) passes when the value satisfies it, whatever the direction.
+    5. The real-vs-real floor: "lower" passes at or below ``2 × |floor|``; "higher" passes at
+       or above ``1 − 2·(1 − floor)`` for a floor in [0, 1] (scores such as validity or F1),
+       else at or above ``floor / 2``; "closer to …" passes when ``|value − ref| ≤
+       2·|floor − ref|``, ``ref`` from :func:`closer_reference`.
+    6. Anything else — no floor, no direction, or a "closer" metric with nothing to be close
+       to — is "info", never "pass".
     """
-    if not isinstance(entry, dict):
-        return "info", "no direction or floor"
-    value = _as_float(entry.get("value"))
+    if not isinstance(entry, Mapping):
+        entry = {"value": entry}
     if entry.get("by_construction"):
-        return "info", "holds by construction (reported, not counted)"
+        return INFO, "holds by construction — not counted"
+    value = _as_float(entry.get("value"))
     if not math.isfinite(value):
-        return "miss", "no finite value"
-    z = _as_float(entry.get("z"))
+        return MISS, "no finite value"
+    z = z_score(entry)
     if math.isfinite(z):
-        ok = abs(z) <= Z_PASS
-        return ("pass" if ok else "miss"), f"z = {z:+.2f} vs exact (pass: |z| ≤ {Z_PASS:g})"
+        reason = f"z = {z:+.2f} vs exact (pass: |z| ≤ {Z_PASS:g})"
+        z_floor = _as_float(entry.get("z_floor"))
+        if math.isfinite(z_floor):
+            reason += f"; real sample z = {z_floor:+.2f}"
+        return (PASS if abs(z) <= Z_PASS else MISS), reason
     better = str(entry.get("better", ""))
-    target = _as_float(entry.get("target"))
-    floor = _as_float(entry.get("floor"))
-    if math.isfinite(target) and better in ("lower", "higher"):
-        ok = value <= target if better == "lower" else value >= target
+    target = entry.get("target")
+    target_num = _as_float(target)
+    if math.isfinite(target_num) and better in ("lower", "higher"):
+        ok = value <= target_num if better == "lower" else value >= target_num
         sign = "≤" if better == "lower" else "≥"
-        return ("pass" if ok else "miss"), f"target {sign} {target:.4g}"
+        return (PASS if ok else MISS), f"target {sign} {target_num:.4g}"
+    if isinstance(target, str) and (m := _TARGET_TEXT.match(target)):
+        ok = _COMPARE[m.group(1)](value, float(m.group(2)))
+        return (PASS if ok else MISS), f"target {target.strip()}"
+    floor = _as_float(entry.get("floor"))
     if not math.isfinite(floor):
-        return "info", "no floor"
+        return INFO, "no floor or target"
     if better == "lower":
         limit = FLOOR_FACTOR * abs(floor)
-        return ("pass" if value <= limit else "miss"), f"{FLOOR_FACTOR:g}× floor = {limit:.4g}"
+        return (PASS if value <= limit else MISS), f"≤ {FLOOR_FACTOR:g}× floor = {limit:.4g}"
     if better == "higher":
         # A higher-is-better score (validity, F1, TSTR) passes when it is no further below
         # the real-vs-real value than twice the floor's own shortfall from a perfect 1 —
         # for scores in [0, 1]; otherwise within half the floor.
         unit = 0.0 <= floor <= 1.0
         limit = 1.0 - FLOOR_FACTOR * (1.0 - floor) if unit else floor / FLOOR_FACTOR
-        return ("pass" if value >= limit else "miss"), f"≥ {limit:.4g} (from the floor)"
+        return (PASS if value >= limit else MISS), f"≥ {limit:.4g} (from the floor)"
     if better.startswith("closer"):
-        ref = _as_float(entry.get("exact"))
+        ref = closer_reference(entry)
         if not math.isfinite(ref):
-            ref = target
-        if not math.isfinite(ref):
-            ref = 0.0
-        gap, gap_floor = abs(value - ref), abs(floor - ref)
-        limit = FLOOR_FACTOR * gap_floor
-        return ("pass" if gap <= limit else "miss"), (
+            return INFO, f"'{better}': no reference value given"
+        gap, limit = abs(value - ref), FLOOR_FACTOR * abs(floor - ref)
+        return (PASS if gap <= limit else MISS), (
             f"|value − {ref:.4g}| ≤ {FLOOR_FACTOR:g}× the floor's = {limit:.4g}"
         )
-    return "info", "no direction"
+    return INFO, "no direction"
 
 
 def _as_float(v: Any) -> float:
     try:
         return float(v)
     except (TypeError, ValueError):
-        return float("nan")
+        return math.nan
