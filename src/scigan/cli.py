@@ -12,6 +12,7 @@ import json
 import math
 import signal
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("datasets", help="list registered datasets")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.add_argument(
+        "--long", action="store_true", help="every field (size, source, licence), wrapped"
+    )
 
     p = sub.add_parser(
         "train",
@@ -111,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         "defaults for the data < --config FILE.yaml < flags. --dry-run prints the result.",
     )
     p.add_argument("--data", help="registered dataset name (see `scigan datasets`) or a file")
-    p.add_argument("--domain", help="domain (inferred from a registered dataset name)")
+    p.add_argument(
+        "--domain",
+        help="domain (inferred from a registered dataset name or the data file's type: "
+        ".fasta → sequences, .smi/.sdf → molecules, .pdb → proteins, a CSV with text "
+        "columns → tabular)",
+    )
     p.add_argument("--config", type=Path, help="YAML/JSON file of settings (flat or nested)")
     p.add_argument("--out", type=Path, help="run folder (default: runs/NNNNN-DOMAIN-DATA)")
     p.add_argument(
@@ -238,13 +247,25 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=2))
         return 0
-    header = ("name", "domain", "size", "source", "licence")
-    table = [header] + [(r.name, r.domain, r.size, r.source, r.licence) for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for i, row in enumerate(table):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    if args.long:  # every field, wrapped, one block per dataset
+        for r in rows:
+            print(f"{r.name}  ({r.domain})")
+            for label, text in (("size", r.size), ("source", r.source), ("licence", r.licence)):
+                wrapped = textwrap.wrap(text, 100 - 11) or [""]
+                print(f"  {label:<8} {wrapped[0]}")
+                for line in wrapped[1:]:
+                    print(" " * 11 + line)
+        return 0
+    # A table that fits 100 columns: the size cut to the space left (details with --long).
+    width = 100
+    name_w = max(len(r.name) for r in rows)
+    dom_w = max(len(r.domain) for r in rows)
+    size_w = width - name_w - dom_w - 4
+    print(f"{'name':<{name_w}}  {'domain':<{dom_w}}  size (details: scigan datasets --long)")
+    print(f"{'-' * name_w}  {'-' * dom_w}  {'-' * size_w}")
+    for r in rows:
+        size = r.size if len(r.size) <= size_w else r.size[: size_w - 1] + "…"
+        print(f"{r.name:<{name_w}}  {r.domain:<{dom_w}}  {size}".rstrip())
     return 0
 
 
@@ -286,8 +307,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"trained {last.step} steps in {last.elapsed_s:.1f} s; run folder: {out}")
         if args.report:
             print(f"wrote {synth.report()}")
+        suffix = synth.domain_.sample_suffixes[0]
         print(
-            f"next: scigan evaluate {out}   |   scigan sample {out} -n 1000 --out samples.csv"
+            f"next: scigan evaluate {out}   |   scigan sample {out} -n 1000 --out samples{suffix}"
             f"   |   scigan report {out}"
         )
     dist.barrier()  # no rank leaves the process group while rank 0 still writes
@@ -333,13 +355,15 @@ def _fmt(value: Any) -> str:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from scigan.api import Synthesizer
-    from scigan.core import dist
+    from scigan.core import dist, run_folder
 
     dist.init()
     synth = Synthesizer.load(args.run)
     synth.resume(args.steps, progress=not args.quiet)
     if dist.is_main():
         print(f"resumed to step {synth.state_.step}; run folder: {args.run}")
+        if (Path(args.run) / run_folder.REPORT).exists():  # a stale report would mislead
+            print(f"wrote {synth.report()}")
     dist.barrier()  # no rank leaves the process group while rank 0 still writes
     return 0
 

@@ -50,9 +50,57 @@ def infer_domain(domain: str | None, data: Any, cfg_values: Mapping[str, Any]) -
         return DATASETS.get(data).domain
     if isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data:
         DATASETS.get(data)  # raises UnknownNameError listing the registered datasets
+    if isinstance(data, str | Path) and Path(data).is_file():
+        return _domain_of_file(Path(data))
     raise ConfigError(
         "cannot tell the domain of this data; pass domain=... (CLI: --domain toy|fields|...)"
     )
+
+
+# File suffix → domain, where the suffix alone says it.
+_SUFFIX_DOMAIN = {
+    ".fasta": "sequences", ".fa": "sequences", ".fna": "sequences", ".faa": "sequences",
+    ".smi": "molecules", ".sdf": "molecules",
+    ".pdb": "proteins", ".cif": "proteins", ".mmcif": "proteins", ".dcd": "proteins",
+    ".parquet": "tabular",
+}  # fmt: skip
+_SNIFF_BYTES = 65_536  # read at most this much of a file to tell its domain
+
+
+def _domain_of_file(path: Path) -> str:
+    """The domain a data file belongs to, from its suffix and (for CSV/TSV) its columns: a
+    table with a text column is an experiment table (tabular); an all-numeric one could be a
+    table or a point cloud, so the error names both."""
+    suffix = path.suffix.lower()
+    if suffix in _SUFFIX_DOMAIN:
+        return _SUFFIX_DOMAIN[suffix]
+    if suffix in (".csv", ".tsv", ".txt"):
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        lines = [ln for ln in head.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+        if len(head) == _SNIFF_BYTES:
+            lines = lines[:-1]  # possibly cut mid-line
+        sep = "\t" if suffix == ".tsv" or (lines and "\t" in lines[0]) else ","
+        cells = [c.strip().strip('"') for ln in lines[1:50] for c in ln.split(sep)]
+        if any(c and not _is_number(c) for c in cells):
+            return "tabular"
+        raise ConfigError(
+            f"{path}: an all-numeric table; pass --domain tabular (an experiment table: rows of "
+            "conditions and outcomes) or --domain toy (a point cloud)"
+        )
+    raise ConfigError(
+        f"{path}: cannot tell the domain from a '{suffix or '(no suffix)'}' file; pass --domain "
+        "fields (arrays of physical fields), toy (a point cloud) or another of "
+        f"{', '.join(DOMAINS.names())}"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve_config(

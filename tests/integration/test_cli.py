@@ -25,8 +25,37 @@ def run(tmp_path_factory):
 def test_datasets_table(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["name", "domain", "size", "source", "licence"]
+    assert out.splitlines()[0].split()[:3] == ["name", "domain", "size"]
     assert "ring8" in out and "grid25" in out
+    assert max(len(line) for line in out.splitlines()) <= 100  # fits a 100-column terminal
+    assert main(["datasets", "--long"]) == 0
+    long = capsys.readouterr().out
+    assert "licence" in long and "source" in long and "scikit-learn" in long
+    assert max(len(line) for line in long.splitlines()) <= 100
+
+
+def test_csv_with_text_columns_is_tabular(tmp_path, capsys):
+    text = tmp_path / "runs.csv"
+    text.write_text("catalyst,temperature,yield\nPd,30,0.5\nNi,40,0.7\nPd,50,0.9\n")
+    assert main(["train", "--data", str(text), "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["domain"] == "tabular"
+    numeric = tmp_path / "points.csv"
+    numeric.write_text("x,y\n1,2\n3,4\n5,6\n")
+    assert main(["train", "--data", str(numeric), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "--domain tabular" in err and "--domain toy" in err and len(err.splitlines()) == 1
+
+
+def test_sklearn_clone_copies_the_estimator():
+    from sklearn.base import clone
+
+    from scigan import Synthesizer
+
+    gan = Synthesizer(domain="toy", steps=7, lr_d=3e-4)
+    twin = clone(gan)
+    assert twin is not gan and twin.get_params() == gan.get_params()
+    twin.set_params(steps=9, domain="toy")
+    assert twin.get_params()["steps"] == 9 and gan.get_params()["steps"] == 7
 
 
 def test_dry_run_prints_resolved_config(capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 
 import pytest
@@ -233,3 +234,15 @@ def test_permission_error_on_save_keeps_previous_checkpoint(tmp_path, monkeypatc
         _save(tmp_path, step=6)
     monkeypatch.undo()
     assert load_checkpoint(tmp_path)[1]["step"] == 5
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_atomic_writes_follow_the_users_umask(tmp_path, umask):
+    from scigan.core.checkpoint import atomic_write_text
+
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -33,8 +33,17 @@ FORMAT = "scigan-checkpoint"
 FORMAT_VERSION = 1
 
 
+def _file_mode() -> int:
+    """The permissions a plain ``open(path, "w")`` would give: 0o666 less the user's umask
+    (``mkstemp`` makes 0o600 files, which other users of a shared run folder cannot read)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``;
+    the file gets the user's umask, like any file the user writes."""
     path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -43,6 +52,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f"{path.parent}: cannot write here ({exc.strerror}); choose a writable output folder"
         ) from None
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
