@@ -22,11 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from matplotlib.figure import Figure
 
+from scigan import progress
+from scigan._version import __version__
+from scigan.config import SECTIONS, TrainConfig, field_help
 from scigan.core import run_folder
 from scigan.core.run_folder import RunLog
-from scigan.errors import OutputError
+from scigan.errors import ConfigError, OutputError
+from scigan.metrics.floor import FLOOR_FACTOR, Z_PASS, verdict, z_score
 
 __all__ = ["figure_to_data_uri", "render_report", "write_report"]
 
@@ -39,6 +44,17 @@ _FLOOR_SENTENCE = (
     "The real-vs-real floor is the same metric computed between two disjoint real samples of "
     "the same size, i.e. the value a perfect generator would reach at this sample size."
 )
+_VERDICT_LEGEND = (
+    "Verdict, first rule that applies: a number that holds by construction is shown and never "
+    "counted; a value that is not finite is a miss; where an exact answer and a standard error "
+    f"exist, |z| ≤ {Z_PASS:g} passes; a target passes when the value reaches it; otherwise the "
+    f"floor decides: lower-is-better passes within {FLOOR_FACTOR:g}× the floor, "
+    f"higher-is-better scores in [0, 1] pass above 1 − {FLOOR_FACTOR:g}·(1 − floor) (others "
+    f"above half the floor), closer-to-X passes when |value − X| ≤ {FLOOR_FACTOR:g}·|floor − X|. "
+    "A metric with no floor, target or direction is info, never a pass."
+)
+# scigan.problem.IN_MEMORY: the run was fitted on data passed as a Python object
+_IN_MEMORY = "<in-memory>"
 
 _CSS = """
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg-alt: #f6f8fa;
@@ -70,12 +86,19 @@ table.kv th { width: 180px; }
 .notes ul { margin: 4px 0; padding-left: 20px; }
 .ev-rollback { color: var(--warn); font-weight: 600; }
 .ev-stop { color: var(--bad); font-weight: 600; }
+.v-pass { color: #1a7f37; font-weight: 600; }
+.v-miss { color: var(--bad); font-weight: 600; }
+.v-info { color: var(--muted); }
+.verdicts { border-left: 4px solid var(--line); background: var(--bg-alt); padding: 6px 12px;
+            margin: 12px 0; }
+.verdicts.has-miss { border-left-color: var(--bad); }
+.verdicts.all-pass { border-left-color: #1a7f37; }
+.verdicts ul { margin: 4px 0; padding-left: 20px; }
 figure { margin: 12px 0 20px; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
 details { margin: 8px 0; }
 summary { cursor: pointer; color: var(--accent); }
-footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line); }
 """
 
 
@@ -360,8 +383,41 @@ def _img(uri: str, caption: str) -> str:
 # --------------------------------------------------------------------------- sections
 
 
+def _last_elapsed(rows: Sequence[Mapping[str, Any]]) -> float:
+    for row in reversed(rows):
+        value = _num(row.get("elapsed_s"))
+        if math.isfinite(value):
+            return value
+    return math.nan
+
+
+def _wall_time(log: RunLog) -> tuple[float, str]:
+    """The whole job's compute time and its breakdown: the training loop (the last
+    ``elapsed_s`` it logged; cumulative across resumes) plus every post-training stage's
+    ``seconds`` (encoder adaptation, DRS, ...)."""
+    training = max(
+        (_last_elapsed(rows) for rows in (log.train, log.evals, log.events)),
+        key=lambda v: v if math.isfinite(v) else -math.inf,
+    )
+    total = training if math.isfinite(training) else 0.0
+    parts = (
+        [f"training {_fmt_duration(training).split(' (')[0]}"] if math.isfinite(training) else []
+    )
+    for row in log.stages:
+        kind = str(row.get("kind", "stage"))
+        seconds = _num(row.get("seconds"))
+        if math.isfinite(seconds):
+            total += seconds
+            parts.append(f"{_esc(kind)} {seconds:.1f} s")
+        else:
+            parts.append(f"{_esc(kind)} (not timed)")
+    if not parts:
+        return math.nan, ""
+    return total, " + ".join(parts)
+
+
 def _summary_section(doc: Mapping[str, Any], log: RunLog, run_dir: Path) -> str:
-    cfg = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
+    cfg = _config_of(doc)
     data = doc.get("data") if isinstance(doc.get("data"), Mapping) else {}
     data_name = data.get("name", cfg.get("data"))
     data_desc = _esc(data_name) if data_name is not None else "—"
@@ -382,7 +438,13 @@ def _summary_section(doc: Mapping[str, Any], log: RunLog, run_dir: Path) -> str:
     reached = "—" if not steps else _fmt(int(last_step))
     if isinstance(target, int | float) and steps:
         reached += f' <span class="muted">of {_fmt(target)} configured</span>'
-    wall = _num(log.train[-1].get("elapsed_s")) if log.train else math.nan
+    wall, parts = _wall_time(log)
+    wall_text = _fmt_duration(wall)
+    if parts:
+        wall_text += (
+            f' <span class="muted small">= {parts}; loading the data and fitting the encoder '
+            "before training are not logged</span>"
+        )
 
     items = [
         ("run folder", f"<code>{_esc(run_dir)}</code>"),
@@ -392,7 +454,7 @@ def _summary_section(doc: Mapping[str, Any], log: RunLog, run_dir: Path) -> str:
         ("data hash", f"<code>{_esc(doc['data_hash'])}</code>" if "data_hash" in doc else "—"),
         ("created", _fmt(doc.get("created"))),
         ("steps reached", reached),
-        ("wall time", _fmt_duration(wall)),
+        ("wall time", wall_text),
     ]
     versions = doc.get("versions")
     if isinstance(versions, Mapping) and versions:
@@ -434,47 +496,106 @@ def _notes_section(log: RunLog) -> str:
     return f'<div class="notes"><strong>Notes on the log</strong><ul>{items}</ul></div>'
 
 
-def _evaluation_section(evaluation: Mapping[str, Any] | None, log: RunLog) -> str:
-    heading = "<h2>Final evaluation</h2>"
-    source = ""
-    if evaluation is None:
-        if not log.evals:
-            return heading + '<p class="muted">No evaluation was given or logged.</p>'
-        evaluation = log.evals[-1]
-        heading = "<h2>Latest evaluation</h2>"
-        source = f" Logged during training at step {_fmt(evaluation.get('step'))}."
-    metrics = evaluation.get("metrics")
-    if not isinstance(metrics, Mapping) or not metrics:
-        return heading + '<p class="muted">The evaluation contains no metrics.</p>'
+def _chosen_evaluation(
+    evaluation: Mapping[str, Any] | None, log: RunLog
+) -> tuple[Mapping[str, Any] | None, str, str]:
+    """(evaluation, heading, where it comes from): the one given, else the last one logged."""
+    if evaluation is not None:
+        return evaluation, "Final evaluation", ""
+    if log.evals:
+        last = log.evals[-1]
+        return (
+            last,
+            "Latest evaluation",
+            f" Logged during training at step {_fmt(last.get('step'))}.",
+        )
+    return None, "Final evaluation", ""
 
-    has_ci = any(isinstance(e, Mapping) and e.get("ci") is not None for e in metrics.values())
+
+def _metrics_of(evaluation: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    metrics = evaluation.get("metrics") if evaluation is not None else None
+    return metrics if isinstance(metrics, Mapping) else {}
+
+
+def _direction(entry: Any) -> str:
+    """The entry's ``better`` in words: lower/higher is better, or closer to X."""
+    better = entry.get("better") if isinstance(entry, Mapping) else None
+    if better in ("lower", "higher"):
+        return f"{better} is better"
+    if isinstance(better, str) and better:
+        return better
+    return "—"
+
+
+def _verdict_cell(entry: Any, v: str) -> str:
+    if isinstance(entry, Mapping) and entry.get("by_construction"):
+        return '<span class="v-info">holds by construction — not counted</span>'
+    return f'<span class="v-{v}">{v}</span>'
+
+
+def _verdict_summary(evaluation: Mapping[str, Any] | None, heading: str) -> str:
+    """ "N of M targets met" over the evaluation's metrics, misses listed first."""
+    metrics = _metrics_of(evaluation)
+    if not metrics:
+        return (
+            '<div class="verdicts"><strong>No metrics evaluated</strong>: no target was '
+            "judged.</div>"
+        )
+    judged = {name: verdict(entry) for name, entry in metrics.items()}
+    misses = [(k, r) for k, (v, r) in judged.items() if v == "miss"]
+    passes = [(k, r) for k, (v, r) in judged.items() if v == "pass"]
+    others = [(k, r) for k, (v, r) in judged.items() if v not in ("pass", "miss")]
+    counted = len(misses) + len(passes)
+    cls = "has-miss" if misses else ("all-pass" if passes else "")
+    items = [
+        f'<li><span class="v-{v}">{v}</span> <strong>{_esc(k)}</strong>: {_esc(r)}</li>'
+        for v, group in (("miss", misses), ("pass", passes))
+        for k, r in group
+    ]
+    if others:
+        names = ", ".join(f"{_esc(k)} ({_esc(r)})" for k, r in others)
+        items.append(f'<li><span class="v-info">not counted</span>: {names}</li>')
+    return (
+        f'<div class="verdicts {cls}"><strong>{len(passes)} of {counted} targets met</strong>'
+        f' <span class="muted small">({_esc(heading.lower())}; misses first)</span>'
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
+def _evaluation_section(evaluation: Mapping[str, Any] | None, heading: str, source: str) -> str:
+    title = f"<h2>{_esc(heading)}</h2>"
+    if evaluation is None:
+        return title + '<p class="muted">No evaluation was given or logged.</p>'
+    metrics = _metrics_of(evaluation)
+    if not metrics:
+        return title + '<p class="muted">The evaluation contains no metrics.</p>'
+
+    entries = [e for e in metrics.values() if isinstance(e, Mapping)]
+    has_ci = any(e.get("ci") is not None for e in entries)
+    has_z = any(math.isfinite(z_score(e)) for e in entries)
     header = (
-        ["metric", "value"]
+        ["verdict", "metric", "direction", "value"]
         + (["95% CI"] if has_ci else [])
-        + [
-            "real-vs-real floor",
-            "value / floor",
-        ]
+        + ["real-vs-real floor", "value / floor"]
+        + (["z vs exact"] if has_z else [])
+        + ["why"]
     )
     rows = []
     for name, entry in metrics.items():
         value, floor = _metric_value(entry)
         raw_value = entry.get("value") if isinstance(entry, Mapping) else entry
         raw_floor = entry.get("floor") if isinstance(entry, Mapping) else None
+        v, reason = verdict(entry)
         label = f"<strong>{_esc(name)}</strong>"
-        if isinstance(entry, Mapping):
-            better = entry.get("better")
-            if better in ("lower", "higher"):
-                label += f' <span class="muted small">({better} is better)</span>'
-            desc = entry.get("description")
-            if desc:
-                label += f'<br><span class="muted small">{_esc(desc)}</span>'
+        if isinstance(entry, Mapping) and entry.get("description"):
+            label += f'<br><span class="muted small">{_esc(entry["description"])}</span>'
         ratio = (
             _fmt(value / floor)
             if math.isfinite(floor) and floor != 0 and math.isfinite(value)
             else "—"
         )
-        row = [label, _fmt(raw_value if raw_value is not None else value)]
+        row = [_verdict_cell(entry, v), label, _esc(_direction(entry))]
+        row.append(_fmt(raw_value if raw_value is not None else value))
         if has_ci:
             ci = entry.get("ci") if isinstance(entry, Mapping) else None
             if isinstance(ci, list | tuple) and len(ci) == 2:
@@ -482,14 +603,21 @@ def _evaluation_section(evaluation: Mapping[str, Any] | None, log: RunLog) -> st
             else:
                 row.append("—")
         row += [_fmt(raw_floor), ratio]
+        if has_z:
+            z = z_score(entry)
+            row.append(f"{z:+.2f}" if math.isfinite(z) else "—")
+        by_construction = isinstance(entry, Mapping) and entry.get("by_construction")
+        row.append("—" if by_construction else f'<span class="small">{_esc(reason)}</span>')
         rows.append(row)
-    numeric = set(range(1, len(header)))
+    first_num = 3
+    numeric = set(range(first_num, len(header) - 1))
     about = (
         f"<p>Sample size N = {_fmt(evaluation.get('n'))}, "
         f"seed {_fmt(evaluation.get('seed'))}.{source}</p>"
         f'<p class="muted small">{_FLOOR_SENTENCE}</p>'
     )
-    return heading + about + _table(header, rows, numeric)
+    legend = f'<p class="muted small">{_esc(_VERDICT_LEGEND)}</p>'
+    return title + about + _table(header, rows, numeric) + legend
 
 
 def _training_section(log: RunLog) -> str:
@@ -497,15 +625,18 @@ def _training_section(log: RunLog) -> str:
     if not log.train:
         parts.append('<p class="muted">No training rows were logged.</p>')
         return "\n".join(parts)
+    progress.stage("loss curves")
     parts.append(
         _img(
             _render_own(_loss_figure(log.train, log.events)),
             "Discriminator and generator losses; dotted lines are watchdog events.",
         )
     )
+    progress.stage("gradient norms")
     parts.append(
         _img(_render_own(_grad_figure(log.train)), "Gradient norms of D and G (log scale).")
     )
+    progress.stage("discriminator outputs")
     parts.append(
         _img(
             _render_own(_disc_figure(log.train)),
@@ -519,6 +650,7 @@ def _eval_curves_section(log: RunLog) -> str:
     names = _eval_names(log.evals)
     if not names:
         return ""
+    progress.stage("evaluation curves")
     uri = _render_own(_eval_figure(log.evals, names))
     return "<h2>Evaluation during training</h2>\n" + _img(
         uri, "Evaluation metrics over training; dashed lines are the real-vs-real floors."
@@ -559,6 +691,7 @@ def _samples_section(figures: Mapping[str, Figure] | None) -> str:
         return ""
     parts = ["<h2>Samples</h2>"]
     for title, fig in figures.items():
+        progress.stage(f"figure: {title}")
         parts.append(f"<h3>{_esc(title)}</h3>")
         parts.append(_img(figure_to_data_uri(fig), str(title)))
     return "\n".join(parts)
@@ -573,15 +706,131 @@ def _config_section(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _reproduce_command(doc: Mapping[str, Any]) -> str:
-    cfg = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
-    args = ["scigan", "train"]
-    for key in ("data", "domain", "seed", "steps"):
-        value = cfg.get(key)
-        if value is None or isinstance(value, Mapping | list):
+def _config_of(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    cfg = doc.get("config")
+    return cfg if isinstance(cfg, Mapping) else {}
+
+
+def _setting(cfg: Mapping[str, Any], name: str) -> tuple[bool, Any]:
+    """(present, value) of one setting in a nested (config.json) or flat config."""
+    if name in cfg and not isinstance(cfg[name], Mapping):
+        return True, cfg[name]
+    for section in SECTIONS:
+        block = cfg.get(section)
+        if isinstance(block, Mapping) and name in block:
+            return True, block[name]
+    return False, None
+
+
+def _flag(name: str, value: Any) -> list[str]:
+    """``scigan train`` flag(s) that set ``name`` to ``value`` exactly; [] when none can
+    (a None, or a value of the wrong type: ``--config`` carries it)."""
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [flag if value else "--no-" + name.replace("_", "-")]
+    if isinstance(value, int | float | str):
+        return [flag, repr(value) if isinstance(value, float) else str(value)]
+    return []
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
+
+
+def _option_text(value: Any) -> str | None:
+    """Text that ``--set KEY=TEXT`` reads back (YAML) as exactly ``value``, or None."""
+    candidates = [value] if isinstance(value, str) else []
+    # JSON values only (config.json holds them): json.dumps and safe_dump cannot fail
+    candidates.append(json.dumps(value))
+    candidates.append(yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n"))
+    for text in candidates:
+        text = text.strip()
+        try:
+            if _same(yaml.safe_load(text), value):
+                return text
+        except yaml.YAMLError:
             continue
-        args += [f"--{key}", shlex.quote(str(value))]
-    return " ".join(args)
+    return None
+
+
+def _reproduce(doc: Mapping[str, Any], run_dir: Path) -> tuple[str, list[str]]:
+    """The command that retrains this run exactly, and notes on what it needs.
+
+    ``--config RUN/config.json`` replays every resolved setting (the data options included);
+    the flags repeat, for the reader, the data, the domain, the seed and every setting that
+    differs from the built-in defaults (flags win over the file, with the same values).
+    """
+    cfg = _config_of(doc)
+    config_path = str(run_dir / run_folder.CONFIG)
+    notes = []
+    data = cfg.get("data")
+    if data == _IN_MEMORY:
+        code = (
+            "from scigan import Synthesizer\n"
+            f"Synthesizer(config={config_path!r}).fit(data, out='NEW_RUN')"
+            "  # data: the same in-memory data"
+        )
+        notes.append("This run was fitted on in-memory data: pass the same data to fit().")
+        return code, notes
+    args = ["scigan", "train"]
+    for key in ("data", "domain"):
+        if isinstance(cfg.get(key), str):
+            args += [f"--{key}", cfg[key]]
+    defaults = {name: default for name, _, default in field_help()}
+    for name in ("seed", *(n for n in defaults if n not in ("domain", "data", "seed"))):
+        present, value = _setting(cfg, name)
+        if present and (name == "seed" or not _same(value, defaults[name])):
+            args += _flag(name, value)
+    options = cfg.get("options")
+    if isinstance(options, Mapping):
+        for key, value in options.items():
+            text = _option_text(value)
+            if text is None or "=" in str(key) or str(key) != str(key).strip() or not key:
+                notes.append(f"Data option {key!r} is set by --config only.")
+                continue
+            args += ["--set", f"{key}={text}"]
+    if cfg:
+        args += ["--config", config_path]
+        try:
+            TrainConfig.from_dict(cfg, source=config_path)
+        except ConfigError as exc:
+            notes.append(f"This scigan version cannot replay the saved settings: {exc}")
+    if isinstance(data, str) and not Path(data).is_absolute() and ("/" in data or "." in data):
+        notes.append(f"The data path {data!r} is relative: run from the folder the run started in.")
+    if cfg.get("device") not in (None, "cpu"):
+        notes.append(
+            f"Device '{cfg.get('device')}': bit-exact on the same device type; add --device cpu "
+            "to compare with a CPU run."
+        )
+    versions = doc.get("versions")
+    if isinstance(versions, Mapping) and versions:
+        same = ", ".join(f"{k} {v}" for k, v in versions.items())
+        notes.append(f"Bit-exact with the same versions ({same}).")
+    return shlex.join(args), notes
+
+
+def _reproduce_section(doc: Mapping[str, Any], run_dir: Path) -> str:
+    command, notes = _reproduce(doc, run_dir)
+    parts = [
+        "<h2>Reproduce this run</h2>",
+        f'<pre id="reproduce"><code>{_esc(command)}</code></pre>',
+        '<p class="muted small"><code>--config</code> replays every resolved setting from the '
+        "run's config.json (data options included); the flags show the data, the domain, the "
+        "seed and every setting that differs from the built-in defaults. Add "
+        "<code>--out NEW_FOLDER</code> to choose the new run's folder.</p>",
+    ]
+    started = doc.get("command")
+    if isinstance(started, list) and started:
+        parts.append(
+            '<p class="muted small">The process that wrote this run was started as '
+            f"<code>{_esc(shlex.join(str(a) for a in started))}</code>.</p>"
+        )
+    if notes:
+        parts.append("<ul>" + "".join(f'<li class="small">{_esc(n)}</li>' for n in notes) + "</ul>")
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- public API
@@ -614,22 +863,26 @@ def render_report(
     run_path = Path(run_dir)
     doc = run_folder.read_config(run_path)
     log = run_folder.read_metrics(run_path)
-    cfg = doc.get("config") if isinstance(doc.get("config"), Mapping) else {}
+    cfg = _config_of(doc)
     title = "scigan run report — " + run_path.resolve().name
     subtitle_bits = [str(v) for v in (cfg.get("domain"), cfg.get("data")) if v is not None]
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    sections = [
-        _summary_section(doc, log, run_path),
-        _notes_section(log),
-        _evaluation_section(evaluation, log),
-        _training_section(log),
-        _eval_curves_section(log),
-        _watchdog_section(log),
-        _samples_section(figures),
-        _config_section(doc),
-    ]
+    chosen, heading, source = _chosen_evaluation(evaluation, log)
+    with progress.task("report"):
+        progress.stage("tables")
+        sections = [
+            _verdict_summary(chosen, heading),
+            _summary_section(doc, log, run_path),
+            _notes_section(log),
+            _evaluation_section(chosen, heading, source),
+            _training_section(log),
+            _eval_curves_section(log),
+            _watchdog_section(log),
+            _samples_section(figures),
+            _config_section(doc),
+            _reproduce_section(doc, run_path),
+        ]
     body = "\n".join(s for s in sections if s)
-    command = _reproduce_command(doc)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -642,11 +895,8 @@ def render_report(
 <main>
 <h1>{_esc(title)}</h1>
 <p class="muted">{_esc(" / ".join(subtitle_bits))}{" · " if subtitle_bits else ""}report \
-generated {now}</p>
+generated {now} by scigan {_esc(__version__)}</p>
 {body}
-<footer>
-<p>Reproduce this run: <code>{_esc(command)}</code></p>
-</footer>
 </main>
 </body>
 </html>
