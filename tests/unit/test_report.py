@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import math
 import re
 from pathlib import Path
 
@@ -214,3 +216,105 @@ def test_figure_to_data_uri() -> None:
     uri = figure_to_data_uri(_custom_figure())
     assert uri.startswith("data:image/png;base64,")
     assert len(uri) > 200
+
+
+def _cells(text: str, name: str) -> list[str]:
+    """The cells of the final-evaluation row of metric ``name``, tags stripped."""
+    row = re.search(rf"<tr><td>(?:(?!</tr>).)*<strong>{name}</strong>.*?</tr>", text, re.S)
+    assert row is not None, name
+    return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))]
+
+
+def test_every_metric_shows_direction_verdict_and_z(tmp_path: Path) -> None:
+    metrics = {
+        "energy": {
+            "value": -1.40,
+            "floor": -1.41,
+            "better": "closer to exact",
+            "exact": -1.45,
+            "z": 2.5,
+            "z_floor": 0.4,
+        },
+        "w1": {"value": 0.011, "floor": 0.01, "better": "lower"},
+        "validity": {"value": 0.2, "floor": 0.99, "better": "higher"},
+        "nan_metric": {"value": math.nan, "floor": 1.0, "better": "lower"},
+        "identity": {"value": 1.0, "floor": 1.0, "better": "higher", "by_construction": True},
+        "plain": {"value": 3.0},
+    }
+    text = render_report(_make_run(tmp_path), evaluation={"n": 10, "seed": 0, "metrics": metrics})
+    assert _cells(text, "energy")[:3] == ["miss", "energy", "closer to exact"]
+    assert "+2.50" in _cells(text, "energy")  # the z column
+    assert _cells(text, "w1")[:3] == ["pass", "w1", "lower is better"]
+    assert _cells(text, "validity")[:3] == ["miss", "validity", "higher is better"]
+    assert _cells(text, "nan_metric")[0] == "miss"
+    assert _cells(text, "identity")[0] == "holds by construction — not counted"
+    assert _cells(text, "plain")[0] == "info"
+    assert "z vs exact" in text and "Verdict, first rule that applies" in text
+
+    # The summary at the top counts pass/miss only and lists the misses first.
+    summary = text[text.index('<div class="verdicts') : text.index("<h2>Run summary")]
+    assert "1 of 4 targets met" in summary
+    order = [summary.index(f"<strong>{m}</strong>") for m in ("energy", "validity", "w1")]
+    assert order == sorted(order)
+    assert summary.index("nan_metric") < summary.index("<strong>w1</strong>")
+    assert "not counted" in summary and "identity" in summary and "plain" in summary
+
+
+def test_wall_time_covers_post_training_stages(tmp_path: Path) -> None:
+    run = _make_run(tmp_path)
+    with (run / "metrics.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + json.dumps({"kind": "adapt", "step": 700, "seconds": 12.5}) + "\n")
+        fh.write(json.dumps({"kind": "drs", "step": 700, "seconds": 2.5}) + "\n")
+        fh.write(json.dumps({"kind": "drs", "step": 700}) + "\n")
+    text = render_report(run)
+    assert "85.0 s (0:01:25)" in text  # 70 s training + 12.5 s adaptation + 2.5 s DRS
+    assert "training 70.0 s + adapt 12.5 s + drs 2.5 s + drs (not timed)" in text
+
+
+def test_report_shows_progress_while_rendering(tmp_path: Path, monkeypatch) -> None:
+    from scigan import progress
+
+    stages: list[str] = []
+    monkeypatch.setattr(progress, "stage", stages.append)
+    render_report(_make_run(tmp_path), figures={"Samples vs real data": _custom_figure()})
+    assert stages == ["tables", "loss curves", "gradient norms", "discriminator outputs",
+                      "evaluation curves", "figure: Samples vs real data"]  # fmt: skip
+
+
+def test_reproduce_flags_read_back_as_the_saved_settings(tmp_path: Path) -> None:
+    """Every flag and --set in the command parses back to the saved value (YAML pitfalls such
+    as 1e-05, 'yes' and lists included); --config names the run's config.json."""
+    import shlex
+
+    import yaml
+
+    from scigan.cli import build_parser
+    from scigan.config import TrainConfig
+
+    options = {"n": 500, "eps": 1e-05, "flag": "yes", "temps": [2.269185, 3.0], "name": "a b"}
+    cfg = TrainConfig(domain="toy", data="ring8", seed=4, steps=12, options=options)
+    cfg = cfg.replace({"lr_d": 1e-05, "spectral_norm": True, "loss": "hinge"})
+    run = tmp_path / "run"
+    run.mkdir()
+    doc = {"config": cfg.to_dict(), "versions": {"scigan": "0"}, "seed": 4}
+    (run / "config.json").write_text(json.dumps(doc), encoding="utf-8")
+    (run / "metrics.jsonl").write_text("", encoding="utf-8")
+    text = render_report(run)
+    command = re.search(r'<pre id="reproduce"><code>(.*?)</code></pre>', text, re.S).group(1)
+    argv = shlex.split(html.unescape(command))
+    assert argv[:2] == ["scigan", "train"]
+    args = build_parser().parse_args(argv[1:])
+    assert args.config == run / "config.json"
+    assert (args.data, args.domain, args.seed, args.steps) == ("ring8", "toy", 4, 12)
+    assert (args.lr_d, args.spectral_norm, args.loss) == (1e-05, True, "hinge")
+    assert {k: yaml.safe_load(v) for k, v in args.options} == options
+
+
+def test_reproduce_in_memory_run_names_the_api(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    doc = {"config": {"domain": "toy", "data": "<in-memory>", "seed": 0}}
+    (run / "config.json").write_text(json.dumps(doc), encoding="utf-8")
+    (run / "metrics.jsonl").write_text("", encoding="utf-8")
+    text = html.unescape(render_report(run))
+    assert "Synthesizer(config=" in text and "in-memory data" in text
