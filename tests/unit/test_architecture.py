@@ -76,7 +76,7 @@ def _layer(module: str) -> int:
 
 def _domain(module: str) -> str | None:
     parts = module.split(".")
-    if len(parts) >= 3 and parts[1] == "domains" and parts[2] != "base":
+    if len(parts) >= 3 and parts[1] == "domains" and parts[2] not in ("base", "arrays"):
         return parts[2]
     return None
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from scigan.domains.fields import FieldsDomain, temperature_labels
+from scigan.core.nets import ConvDiscriminator, ConvGenerator, plan_stages
+from scigan.domains.fields import FieldsDomain
 from scigan.domains.fields.encoding import FieldEncoder
-from scigan.domains.fields.nets import ConvDiscriminator, ConvGenerator, plan_stages
+from scigan.domains.fields.metrics import temperature_labels
 from scigan.errors import DataError, MissingDependencyError
 
 
@@ -243,7 +244,7 @@ def test_hdf5_input(tmp_path):
 
 
 def test_conditional_minibatch_std_sees_collapse_within_a_condition():
-    from scigan.domains.fields.nets import ConditionalMinibatchStd
+    from scigan.core.nets import ConditionalMinibatchStd
 
     mb = ConditionalMinibatchStd(group=8)
     cond = torch.tensor([[-1.0], [0.0], [1.0], [-1.0], [0.0], [1.0], [-1.0], [0.0]])

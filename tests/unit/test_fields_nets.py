@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from scigan.core.nets import ConvDiscriminator, observables
 from scigan.domains.fields.metrics import ising_observables
-from scigan.domains.fields.nets import ConvDiscriminator, observables
 
 
 def test_ising_observables_match_the_hamiltonian():

@@ -1,11 +1,28 @@
-"""Building blocks every domain uses: output spans, MLP G/D, residual blocks, conditioning.
+"""Building blocks the domains share: output spans, MLP and convolutional G/D, conditioning.
 
 Generators are called ``G(z, cond) -> x`` and discriminators ``D(x, cond) -> (B,)``; ``cond`` is
 ``None`` for unconditional models or a float tensor ``(B, C)``.
+
+The convolutional G and D (:class:`ConvGenerator`, :class:`ConvDiscriminator`) serve 2-D
+(C, H, W) and 1-D (C, L) arrays: physics fields and time series (``fields``) and Cα distance
+maps (``proteins``). DCGAN-shaped (Radford et al. 2016) with pre-activation residual blocks
+(Miyato et al. 2018, SNGAN ResNet). Every spatial axis is padded either circularly (periodic
+lattices and fields: the networks then have no edges, like the physics) or with zeros. Axes
+are halved while their size is even and above 4, so 32×32 uses three stages, 16×9 (angle ×
+radius) two stages on the angle only, and 64 one stage per halving down to 4.
+
+G injects per-pixel noise after every upsampling (StyleGAN-style) for local randomness.
+Conditioning: G concatenates an embedding of the condition to z and adds a per-block channel
+bias from it; D uses a projection head (Miyato & Koyama 2018) on an embedding of the
+condition. D has no BatchNorm (spectral norm via ``--spectral-norm``); ``--minibatch-std``
+compares samples of the same condition in conditional models, and ``--pac`` packs samples
+as in the MLP discriminator. D can also read physical observables of its input
+(:func:`observables`: Ising energy and magnetisation, a radial power spectrum).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -206,3 +223,386 @@ class MLPDiscriminator(nn.Module):
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+# ----------------------------------------------------------------------------- conv G and D
+_EMBED = 64  # width of the condition embedding
+_MAX_MULT = 8  # channels grow ×2 per stage up to 8 × width
+_OBS = 32  # width of the observable-feature MLP
+
+
+def plan_stages(spatial: Sequence[int], max_stages: int = 4) -> tuple[list[list[int]], list[int]]:
+    """Per-stage down/up factors (2 on axes that are even and > 4, else 1) and the base size."""
+    sizes = list(spatial)
+    stages: list[list[int]] = []
+    while len(stages) < max_stages:
+        f = [2 if s % 2 == 0 and s > 4 else 1 for s in sizes]
+        if all(v == 1 for v in f):
+            break
+        stages.append(f)
+        sizes = [s // v for s, v in zip(sizes, f, strict=True)]
+    return stages, sizes
+
+
+class AxisPad(nn.Module):
+    """Pad each spatial axis by ``p``: circular where ``periodic``, zeros elsewhere."""
+
+    def __init__(self, periodic: Sequence[bool], p: int = 1) -> None:
+        super().__init__()
+        self.periodic, self.p = tuple(periodic), p
+
+    def forward(self, x: Tensor) -> Tensor:
+        p = self.p
+        for i, circ in enumerate(self.periodic):
+            d = 2 + i
+            n = x.shape[d]
+            if circ:
+                x = torch.cat([x.narrow(d, n - p, p), x, x.narrow(d, 0, p)], dim=d)
+            else:
+                pad_shape = list(x.shape)
+                pad_shape[d] = p
+                z = x.new_zeros(pad_shape)
+                x = torch.cat([z, x, z], dim=d)
+        return x
+
+
+def _conv(cin: int, cout: int, k: int, periodic: Sequence[bool], sn: bool) -> nn.Module:
+    conv_cls = nn.Conv2d if len(periodic) == 2 else nn.Conv1d
+    conv = maybe_sn(conv_cls(cin, cout, k, padding=0), sn)
+    return nn.Sequential(AxisPad(periodic, k // 2), conv) if k > 1 else conv
+
+
+def _resize(x: Tensor, factors: Sequence[int], up: bool) -> Tensor:
+    if all(f == 1 for f in factors):
+        return x
+    if up:
+        return F.interpolate(x, scale_factor=tuple(float(f) for f in factors), mode="nearest")
+    pool = F.avg_pool2d if x.dim() == 4 else F.avg_pool1d
+    return pool(x, tuple(factors) if x.dim() == 4 else factors[0])
+
+
+class NoiseInjection(nn.Module):
+    """h + s_c · ε with one N(0, 1) map ε per sample and a learned strength s_c per channel.
+
+    Per-pixel noise (Karras et al. 2019, StyleGAN sec. 3.2) gives G local randomness that a
+    global z can only produce through every upsampling layer — spin flips at high T, the
+    high-k power of a random field. ε comes from torch's global generator, so sampling stays
+    a deterministic function of the seed. s starts at 0 (the block starts noise-free).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.strength = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, h: Tensor) -> Tensor:
+        # CPU generator on every device (the engine's rule), then moved
+        eps = torch.randn(len(h), 1, *h.shape[2:], dtype=h.dtype).to(h.device)
+        return h + self.strength.reshape(1, -1, *([1] * (h.dim() - 2))) * eps
+
+
+class GBlock(nn.Module):
+    """x → act → conv (cin→cout, low res) → up → (+ cond bias) → act → conv, plus skip.
+
+    The channel-changing conv runs before upsampling, which halves the cost of the block.
+    """
+
+    def __init__(
+        self, cin: int, cout: int, factors: Sequence[int], periodic: Sequence[bool], emb: int
+    ) -> None:
+        super().__init__()
+        self.factors = list(factors)
+        self.conv1 = _conv(cin, cout, 3, periodic, False)
+        self.conv2 = _conv(cout, cout, 3, periodic, False)
+        self.skip = _conv(cin, cout, 1, periodic, False) if cin != cout else nn.Identity()
+        self.bias = nn.Linear(emb, cout) if emb else None
+        self.noise = NoiseInjection(cout)
+
+    def forward(self, x: Tensor, e: Tensor | None) -> Tensor:
+        h = self.noise(_resize(self.conv1(F.leaky_relu(x, 0.2)), self.factors, up=True))
+        if self.bias is not None and e is not None:
+            h = h + self.bias(e).reshape(len(h), -1, *([1] * (h.dim() - 2)))
+        h = self.conv2(F.leaky_relu(h, 0.2))
+        return _resize(self.skip(x), self.factors, up=True) + h
+
+
+class DBlock(nn.Module):
+    """x → act → conv (cin→cin) → pool → act → conv (cin→cout, low res), plus pooled skip."""
+
+    def __init__(
+        self, cin: int, cout: int, factors: Sequence[int], periodic: Sequence[bool], sn: bool
+    ) -> None:
+        super().__init__()
+        self.factors = list(factors)
+        self.conv1 = _conv(cin, cin, 3, periodic, sn)
+        self.conv2 = _conv(cin, cout, 3, periodic, sn)
+        self.skip = _conv(cin, cout, 1, periodic, sn) if cin != cout else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = _resize(self.conv1(F.leaky_relu(x, 0.2)), self.factors, up=False)
+        h = self.conv2(F.leaky_relu(h, 0.2))
+        return self.skip(_resize(x, self.factors, up=False)) + h
+
+
+class ConditionalMinibatchStd(nn.Module):
+    """Minibatch spread among samples with the same condition: (B, F), (B, C) → (B, F + 1).
+
+    Plain minibatch-std (Karras et al. 2018) mixes conditions, so a generator that collapses
+    *within* each condition (every T = 2 lattice alike) still looks diverse. Here sample i
+    gets the weighted mean feature distance to the other members j of its group of ``group``
+    consecutive samples, w_ij = exp(−|c_i − c_j|² / (2 · 0.25²)) on standardised conditions
+    (same T → 1, neighbouring T → ≈ 0). Groups are consecutive, so with batches that are
+    multiples of ``group`` real and fake samples never share a group.
+    """
+
+    def __init__(self, group: int = 8, bandwidth: float = 0.25) -> None:
+        super().__init__()
+        self.group, self.bandwidth = group, bandwidth
+
+    def forward(self, h: Tensor, cond: Tensor) -> Tensor:
+        b = len(h)
+        g = next((k for k in (self.group, 4) if b % k == 0), b)
+        y = h.reshape(b // g, g, -1)  # (B/G, G, F)
+        c = cond.reshape(b // g, g, -1)  # (B/G, G, C)
+        dist = (y[:, :, None] - y[:, None]).abs().mean(dim=3)  # (B/G, G, G)
+        w = torch.exp(-((c[:, :, None] - c[:, None]) ** 2).sum(dim=3) / (2 * self.bandwidth**2))
+        w = w * (1 - torch.eye(g, dtype=w.dtype, device=w.device))
+        spread = (w * dist).sum(dim=2) / (w.sum(dim=2) + 1e-8)  # (B/G, G)
+        return torch.cat([h, spread.reshape(b, 1)], dim=1)
+
+
+def _channels(width: int, level: int) -> int:
+    return width * min(2**level, _MAX_MULT)
+
+
+class ConvGenerator(nn.Module):
+    """G(z (B, Z), cond (B, C) | None) → (B, channels, *spatial).
+
+    Args:
+        z_dim: latent size.
+        shape: output shape (C, H, W) or (C, L).
+        cond_dim: width of the encoded condition (0 = unconditional).
+        width: channels at half resolution (×2 per coarser stage, at most ×8).
+        depth: residual blocks per stage (the first of each stage upsamples).
+        periodic: circular padding per spatial axis.
+        head: "spin" (±1 by a straight-through sign of tanh), "tanh" or "identity".
+        symmetric: G(−z₀, z₁, …) = −G(z₀, z₁, …): the network sees |z₀| and its output is
+            multiplied by sign(z₀) — an exact Z₂ (spin-flip) symmetry of the sampled
+            distribution, as the Ising Hamiltonian without a field has.
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        shape: Sequence[int],
+        *,
+        cond_dim: int = 0,
+        width: int = 32,
+        depth: int = 1,
+        periodic: Sequence[bool] = (),
+        head: str = "identity",
+        symmetric: bool = False,
+    ) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+        spatial = list(shape[1:])
+        periodic = list(periodic) or [False] * len(spatial)
+        stages, self.base = plan_stages(spatial)
+        self.head, self.symmetric = head, symmetric
+        self.embed = (
+            nn.Sequential(nn.Linear(cond_dim, _EMBED), nn.LeakyReLU(0.2), nn.Linear(_EMBED, _EMBED))
+            if cond_dim
+            else None
+        )
+        emb = _EMBED if cond_dim else 0
+        # Residual stages run up to half resolution; the last upsampling feeds one output conv
+        # (DCGAN's cheap full-resolution layer: the wide convolutions stay at low resolution).
+        inner, self.last = stages[:-1], (stages[-1] if stages else [1] * len(spatial))
+        ch = _channels(width, len(inner))
+        self.ch0 = ch
+        n_base = 1
+        for s in self.base:
+            n_base *= s
+        self.inp = nn.Linear(z_dim + emb, ch * n_base)
+        blocks = []
+        for i, factors in enumerate(inner):
+            cout = _channels(width, len(inner) - i - 1)
+            for j in range(depth):
+                f = factors if j == 0 else [1] * len(factors)
+                blocks.append(GBlock(ch, cout, f, periodic, emb))
+                ch = cout
+        if not inner:
+            blocks = [GBlock(ch, ch, [1] * len(spatial), periodic, emb) for _ in range(depth)]
+        self.blocks = nn.ModuleList(blocks)
+        # Full resolution: one narrow conv so that single-site detail (Ising bonds, pixel
+        # noise) is not limited to what one 3×3 output conv can make of upsampled features.
+        full = max(ch // 2, 8)
+        self.full = _conv(ch, full, 3, periodic, False)
+        self.full_noise = NoiseInjection(full)
+        self.out = _conv(full, shape[0], 3, periodic, False)
+
+    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        e = None
+        sign = None
+        if self.symmetric:
+            # x(−z₀, z₁, …) = −x(z₀, z₁, …) exactly: the network sees |z₀| and the sign of z₀
+            # multiplies the output, so the sampled distribution is spin-flip symmetric.
+            sign = torch.where(z[:, :1] >= 0, 1.0, -1.0)
+            z = torch.cat([z[:, :1].abs(), z[:, 1:]], dim=1)
+        h = z
+        if self.embed is not None:
+            if cond is None:
+                raise ValueError("this generator is conditional: pass a condition tensor")
+            e = self.embed(cond)
+            h = torch.cat([z, e], dim=1)
+        h = self.inp(h).reshape(len(z), self.ch0, *self.base)
+        for block in self.blocks:
+            h = block(h, e)
+        h = self.full_noise(self.full(_resize(F.leaky_relu(h, 0.2), self.last, up=True)))
+        x = self.out(F.leaky_relu(h, 0.2))
+        if self.head in ("tanh", "spin"):
+            x = torch.tanh(x)
+        if self.head == "spin":
+            # Straight-through sign (Bengio et al. 2013): D sees exact ±1 spins, so it cannot
+            # tell fakes by their non-binary values; G's gradient flows through tanh.
+            x = x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
+        if sign is not None:
+            x = x * sign.to(x.dtype).reshape(len(z), *([1] * (x.dim() - 1)))
+        return x
+
+
+OBSERVABLES = ("none", "ising", "spectrum")
+
+
+@functools.lru_cache(maxsize=8)
+def spectrum_bins(size: int) -> tuple[Tensor, Tensor]:
+    """Radial bin (|k| rounded, 1 … size/2; 0 = excluded) of every rfft2 mode, flattened, and
+    the number of modes per bin. Cached: D computes the spectrum on every forward pass."""
+    ky = torch.fft.fftfreq(size) * size
+    kx = torch.fft.rfftfreq(size) * size
+    k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+    bins = torch.where((k >= 1) & (k <= size // 2), k, torch.zeros_like(k)).reshape(-1)
+    return bins, torch.bincount(bins, minlength=size // 2 + 1)
+
+
+def observables(x: Tensor, kind: str) -> Tensor:
+    """Per-sample physical summaries of a batch of single-channel 2-D fields (B, 1, H, W).
+
+    ``ising``: [e, |m|, m²] with e = −(1/L²) Σ s_i (s_right + s_down) on the periodic lattice
+    (the exact Hamiltonian per spin) and m the magnetisation per spin. ``spectrum``: the
+    radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
+    Differentiable, so the generator gets gradients through them.
+    """
+    f = x[:, 0]
+    if kind == "ising":
+        e = -(f * torch.roll(f, 1, dims=1) + f * torch.roll(f, 1, dims=2)).mean(dim=(1, 2))
+        m = f.mean(dim=(1, 2))
+        return torch.stack([e, m.abs(), m * m], dim=1)
+    if kind == "spectrum":
+        size = f.shape[-1]
+        power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)
+        bins, count = (t.to(f.device) for t in spectrum_bins(size))
+        total = torch.zeros(len(f), size // 2 + 1, dtype=f.dtype, device=f.device)
+        total.index_add_(1, bins, power.reshape(len(f), -1))
+        return torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-8)
+    raise ValueError(f"unknown observables {kind!r}; choose one of {OBSERVABLES}")
+
+
+class ObservableFeatures(nn.Module):
+    """Standardised observables → a small MLP → features appended to D's pooled features.
+
+    A discriminator with spectral norm is 1-Lipschitz, so on its own it can hardly resolve an
+    energy difference of 0.01 per spin; fed the (standardised) observables directly it
+    compares their distributions per condition (physics-informed discriminator).
+    """
+
+    def __init__(self, kind: str, mean: Sequence[float], std: Sequence[float], sn: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32))
+        k = len(mean)
+        self.net = nn.Sequential(
+            maybe_sn(nn.Linear(k, _OBS), sn), nn.LeakyReLU(0.2), maybe_sn(nn.Linear(_OBS, _OBS), sn)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(self.net((observables(x, self.kind) - self.mean) / self.std), 0.2)
+
+
+class ConvDiscriminator(nn.Module):
+    """D(x (B, C, *spatial), cond (B, C') | None) → (B,) logits; residual, no BatchNorm."""
+
+    def __init__(
+        self,
+        shape: Sequence[int],
+        *,
+        cond_dim: int = 0,
+        width: int = 32,
+        depth: int = 1,
+        periodic: Sequence[bool] = (),
+        sn: bool = True,
+        minibatch_std: bool = False,
+        pac: int = 1,
+        observables: str = "none",
+        obs_mean: Sequence[float] = (),
+        obs_std: Sequence[float] = (),
+        pool_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        spatial = list(shape[1:])
+        periodic = list(periodic) or [False] * len(spatial)
+        stages, _ = plan_stages(spatial)
+        self.pac = pac
+        self.pool_scale = float(pool_scale)
+        self.obs: ObservableFeatures | None = None
+        if observables != "none":
+            self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn)
+        # One conv at full resolution, then pooling; residual stages below (mirror of G).
+        self.first = stages[0] if stages else [1] * len(spatial)
+        self.inp = _conv(shape[0] * pac, width, 3, periodic, sn)
+        ch, blocks = width, []
+        for i, factors in enumerate(stages[1:]):
+            cout = _channels(width, i + 1)
+            for j in range(depth):
+                f = factors if j == depth - 1 else [1] * len(factors)
+                blocks.append(DBlock(ch, cout, f, periodic, sn))
+                ch = cout
+        if len(stages) <= 1:
+            blocks = [DBlock(ch, ch, [1] * len(spatial), periodic, sn) for _ in range(depth)]
+        self.blocks = nn.Sequential(*blocks)
+        self.mbstd: nn.Module | None = None
+        if minibatch_std:
+            self.mbstd = ConditionalMinibatchStd() if cond_dim else MinibatchStd()
+        obs_width = _OBS * pac if self.obs is not None else 0
+        self.fc = maybe_sn(nn.Linear(ch + obs_width + int(minibatch_std), ch), sn)
+        self.embed = (
+            nn.Sequential(
+                maybe_sn(nn.Linear(cond_dim * pac, _EMBED), sn),
+                nn.LeakyReLU(0.2),
+                maybe_sn(nn.Linear(_EMBED, _EMBED), sn),
+            )
+            if cond_dim
+            else None
+        )
+        self.head = ProjectionHead(ch, _EMBED if cond_dim else 0, sn=sn)
+
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        if self.embed is not None and cond is None:
+            raise ValueError("this discriminator is conditional: pass a condition tensor")
+        o = None if self.obs is None else self.obs(x)  # (B, _OBS) before packing
+        if self.pac > 1:
+            x = x.reshape(len(x) // self.pac, -1, *x.shape[2:])
+            cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)
+            o = None if o is None else o.reshape(len(o) // self.pac, -1)
+        h = self.blocks(_resize(F.leaky_relu(self.inp(x), 0.2), self.first, up=False))
+        h = F.leaky_relu(h, 0.2).sum(dim=tuple(range(2, h.dim()))) * self.pool_scale  # (B, ch)
+        if o is not None:
+            h = torch.cat([h, o], dim=1)
+        if isinstance(self.mbstd, ConditionalMinibatchStd):
+            h = self.mbstd(h, cond)
+        elif self.mbstd is not None:
+            h = self.mbstd(h)
+        h = F.leaky_relu(self.fc(h), 0.2)
+        e = None if self.embed is None else self.embed(cond)
+        out = self.head(h, e)
+        return out.repeat_interleave(self.pac) if self.pac > 1 else out

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from scigan.core.checkpoint import atomic_write_bytes
+from scigan.core.nets import OBSERVABLES
 from scigan.domains.base import Dataset, check_finite
 from scigan.domains.fields import simulators as sim
 from scigan.errors import DataError, MissingDependencyError
@@ -312,8 +313,6 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
             raise DataError(f"fields option transform={t!r} must be one of {', '.join(TRANSFORMS)}")
         model["transform"] = t
     if "observables" in options:
-        from scigan.domains.fields.nets import OBSERVABLES
-
         kind = options["observables"]
         kind = {False: "none", None: "none"}.get(kind, kind)
         if kind not in OBSERVABLES:

@@ -8,10 +8,10 @@ coordinate, trajectories split by trajectory). User data: a folder of PDB/mmCIF 
 gzipped) cut into windows, or an ``.npy``/``.npz`` array of maps (N, L, L) or Cα coordinates
 (N, L, 3).
 
-The generator is the fields domain's convolutional G: by default a 1-D one drawing the bond
-directions of a 3.8 Å Cα chain whose distance map D judges (``head=bonds``; ``chain``: virtual
-angles and torsions; ``map``: the 2-D G draws the map; ``template``, the AdK default:
-displacements from the ensemble's medoid frame), with a steric prior and a geometry prior
+The generator is the shared convolutional G (``scigan.core.nets``): by default a 1-D one
+drawing the bond directions of a 3.8 Å Cα chain whose distance map D judges (``head=bonds``;
+``chain``: virtual angles and torsions; ``map``: the 2-D G draws the map; ``template``, the AdK
+default: displacements from the ensemble's medoid frame), with a steric prior and a geometry prior
 (sliced-Wasserstein matching of signed local motifs and chain shape to the training chains) in
 G's loss; generated maps are recovered to 3-D Cα coordinates (classical MDS +
 refinement, mirror fixed by helix handedness) and judged by geometry, each metric beside the
@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
+from scigan.core.nets import ConvDiscriminator, plan_stages
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -40,7 +41,6 @@ from scigan.domains.base import (
     SampleFn,
     parse_named_conditions,
 )
-from scigan.domains.fields.nets import ConvDiscriminator, plan_stages
 from scigan.domains.proteins.encoding import DistanceMapEncoder
 from scigan.domains.proteins.nets import (
     BandCritic,

@@ -8,7 +8,7 @@ the generator's head masks the padding, symmetrises its output and pins the diag
 :meth:`DistanceMapEncoder.decode` crops, inverts the transform, symmetrises again (float
 rounding), clamps at 0 and zeroes the diagonal — every decoded map is a symmetric, non-negative,
 hollow matrix by construction. Conditions (progress coordinate, secondary-structure content) are
-standardised as in the fields domain.
+standardised by the shared :class:`~scigan.domains.arrays.ArrayEncoder` this encoder builds on.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 from torch import Tensor
 
 from scigan.core.nets import OutputSpan
+from scigan.domains.arrays import ArrayEncoder
 from scigan.domains.base import Dataset, as_float_tensor, check_finite
-from scigan.domains.fields.encoding import FieldEncoder
 from scigan.domains.proteins import geometry
 from scigan.errors import DataError
 
@@ -37,7 +37,7 @@ def padded_size(length: int) -> int:
     return -(-length // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
-class DistanceMapEncoder(FieldEncoder):
+class DistanceMapEncoder(ArrayEncoder):
     """Encodes (N, L, L) distance maps in Å as (N, 1, Lp, Lp) standardised log-distances."""
 
     def __init__(self) -> None:

@@ -1,13 +1,13 @@
-"""The fields domain's convolutional G and D, with a distance-map head on G and a local critic.
+"""The shared convolutional G and D, with a distance-map head on G and a local critic.
 
-:class:`MapGenerator` wraps :class:`~scigan.domains.fields.nets.ConvGenerator` (1 × Lp × Lp)
+:class:`MapGenerator` wraps :class:`~scigan.core.nets.ConvGenerator` (1 × Lp × Lp)
 and makes every output a valid encoded map before D sees it: ``(y + yᵀ) / 2`` (symmetric), the
 diagonal set to the encoded value of 0 Å, optionally the first off-diagonal set to the encoded
 3.8 Å Cα–Cα virtual bond (a constant of protein chemistry, like the zero diagonal; cis peptides,
 0.1 % of real bonds, are given up), and the padding beyond the protein length set to 0.
 
-:class:`MapDiscriminator` adds two critics' logits: the fields domain's 2-D
-:class:`~scigan.domains.fields.nets.ConvDiscriminator` (global fold, contacts) and a 1-D
+:class:`MapDiscriminator` adds two critics' logits: the shared 2-D
+:class:`~scigan.core.nets.ConvDiscriminator` (global fold, contacts) and a 1-D
 :class:`BandCritic` on the first K off-diagonals D(i, i+k), k = 1 … K, read as a sequence along
 the chain. Those bands fix bond lengths, virtual angles (k = 2) and torsion magnitudes (k = 3),
 the local geometry a 2-D critic with 3 × 3 kernels and pooling resolves poorly (measured: with
@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from scigan.core.nets import maybe_sn
-from scigan.domains.fields.nets import ConvDiscriminator, ConvGenerator
+from scigan.core.nets import ConvDiscriminator, ConvGenerator, maybe_sn
 from scigan.domains.proteins.geometry import right_handed_coordinates
 
 BOND = 3.8  # Å
@@ -124,7 +123,7 @@ def place_chain(angles: Tensor, torsions: Tensor, bond: float | Tensor = BOND) -
 class ChainGenerator(nn.Module):
     """G(z, cond) → (B, 1, Lp, Lp) encoded distance maps of a generated Cα chain.
 
-    A 1-D convolutional generator (the fields domain's, on a (3, Lp) "series") outputs, per
+    A 1-D convolutional generator (the shared one, on a (3, Lp) "series") outputs, per
     residue, a virtual bond angle θ (``angle_head``: ``cosine``, θ = 80° + 70° · (1 − cos a) / 2,
     or ``sigmoid`` into [70°, 160°] as in runs saved before it) and a torsion τ = atan2(s, c); the
     chain is placed from them with exact 3.8 Å bonds (:func:`place_chain`), so every map is the
