@@ -38,11 +38,21 @@ def test_demo_writes_a_combined_report_with_floors_and_skips_honestly(tmp_path, 
     assert main(["demo", "--out", str(out), "--quiet", "--domains", "fields", "tabular"]) == 0
     page = (out / "report.html").read_text()
     assert (out / "fields" / "report.html").is_file()
-    row = re.search(r"<td>energy_T2\.269</td><td>([-0-9.e]+)</td><td>([-0-9.e]+)</td>", page)
+    # The row leads with the verdict; the metric's direction stands before its value.
+    row = re.search(
+        r"<tr><td class=v-(pass|miss) [^>]*>(pass|miss)</td><td>Physics</td>"
+        r"<td>fields / ising2d</td><td>energy_T2\.269</td><td>closer to exact</td>"
+        r"<td>([-0-9.e]+)</td><td>([-0-9.e]+)</td>",
+        page,
+    )
     assert row is not None, page[:2000]
-    value, floor = float(row.group(1)), float(row.group(2))
+    assert row.group(1) == row.group(2)
+    value, floor = float(row.group(3)), float(row.group(4))
     assert -2.0 <= value <= 2.0 and -2.0 <= floor <= 0.0  # energies per spin
     assert "skipped: " in page and "no_such_column" in page  # reason shown, not a pass
+    assert re.search(r"<td class=v-skipped [^>]*>skipped</td><td>Chemistry</td>", page)
+    met = re.search(r"(\d) of (\d) headline targets met", page)
+    assert met is not None and met.group(2) == "1"  # the skipped run is not counted
     assert "data:image/png;base64," in page
     # A second demo into the same folder is refused with exit code 2 and changes nothing.
     before = sorted(p.name for p in out.iterdir())
