@@ -33,9 +33,9 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from scigan.api import Synthesizer
-from scigan.domains.tabular import evaluate_table, load_table
 from scigan.domains.tabular.baselines import TVAE, GaussianCopula
-from scigan.domains.tabular.data import SHIPPED
+from scigan.domains.tabular.data import SHIPPED, load_table
+from scigan.domains.tabular.metrics import evaluate_table
 from scigan.errors import DataError
 
 MODELS = ("gan", "vae", "copula", "ctgan")

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scigan.domains.tabular import load_table
 from scigan.domains.tabular.data import (
     OLYMP_WHEEL,
     SUMMIT_WHEEL,
     find_wheel,
+    load_table,
     read_table,
     wheel_dir,
 )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from scigan.domains.tabular import load_table
+from scigan.domains.tabular.data import load_table
 from scigan.domains.tabular.encoding import (
     ModeNormalizer,
     TabularEncoder,

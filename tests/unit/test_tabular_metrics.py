@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scigan.domains.tabular import evaluate_table, load_table
 from scigan.domains.tabular import metrics as M
+from scigan.domains.tabular.data import load_table
+from scigan.domains.tabular.metrics import evaluate_table
 from scigan.domains.tabular.schema import build_schema, with_categories
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "tabular"

@@ -2,7 +2,7 @@
 
 Both take the same data and options as the GAN (``options={"conditions": [...], ...}``), hold
 out the same seeded rows, honour conditions the same way (copied into every row) and are judged
-by the same :func:`~scigan.domains.tabular.evaluate_table`::
+by the same :func:`~scigan.domains.tabular.metrics.evaluate_table`::
 
     cop = GaussianCopula(seed=0).fit("suzuki_case_1")
     rows = cop.sample(100, seed=1, conditions=frame_of_conditions)
@@ -30,14 +30,14 @@ import torch.nn.functional as F
 from scipy.stats import norm
 from torch import Tensor, nn
 
-from scigan.domains.tabular import evaluate_table, load_table
-from scigan.domains.tabular.data import TabularDataset
+from scigan.domains.tabular.data import TabularDataset, load_table
 from scigan.domains.tabular.encoding import (
     TabularEncoder,
     enforce_numeric,
     level_codes,
     numeric_values,
 )
+from scigan.domains.tabular.metrics import evaluate_table
 from scigan.errors import ConfigError, DataError
 
 
@@ -47,11 +47,17 @@ class TableModel(abc.ABC):
     Args:
         seed: seeds the hold-out split, the fit and (by default) sampling.
         options: tabular data options (conditions, outcomes, schema, holdout, ...).
+
+    Attributes:
+        dataset_: the loaded table with its hold-out (None until ``fit``).
+        encoder_: the fitted encoder: levels, bounds, types (None until ``fit``).
     """
 
     def __init__(self, *, seed: int = 0, options: Mapping[str, Any] | None = None) -> None:
         self.seed = seed
         self.options = options
+        self.dataset_: TabularDataset | None = None
+        self.encoder_: TabularEncoder | None = None
 
     max_modes: int = 10  # mixture components per continuous column in the encoder
 
@@ -59,16 +65,19 @@ class TableModel(abc.ABC):
         """Fit on a registered name, a CSV/Parquet path or a DataFrame; returns self."""
         from threadpoolctl import threadpool_limits
 
-        self.dataset_: TabularDataset = load_table(data, options=self.options or {}, seed=self.seed)
+        self.dataset_ = load_table(data, options=self.options or {}, seed=self.seed)
         self.encoder_ = TabularEncoder(max_modes=self.max_modes, seed=self.seed).fit(self.dataset_)
         with threadpool_limits(limits=1):  # small problems; see TabularDomain.evaluate
             self._fit(self.dataset_)
         return self
 
+    def _check_fitted(self) -> None:
+        if self.dataset_ is None:
+            raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(data)")
+
     def sample(self, n: int, *, seed: int | None = None, conditions: Any = None) -> pd.DataFrame:
         """``n`` rows; ``conditions`` as for ``Synthesizer.sample`` (a frame of n rows)."""
-        if not hasattr(self, "dataset_"):
-            raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(data)")
+        self._check_fitted()
         if not isinstance(n, int | np.integer) or n < 1:
             raise ConfigError(f"n must be a positive integer, got {n!r}")
         if conditions is not None:
@@ -83,6 +92,7 @@ class TableModel(abc.ABC):
         """The tabular metrics against this model's hold-out (as ``Synthesizer.evaluate``)."""
         from threadpoolctl import threadpool_limits
 
+        self._check_fitted()
         with threadpool_limits(limits=1):
             metrics = evaluate_table(
                 lambda k, c, s: self.sample(k, seed=s, conditions=c), self.dataset_, n=n, seed=seed

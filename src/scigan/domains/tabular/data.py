@@ -12,6 +12,10 @@ into ``$SCIGAN_DATA`` or ``~/.cache/scigan/wheels``:
   each set's ``config.json``.
 
 scikit-learn's ``breast_cancer``, ``wine`` and ``diabetes`` ship with scikit-learn (offline).
+
+:func:`load_table` reads any of these, a user's CSV/Parquet file or a DataFrame, types and
+validates it against its schema, and splits off the seeded hold-out; in table mode it also draws
+the rows the engine trains on (training-by-sampling). :func:`write_table` writes samples.
 """
 
 from __future__ import annotations
@@ -27,16 +31,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan.core.checkpoint import atomic_write_text
 from scigan.data_wheels import find_wheel as _find_wheel
 from scigan.data_wheels import wheel_dir  # noqa: F401  (re-exported)
 from scigan.domains.base import Dataset
-from scigan.domains.tabular.schema import Schema
+from scigan.domains.tabular.encoding import _key, numeric_values
+from scigan.domains.tabular.schema import Schema, build_schema, with_categories
 from scigan.errors import DataError, MissingDependencyError
 
 FETCH_COMMAND = "bash scripts/fetch_tabular_data.sh"
 SUMMIT_WHEEL = "summit-0.8.4-py3-none-any.whl"
 OLYMP_WHEEL = "olymp-0.0.1b0-py3-none-any.whl"
 CENSORED_YIELD = 0.9  # cn_benzamide records three yields as "≥90%"; read as 0.90 (a lower bound)
+OPTIONS = (
+    "conditions",
+    "outcomes",
+    "schema",
+    "sum_to_one",
+    "target",
+    "goal",
+    "holdout",
+    "missing",
+    "drop",
+    "sampling",
+    "max_modes",
+)
+MIN_TRAIN_ROWS = 4096  # table mode: rows drawn by training-by-sampling for the engine
 
 
 @dataclass
@@ -114,7 +134,8 @@ def _sklearn(name: str) -> Callable[[], pd.DataFrame]:
         if name == "diabetes":
             bunch = datasets.load_diabetes(as_frame=True, scaled=False)
         else:
-            bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+            loaders = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine}
+            bunch = loaders[name](as_frame=True)
         df = bunch.frame.copy()
         df.columns = [str(c).replace(" ", "_") for c in df.columns]
         return df
@@ -306,11 +327,13 @@ def read_table(path: Path) -> pd.DataFrame:
                 )
     elif suffix in (".parquet", ".pq"):
         try:
-            df = pd.read_parquet(path)
+            import pyarrow  # noqa: F401  (optional: the `tabular` extra)
         except ImportError:
             raise MissingDependencyError(
-                f"{path}: reading Parquet needs pyarrow; run `pip install pyarrow` or save as CSV"
+                f"{path}: reading Parquet needs pyarrow; run `pip install 'scigan[tabular]'` "
+                "(or `pip install pyarrow`), or save the table as CSV"
             ) from None
+        df = pd.read_parquet(path, engine="pyarrow")
     else:
         raise DataError(f"{path}: unsupported table type '{path.suffix}'; use .csv or .parquet")
     unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
@@ -368,3 +391,182 @@ def split_holdout(
         return np.sort(np.array(rest)), np.sort(np.array(hold))
     perm = rng.permutation(n)
     return np.sort(perm[n_hold:]), np.sort(perm[:n_hold])
+
+
+def resolve_options(source: Any, options: Mapping[str, Any]) -> tuple[str, pd.DataFrame, dict]:
+    """(name, table, options) with a shipped dataset's defaults under the user's options."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise DataError(
+            f"unknown tabular option(s) {unknown}; the tabular domain takes {', '.join(OPTIONS)}"
+        )
+    name, df, defaults = load_frame(source)
+    merged = {**defaults, **dict(options)}
+    schema = dict(defaults.get("schema", {}))
+    for col, spec in dict(options.get("schema") or {}).items():
+        schema[col] = {**schema.get(col, {}), **dict(spec)}
+    merged["schema"] = schema
+    return name, df, merged
+
+
+def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> TabularDataset:
+    """Read, type, validate and split a table (the body of :meth:`TabularDomain.load`)."""
+    name, df, opts = resolve_options(source, options)
+    if len(df.columns) == 0 or len(df) == 0:
+        raise DataError(f"{name}: the table is empty; it needs a header row and data rows")
+    df.columns = [str(c) for c in df.columns]
+    drop = list(opts.get("drop") or [])
+    for c in drop:
+        if c not in df.columns:
+            raise DataError(
+                f"{name}: cannot drop unknown column '{c}'; columns: {list(df.columns)}"
+            )
+    df = df.drop(columns=drop).reset_index(drop=True)
+    df.index = pd.RangeIndex(1, len(df) + 1)  # "row i" in messages = the i-th data row
+    missing = opts.get("missing", "model")
+    if missing not in ("model", "drop", "error"):
+        raise DataError(f"{name}: missing={missing!r} must be model, drop or error")
+    empty = df.isna().to_numpy()
+    if empty.any() and missing == "error":
+        r, c = np.argwhere(empty)[0]
+        raise DataError(
+            f"{name}: row {df.index[r]}, column '{df.columns[c]}' is empty; fill it, or use "
+            "--set missing=model (learn where cells are empty) or missing=drop"
+        )
+    if empty.any() and missing == "drop":
+        df = df[~empty.any(axis=1)]
+    if len(df) > 1 and (df.nunique(dropna=False) <= 1).all():
+        raise DataError(
+            f"{name}: every column is constant ({len(df)} identical rows); there is nothing to "
+            "learn — check the file"
+        )
+    schema = build_schema(
+        df,
+        where=name,
+        overrides=opts.get("schema"),
+        conditions=opts.get("conditions"),
+        outcomes=opts.get("outcomes"),
+        sum_to_one=opts.get("sum_to_one"),
+        target=opts.get("target"),
+        goal=opts.get("goal", "maximize"),
+    )
+    for c in schema.conditions:
+        empty_rows = df.index[df[c].isna().to_numpy()]
+        if len(empty_rows):
+            raise DataError(
+                f"{name}: row {empty_rows[0]}, condition column '{c}' is empty; conditions must "
+                "be known for every experiment — fill it or drop such rows with --set missing=drop"
+            )
+    schema = with_categories(schema, df)
+    ignored = [c for c in df.columns if c not in schema.names]  # not a condition or outcome
+    df = df[schema.names]
+    _validate_constraints(df, schema, name)
+    fraction = opts.get("holdout", 0.25)
+    if not isinstance(fraction, int | float) or not 0.05 <= fraction <= 0.5:
+        raise DataError(f"{name}: holdout={fraction!r} must be a fraction in [0.05, 0.5]")
+    discrete_conds = [c for c in schema.conditions if schema.column(c).discrete]
+    strat = discrete_conds[0] if discrete_conds else None
+    if not schema.experiment and schema.column(schema.target).discrete:
+        strat = schema.target
+    try:
+        tr, ho = split_holdout(df, float(fraction), seed, strat)
+    except DataError as exc:
+        raise DataError(f"{name}: {exc}") from None
+    train, holdout = df.iloc[tr], df.iloc[ho]
+    sampling = opts.get("sampling", "empirical")
+    if sampling not in ("empirical", "log"):
+        raise DataError(f"{name}: sampling={sampling!r} must be empirical or log")
+    info = {
+        "mode": "experiment" if schema.experiment else "table",
+        "n_rows": len(df),
+        "n_train": len(train),
+        "n_holdout": len(holdout),
+        "columns": {c.name: c.kind for c in schema.columns},
+        "conditions": schema.conditions,
+        "outcomes": schema.outcomes,
+        "target": schema.target,
+        "holdout": float(fraction),
+        "split_seed": seed,
+        "ignored_columns": ignored,
+    }
+    ds = TabularDataset(name, train, None, info, schema=schema, train=train, holdout=holdout)
+    if schema.experiment:
+        ds.conditions = train[schema.conditions]
+    else:
+        _training_by_sampling(ds, sampling, seed)
+    return ds
+
+
+def _validate_constraints(df: pd.DataFrame, schema: Schema, name: str) -> None:
+    """The real data must satisfy the declared bounds, steps and sum-to-one groups."""
+    for spec in schema.columns:
+        if spec.discrete or (spec.low is None and spec.high is None and spec.step is None):
+            continue
+        x = numeric_values(df[spec.name], spec, name)
+        lo = -np.inf if spec.low is None else spec.low
+        hi = np.inf if spec.high is None else spec.high
+        bad = (x < lo) | (x > hi)
+        if spec.step is not None:
+            k = (x - (spec.low or 0.0)) / spec.step
+            bad |= np.abs(k - np.round(k)) > 1e-6
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{name}: row {df.index[i]}, column '{spec.name}': {float(x[i])!r} is outside the "
+                f"declared low={spec.low}, high={spec.high}, step={spec.step}; fix the value or "
+                "the schema"
+            )
+    for g in schema.sum_groups:
+        x = np.stack([numeric_values(df[c], schema.column(c), name) for c in g["columns"]], 1)
+        s = x.sum(axis=1)
+        bad = ~(np.abs(s - g["total"]) <= 1e-3 * g["total"]) | (x < 0).any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{name}: row {df.index[i]}: columns {g['columns']} sum to {float(s[i])!r}, not "
+                f"{g['total']} (or a value is negative); fix the row or drop the sum_to_one group"
+            )
+
+
+def _training_by_sampling(ds: TabularDataset, sampling: str, seed: int) -> None:
+    """Rows and condition vectors for the engine's uniform sampler (CTGAN §4.3).
+
+    Each drawn row names one categorical column, chosen uniformly, and its level. ``log``
+    draws the level with probability ∝ log(1 + frequency) and then a row with that level, as
+    in the paper; ``empirical`` (default) draws the row uniformly, which keeps the frequencies
+    of the conditions the engine later samples from (its condition pool) unbiased.
+    """
+    schema, train = ds.schema, ds.train
+    discrete = [c.name for c in schema.columns if c.discrete]
+    if not discrete:
+        ds.samples = train
+        return
+    rng = np.random.default_rng([seed, 17])
+    m = max(MIN_TRAIN_ROWS, 4 * len(train))
+    column = rng.integers(len(discrete), size=m)
+    rows = rng.integers(len(train), size=m)
+    if sampling == "log":
+        for j, name in enumerate(discrete):
+            pick = np.flatnonzero(column == j)
+            labels = np.array([_key(v) for v in train[name].tolist()])
+            levels, counts = np.unique(labels, return_counts=True)
+            p = np.log1p(counts) / np.log1p(counts).sum()
+            chosen = levels[rng.choice(len(levels), size=len(pick), p=p)]
+            for level in levels:
+                where = pick[chosen == level]
+                rows[where] = rng.choice(np.flatnonzero(labels == level), size=len(where))
+    samples = train.iloc[rows].reset_index(drop=True)
+    cond = pd.DataFrame({n: pd.array([None] * m, dtype=object) for n in discrete})
+    for j, name in enumerate(discrete):
+        pick = np.flatnonzero(column == j)
+        cond.loc[pick, name] = samples[name].iloc[pick].to_numpy(dtype=object)
+    ds.samples, ds.conditions = samples, cond
+    ds.info["n_sampled"] = m
+    ds.info["sampling"] = sampling
+
+
+def write_table(samples: Any, path: Path) -> None:
+    """Samples (a DataFrame) as CSV, numbers with 10 significant digits, atomically."""
+    if not isinstance(samples, pd.DataFrame):
+        raise DataError("tabular samples must be a DataFrame")
+    atomic_write_text(Path(path), samples.to_csv(index=False, float_format="%.10g"))

@@ -2,7 +2,8 @@
 
 Ranges are the declared bounds, else the observed training range; categorical conditions take
 their known levels; integer and grid-step conditions land on their grid; a sum-to-one group of
-conditions is drawn from a flat Dirichlet and scaled to its total.
+conditions is drawn from a flat Dirichlet and scaled to its total. :func:`parse_conditions` turns
+``--condition NAME=VALUE`` pairs into the conditions of ``n`` samples.
 """
 
 from __future__ import annotations
@@ -74,3 +75,25 @@ def parse_value(encoder: TabularEncoder, name: str, text: Any) -> Any:
         return float(text)
     except ValueError:
         raise DataError(f"condition {name}={text!r}: '{name}' is numeric; give a number") from None
+
+
+def parse_conditions(encoder: TabularEncoder, values: Mapping[str, str], n: int) -> pd.DataFrame:
+    """``--condition NAME=VALUE`` pairs → the raw conditions of ``n`` samples.
+
+    Experiment mode: any condition columns; those not given are drawn uniformly from the design
+    space (seeded, seed 0). Table mode: categorical columns, each naming one level.
+    """
+    schema = encoder.schema_
+    allowed = schema.conditions if schema.experiment else encoder.discrete_generated()
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        what = "conditions" if schema.experiment else "categorical columns"
+        raise DataError(
+            f"unknown condition(s) {unknown}; this model's {what} are {allowed}"
+            + ("" if schema.experiment else "; set conditions=[...] to condition on numbers")
+        )
+    parsed = {k: parse_value(encoder, k, v) for k, v in values.items()}
+    if schema.experiment:
+        # Conditions not given are drawn uniformly from the design space (seeded).
+        return sample_design(encoder, n, np.random.default_rng(0), fixed=parsed)
+    return pd.DataFrame({k: [v] * n for k, v in parsed.items()})

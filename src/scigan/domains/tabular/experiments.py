@@ -1,8 +1,9 @@
 """Virtual experiments: predicted outcome distributions, next-experiment suggestions, surfaces.
 
-These functions take any fitted experiment-mode model with ``sample(n, *, seed, conditions)``
-and ``encoder_`` — a :class:`scigan.Synthesizer` trained with ``conditions=[...]``, or the
-:mod:`~scigan.domains.tabular.baselines` — and only ever *sample* it:
+These functions take any fitted experiment-mode model (:class:`ExperimentModel`: ``sample(n, *,
+seed, conditions)``, ``encoder_`` and ``dataset_``) — a :class:`scigan.Synthesizer` trained with
+``conditions=[...]``, or the :mod:`~scigan.domains.tabular.baselines` — and only ever *sample*
+it:
 
 - :func:`predict`: for each condition row, ``draws`` generated outcomes → mean, standard
   deviation and a central interval (empirical quantiles);
@@ -18,18 +19,35 @@ conditions it can be confidently wrong. Suggestions are a ranked shortlist, not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from scigan.domains.tabular.data import TabularDataset
 from scigan.domains.tabular.design import sample_design
+from scigan.domains.tabular.encoding import TabularEncoder
 from scigan.domains.tabular.metrics import _numeric
 from scigan.errors import DataError
 
 
-def _experiment_encoder(model: Any):
-    enc = getattr(model, "encoder_", None)
+class ExperimentModel(Protocol):
+    """What these functions read of a fitted model.
+
+    Attributes:
+        encoder_: the fitted encoder (None before ``fit`` where the model declares it so).
+        dataset_: the training data with its hold-out, or None (e.g. a model loaded from a run
+            folder before any evaluation): ``suggest`` then needs ``incumbent=``.
+    """
+
+    encoder_: TabularEncoder | None
+    dataset_: TabularDataset | None
+
+    def sample(self, n: int, *, seed: int | None = None, conditions: Any = None) -> Any: ...
+
+
+def _experiment_encoder(model: ExperimentModel) -> TabularEncoder:
+    enc = model.encoder_
     if enc is None or not enc.schema_.experiment:
         raise DataError(
             "predict/suggest need a model fitted in experiment mode: "
@@ -38,13 +56,13 @@ def _experiment_encoder(model: Any):
     return enc
 
 
-def _draw(model: Any, conditions: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
+def _draw(model: ExperimentModel, conditions: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
     reps = conditions.loc[conditions.index.repeat(draws)].reset_index(drop=True)
     return model.sample(len(reps), seed=seed, conditions=reps)
 
 
 def predict(
-    model: Any,
+    model: ExperimentModel,
     conditions: pd.DataFrame | Mapping[str, Any],
     *,
     draws: int = 200,
@@ -92,7 +110,7 @@ def predict(
 
 
 def suggest(
-    model: Any,
+    model: ExperimentModel,
     k: int = 5,
     *,
     target: str | None = None,
@@ -141,7 +159,7 @@ def suggest(
     gen = _draw(model, cand, draws, seed)
     y = sign * _numeric(gen, target).reshape(n_candidates, draws)  # larger is better
     if incumbent is None:
-        ds = getattr(model, "dataset_", None)
+        ds = model.dataset_
         if ds is None:
             raise DataError("suggest: pass incumbent= (the best measured value so far)")
         incumbent = float(np.nanmax(sign * _numeric(ds.train, target)))
@@ -162,7 +180,7 @@ def suggest(
 
 
 def response_surface_figure(
-    model: Any,
+    model: ExperimentModel,
     *,
     x: str | None = None,
     by: str | None = None,
@@ -188,7 +206,7 @@ def response_surface_figure(
     if x is None or x not in numeric:
         raise DataError(f"response surface: x must be a numeric condition of {numeric}")
     by = by if by is not None else (discrete[0] if discrete else None)
-    ds = getattr(model, "dataset_", None)
+    ds = model.dataset_
     if measured is None and ds is not None:
         measured = pd.concat([ds.train, ds.holdout])
     base = dict(fixed or {})
@@ -230,4 +248,4 @@ def response_surface_figure(
     return fig
 
 
-__all__ = ["predict", "response_surface_figure", "suggest"]
+__all__ = ["ExperimentModel", "predict", "response_surface_figure", "suggest"]

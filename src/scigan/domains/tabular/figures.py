@@ -1,6 +1,8 @@
 """Report figures: marginals, association heatmaps (real vs synthetic), measured vs predicted.
 
-Figures are built with ``matplotlib.figure.Figure`` (no pyplot state).
+:func:`table_figures` compares generated rows with the real table; :func:`model_figures` queries
+a fitted experiment-mode model (its predicted response surface). Figures are built with
+``matplotlib.figure.Figure`` (no pyplot state).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan.domains.tabular.experiments import ExperimentModel, response_surface_figure
 from scigan.domains.tabular.metrics import _labels, _numeric
 from scigan.domains.tabular.schema import Schema
 
@@ -53,6 +56,8 @@ def _association(df: pd.DataFrame, a, b) -> float:
 
 
 def table_figures(generated: pd.DataFrame, reference: Any) -> dict[str, Any]:
+    """Marginals, association heatmaps and (experiment mode) outcome against each numeric
+    condition, real vs generated: title → Figure."""
     from matplotlib.figure import Figure
 
     schema: Schema = reference.schema
@@ -114,3 +119,14 @@ def table_figures(generated: pd.DataFrame, reference: Any) -> dict[str, Any]:
             axes[0].legend(fontsize=6)
             figs[f"Outcome {schema.target} against each condition: measured vs synthetic"] = fig
     return figs
+
+
+def model_figures(model: ExperimentModel) -> dict[str, Any]:
+    """Experiment mode with a numeric condition and a numeric target: the predicted response
+    surface against the measured experiments (title → Figure); otherwise none."""
+    schema = model.encoder_.schema_
+    numeric = [c for c in schema.conditions if not schema.column(c).discrete]
+    if not schema.experiment or not numeric or schema.column(schema.target).discrete:
+        return {}
+    fig = response_surface_figure(model, draws=50)
+    return {f"Predicted response surface of {schema.target} vs measured experiments": fig}

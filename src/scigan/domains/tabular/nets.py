@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan, ResidualMLPBlock, apply_spans, maybe_sn
+from scigan.domains.tabular.encoding import TabularEncoder
 
 
 class TabularGenerator(nn.Module):
@@ -103,3 +105,29 @@ class PacCritic(nn.Module):
             raise ValueError(f"batch size {len(h)} is not a multiple of pac={self.pac}")
         out = self.net(h.reshape(len(h) // self.pac, -1)).squeeze(1)  # (B / pac,)
         return out.repeat_interleave(self.pac)
+
+
+def build_generator(cfg: TrainConfig, encoder: TabularEncoder) -> TabularGenerator:
+    """The generator for a fitted encoder's layout (spans, condition features, pass-through)."""
+    return TabularGenerator(
+        cfg.net.z_dim,
+        encoder.generated_spans(),
+        feature_dim=encoder.feature_dim,
+        passthrough_dim=encoder.passthrough_dim,
+        override=encoder.override_blocks(),
+        width=cfg.net.g_width,
+        depth=cfg.net.g_depth,
+    )
+
+
+def build_discriminator(cfg: TrainConfig, encoder: TabularEncoder) -> PacCritic:
+    """The PacGAN critic over a fitted encoder's generated columns and condition features."""
+    return PacCritic(
+        sum(s.dim for s in encoder.generated_spans()),
+        feature_dim=encoder.feature_dim,
+        passthrough_dim=encoder.passthrough_dim,
+        width=cfg.net.d_width,
+        depth=cfg.net.d_depth,
+        pac=cfg.net.pac,
+        sn=cfg.net.spectral_norm,
+    )
