@@ -1,9 +1,16 @@
 """Build a self-contained HTML report from a run folder (``config.json`` + ``metrics.jsonl``).
 
+The report opens with "N of M targets met" (misses first); every metric row shows its direction,
+its verdict (:func:`scigan.metrics.floor.verdict`: pass / miss, or info, which is never counted),
+the z-score where an exact answer exists, and the reason. "Reproduce this run" gives the command
+that retrains the run bit for bit (every resolved setting, through ``--config RUN/config.json``).
+The wall time is the training loop's plus every post-training stage's (adaptation, DRS).
+
 Everything is embedded: figures are base64 PNG data URIs and the stylesheet is inline, so the
 report references no external resource. Figures are drawn on :class:`matplotlib.figure.Figure`
 objects directly (Agg canvas, no pyplot), which keeps no global state; each figure the report
 creates is cleared once rendered. Figures passed in by the caller are rendered but left alone.
+Rendering advances a :func:`scigan.progress.task` bar, one stage per figure.
 """
 
 from __future__ import annotations
@@ -400,9 +407,7 @@ def _wall_time(log: RunLog) -> tuple[float, str]:
         key=lambda v: v if math.isfinite(v) else -math.inf,
     )
     total = training if math.isfinite(training) else 0.0
-    parts = (
-        [f"training {_fmt_duration(training).split(' (')[0]}"] if math.isfinite(training) else []
-    )
+    parts = [f"training {training:.1f} s"] if math.isfinite(training) else []
     for row in log.stages:
         kind = str(row.get("kind", "stage"))
         seconds = _num(row.get("seconds"))
@@ -848,9 +853,10 @@ def render_report(
         run_dir: Folder written by ``scigan train`` (holds ``config.json`` and
             ``metrics.jsonl``).
         evaluation: Final evaluation, ``{"n": N, "seed": S, "metrics": {name: {"value": v,
-            "floor": f, "ci": [lo, hi], "better": "lower"|"higher", "description": str}}}``
-            (``ci``, ``better`` and ``description`` optional). Without it the report shows the
-            last evaluation logged in ``metrics.jsonl``, if any.
+            "floor": f, "better": "lower"|"higher"|"closer to …", ...}}}`` with the optional
+            fields of :func:`scigan.metrics.floor.metric_entry` (``ci``, ``target``, ``exact``,
+            ``z``, ``se``, ``by_construction``, ``description``). Without it the report shows
+            the last evaluation logged in ``metrics.jsonl``, if any.
         figures: Domain figures (title → figure) shown in the "Samples" section, in order.
             They are rendered but not closed; the caller owns them.
 
