@@ -296,7 +296,8 @@ def test_reproduce_flags_read_back_as_the_saved_settings(tmp_path: Path) -> None
     cfg = cfg.replace({"lr_d": 1e-05, "spectral_norm": True, "loss": "hinge"})
     run = tmp_path / "run"
     run.mkdir()
-    doc = {"config": cfg.to_dict(), "versions": {"scigan": "0"}, "seed": 4}
+    argv = ["/venv/bin/scigan", "train", "--steps", "12"]
+    doc = {"config": cfg.to_dict(), "versions": {"scigan": "0"}, "seed": 4, "command": argv}
     (run / "config.json").write_text(json.dumps(doc), encoding="utf-8")
     (run / "metrics.jsonl").write_text("", encoding="utf-8")
     text = render_report(run)
@@ -308,6 +309,7 @@ def test_reproduce_flags_read_back_as_the_saved_settings(tmp_path: Path) -> None
     assert (args.data, args.domain, args.seed, args.steps) == ("ring8", "toy", 4, 12)
     assert (args.lr_d, args.spectral_norm, args.loss) == (1e-05, True, "hinge")
     assert {k: yaml.safe_load(v) for k, v in args.options} == options
+    assert "started as <code>scigan train --steps 12</code>" in text
 
 
 def test_reproduce_in_memory_run_names_the_api(tmp_path: Path) -> None:

@@ -62,6 +62,8 @@ _VERDICT_LEGEND = (
 )
 # scigan.problem.IN_MEMORY: the run was fitted on data passed as a Python object
 _IN_MEMORY = "<in-memory>"
+# sys.argv[0] of the scigan command line (console script, python -m scigan)
+_CLI_NAMES = ("scigan", "__main__.py")
 
 _CSS = """
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg-alt: #f6f8fa;
@@ -828,10 +830,10 @@ def _reproduce_section(doc: Mapping[str, Any], run_dir: Path) -> str:
         "<code>--out NEW_FOLDER</code> to choose the new run's folder.</p>",
     ]
     started = doc.get("command")
-    if isinstance(started, list) and started:
+    if isinstance(started, list) and started and Path(str(started[0])).name in _CLI_NAMES:
         parts.append(
-            '<p class="muted small">The process that wrote this run was started as '
-            f"<code>{_esc(shlex.join(str(a) for a in started))}</code>.</p>"
+            '<p class="muted small">The run was started as '
+            f"<code>{_esc(shlex.join(['scigan', *(str(a) for a in started[1:])]))}</code>.</p>"
         )
     if notes:
         parts.append("<ul>" + "".join(f'<li class="small">{_esc(n)}</li>' for n in notes) + "</ul>")
