@@ -163,7 +163,7 @@ def test_critic_features_feed_the_activity_predictors(latent, tmp_path, capsys):
     assert list(res["features"]) == list(A.PREDICTORS)
     assert res["roc_auc"].between(0, 1).all()
     A.main([str(p), "--label-column", "high", "--model", str(latent.run_dir_), "--trees", "10",
-            "--bootstrap", "20", "--labels", "1.0"])  # fmt: skip
+            "--bootstrap", "20", "--labels", "1.0"], load_model=Synthesizer.load)  # fmt: skip
     table = capsys.readouterr().out
     assert "| lab.csv | linear-critic | 100% (160) |" in table and A.FLOOR in table
 

@@ -27,14 +27,19 @@ the shipped safety-relevant (CNS exposure) property with real labels.
 
 Command line (prints the comparison; ``--predict`` scores new molecules)::
 
-    python -m scigan.domains.molecules.activity B3DB --model runs/moses --seeds 0 1 2
+    python -m scigan.domains.molecules.activity B3DB --seeds 0 1 2
     python -m scigan.domains.molecules.activity tox.csv --label-column toxic --predict gen.smi
+
+A trained latent GAN is passed in (a domain does not import the API that loads it):
+``activity_benchmark(source, model)`` with a fitted ``scigan.Synthesizer``,
+``main(argv, load_model=scigan.Synthesizer.load)`` for ``--model RUN``, or
+``python benchmarks/activity.py --model RUN`` (all sets, seeds and bootstrap CIs).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from scigan.domains.base import AbstractEncoder
 from scigan.domains.molecules import chem
 from scigan.domains.molecules.data import activity_frame, b3db_frame, validate_smiles
 from scigan.errors import ConfigError, DataError
@@ -158,7 +164,8 @@ def critic_features(model: Any, smiles: Sequence[str], batch: int = 1024) -> np.
     of its output (projection) head — the features an extra class head would read.
 
     Args:
-        model: a fitted latent-GAN :class:`~scigan.Synthesizer` (``model="latent-gan"``).
+        model: a fitted latent-GAN model (``model="latent-gan"``): a :class:`~scigan.Synthesizer`
+            or anything with its ``encoder_`` and ``state_.D``.
     """
     from scigan.core.nets import MLPDiscriminator
 
@@ -188,12 +195,12 @@ def predictor_features(
     """``{predictor: (train_X, test_X)}`` for the named predictors ``model`` allows.
 
     Args:
-        model: a fitted latent-GAN Synthesizer (all predictors), only its ``encoder_``
-            (``rf-morgan``, ``rf-latent``) or None (``rf-morgan``).
+        model: a fitted latent-GAN model such as a :class:`~scigan.Synthesizer` (all
+            predictors), only its encoder (an :class:`AbstractEncoder`: ``rf-morgan``,
+            ``rf-latent``) or None (``rf-morgan``).
     """
-    from scigan.api import Synthesizer
-
-    encoder = model.encoder_ if isinstance(model, Synthesizer) else model
+    fitted = model is not None and not isinstance(model, AbstractEncoder)  # encoder + critic
+    encoder = model.encoder_ if fitted else model
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in names:
         if name == "rf-morgan":
@@ -201,7 +208,7 @@ def predictor_features(
         elif name == "rf-latent" and encoder is not None:
             out[name] = (latent_features(encoder, data.train_smiles),
                          latent_features(encoder, data.test_smiles))  # fmt: skip
-        elif name in ("rf-critic", "linear-critic") and isinstance(model, Synthesizer):
+        elif name in ("rf-critic", "linear-critic") and fitted:
             if "rf-critic" in out or "linear-critic" in out:
                 out[name] = next(v for k, v in out.items() if k.endswith("-critic"))
             else:
@@ -342,8 +349,8 @@ def activity_benchmark(
 
     Args:
         source: ``"B3DB"``, a MoleculeACE target or a labelled CSV (``label_column``).
-        model: a fitted latent-GAN Synthesizer (codes and critic features), its ``encoder_``
-            (codes only) or None (Morgan fingerprints only).
+        model: a fitted latent-GAN model such as a :class:`~scigan.Synthesizer` (codes and
+            critic features), its ``encoder_`` (codes only) or None (Morgan fingerprints only).
     """
     data = load_labelled(source, label_column=label_column, seed=seed)
     feats = predictor_features(data, model, predictors)
@@ -412,8 +419,16 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m scigan.domains.molecules.activity SOURCE [...]``: compare or screen."""
+def main(
+    argv: Sequence[str] | None = None, *, load_model: Callable[[str], Any] | None = None
+) -> None:
+    """``python -m scigan.domains.molecules.activity SOURCE [...]``: compare or screen.
+
+    Args:
+        load_model: reads the ``--model`` run folder into a fitted model (the caller's
+            ``scigan.Synthesizer.load``: a domain does not import the API). Without it
+            ``--model`` is refused; ``python benchmarks/activity.py --model RUN`` loads one.
+    """
     ap = argparse.ArgumentParser(
         prog="python -m scigan.domains.molecules.activity",
         description="Predictors on a labelled molecule set (B3DB, CHEMBL204_Ki, or a CSV): "
@@ -422,7 +437,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     ap.add_argument("source", help="B3DB, a MoleculeACE target (CHEMBL204_Ki) or a CSV file")
     ap.add_argument("--label-column", help="CSV: the label column (0/1 = classification)")
-    ap.add_argument("--model", help="a latent-gan run folder (adds the GAN-based predictors)")
+    ap.add_argument("--model", help="a latent-gan run folder (adds the GAN-based predictors; "
+                    "needs a loader: see main's load_model)")  # fmt: skip
     ap.add_argument("--labels", type=float, nargs="+", default=[1.0, 0.1],
                     help="fractions of the training labels")  # fmt: skip
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -443,9 +459,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     model = None
     if args.model:
-        from scigan.api import Synthesizer
-
-        model = Synthesizer.load(args.model)
+        if load_model is None:
+            raise ConfigError(
+                "--model needs the scigan API to load a run: call main(argv, "
+                "load_model=scigan.Synthesizer.load), or run python benchmarks/activity.py "
+                f"--model {args.model}"
+            )
+        model = load_model(args.model)
     res = activity_benchmark(args.source, model, fractions=args.labels, seeds=args.seeds,
                              label_column=args.label_column, bootstrap=args.bootstrap,
                              permuted_floor=True, n_estimators=args.trees)  # fmt: skip
