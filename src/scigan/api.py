@@ -35,8 +35,16 @@ from scigan.problem import (
     resolve_config,
     versions,
 )
-from scigan.registry import DOMAINS
+from scigan.registry import DATASETS, DOMAINS
 from scigan.sampling import generate
+
+
+def _check_same_data(source: str, data_hash: str, saved_hash: str) -> None:
+    if saved_hash and data_hash != saved_hash:
+        raise DataError(
+            f"{source}: the data changed since this run started "
+            f"({data_hash[:19]} vs {saved_hash[:19]}); pass the original data or start a new run"
+        )
 
 
 class Synthesizer:
@@ -95,6 +103,7 @@ class Synthesizer:
         *,
         out: str | Path | None = None,
         progress: bool = False,
+        force: bool = False,
         **data_options: Any,
     ) -> Synthesizer:
         """Train on ``data`` (registered name, file path or in-memory data).
@@ -102,7 +111,10 @@ class Synthesizer:
         Args:
             data: dataset; defaults to the config's ``data``.
             out: run folder for config.json, metrics.jsonl and checkpoints (None: in memory).
+                A folder that holds a run is refused (resume it); a non-empty folder that
+                holds no run is refused unless ``force``.
             progress: show a progress bar.
+            force: write the run into a non-empty folder that is not a run.
             **data_options: the domain's data options (the same as ``--set KEY=VALUE``), e.g.
                 ``fit(df, conditions=["catalyst", "temperature"], outcomes=["yield"])``;
                 they update the ``options`` given to the constructor.
@@ -113,6 +125,19 @@ class Synthesizer:
         if data_options:
             options = {**dict(self.hyperparameters.get("options") or {}), **data_options}
             self.hyperparameters = {**self.hyperparameters, "options": options}
+        return self._fit(data, out, progress=progress, force=force)
+
+    def _fit(
+        self,
+        data: Any,
+        out: str | Path | None,
+        *,
+        progress: bool,
+        force: bool = False,
+        restart_hash: str | None = None,
+    ) -> Synthesizer:
+        """fit(); ``restart_hash``: start again in the existing run folder ``out`` (cleared by
+        :meth:`resume_run`), on data that must hash to the recorded value."""
         cfg = self.resolve_config(data)
         dist.resolve_device(cfg.device)  # a bad --device fails before anything is written
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
@@ -122,19 +147,68 @@ class Synthesizer:
         encoder = domain.make_encoder(cfg).fit(dataset)
         check_drs(cfg, encoder)
         problem = build_problem(cfg, domain, encoder, dataset)
+        if restart_hash:
+            _check_same_data(str(source), problem.data_hash, restart_hash)
         run_dir = None
         if out is not None:  # rank 0 creates the folder; other ranks only read it
-            run_dir = run_folder.create(out) if dist.is_main() else Path(out)
+            fresh = restart_hash is None and dist.is_main()
+            run_dir = run_folder.create(out, force=force) if fresh else Path(out)
             dist.barrier()
-        self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
-        if run_dir is not None and dist.is_main():
-            self._write_run_files(run_dir)
-        self.state_ = train(cfg, problem, run_dir, progress=progress)
-        self._post_train(problem, dataset)
+        with run_folder.lock(run_dir if dist.is_main() else None):
+            self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
+            if run_dir is not None and dist.is_main():
+                self._write_run_files(run_dir)
+            self.state_ = train(cfg, problem, run_dir, progress=progress)
+            self._post_train(problem, dataset)
         return self
 
-    def resume(self, steps: int | None = None, *, progress: bool = False) -> Synthesizer:
-        """Continue a saved run to ``steps`` (default: the configured total) exactly."""
+    @classmethod
+    def resume_run(
+        cls,
+        path: str | Path,
+        steps: int | None = None,
+        *,
+        data: str | Path | None = None,
+        progress: bool = False,
+    ) -> Synthesizer:
+        """Continue the run in folder ``path`` exactly (``scigan resume``).
+
+        A run killed before its first checkpoint (config.json but no checkpoint) starts again
+        at step 0 with its saved config — training is deterministic, so the result is the
+        run that would have been. ``data``: where the training data is now, if it moved (its
+        hash must match the one the run recorded)."""
+        path = Path(path)
+        if run_folder.has_checkpoint(path) or not (path / run_folder.CONFIG).is_file():
+            return cls.load(path).resume(steps, data=data, progress=progress)
+        info = run_folder.read_config(path)
+        where = path / run_folder.CONFIG
+        try:
+            cfg = TrainConfig.from_dict(info.get("config"), source=str(where))
+        except (ConfigError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"{where}: not a scigan run config ({exc})") from None
+        if cfg.data == IN_MEMORY:
+            raise DataError(f"{path}: this run was trained on in-memory data; fit it again")
+        if steps is not None:
+            cfg = cfg.replace({"steps": steps})
+        with run_folder.lock(path if dist.is_main() else None):
+            if dist.is_main():
+                run_folder.clear_for_restart(path)
+        source = str(Path(data).resolve()) if data is not None else cfg.data
+        self = cls(domain=cfg.domain, config=cfg.replace({"data": source}).to_dict())
+        saved_hash = str(info.get("data_hash", ""))
+        return self._fit(source, path, progress=progress, restart_hash=saved_hash)
+
+    def resume(
+        self,
+        steps: int | None = None,
+        *,
+        data: str | Path | None = None,
+        progress: bool = False,
+    ) -> Synthesizer:
+        """Continue a saved run to ``steps`` (default: the configured total) exactly.
+
+        ``data``: where the training data is now, if the file moved since the run started
+        (its hash must match the one the run recorded)."""
         self._check_fitted()
         if self.run_dir_ is None:
             raise CheckpointError("resume needs a model loaded from a run folder")
@@ -148,20 +222,26 @@ class Synthesizer:
         if self.config_.data == IN_MEMORY:
             raise DataError("this run was trained on in-memory data; resume it with the API")
         check_drs(cfg, self.encoder_)
-        dataset = load_data(self.domain_, self.config_.data, cfg.options, cfg.seed)
-        problem = build_problem(cfg, self.domain_, self.encoder_, dataset)
-        saved_hash = self.run_info_["data_hash"]
-        if problem.data_hash != saved_hash:
+        source = self.config_.data if data is None else str(data)
+        if data is None and not Path(source).exists() and source not in DATASETS:
             raise DataError(
-                f"{self.config_.data}: the data changed since this run started "
-                f"({problem.data_hash[:19]} vs {saved_hash[:19]}); start a new run instead"
+                f"{source}: training data not found (moved or deleted?); pass its new place "
+                "with --data PATH (API: resume(data=...))"
             )
-        state = resume_state(cfg, problem, self.run_dir_)
-        self._set_fitted(cfg, self.domain_, self.encoder_, dataset, problem, self.run_dir_)
-        if dist.is_main():
-            self._write_run_files(self.run_dir_)
-        self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
-        self._post_train(problem, dataset)
+        if data is not None and Path(source).exists():
+            source = str(Path(source).resolve())
+        dataset = load_data(self.domain_, source, cfg.options, cfg.seed)
+        problem = build_problem(cfg, self.domain_, self.encoder_, dataset)
+        _check_same_data(source, problem.data_hash, self.run_info_["data_hash"])
+        if source != self.config_.data:
+            cfg = cfg.replace({"data": source})
+        with run_folder.lock(self.run_dir_ if dist.is_main() else None):
+            state = resume_state(cfg, problem, self.run_dir_)
+            self._set_fitted(cfg, self.domain_, self.encoder_, dataset, problem, self.run_dir_)
+            if dist.is_main():
+                self._write_run_files(self.run_dir_)
+            self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
+            self._post_train(problem, dataset)
         return self
 
     # ------------------------------------------------------------------ sampling
@@ -203,11 +283,13 @@ class Synthesizer:
         *,
         seed: int | None = None,
         conditions: Any = None,
+        overwrite: bool = False,
     ) -> Path:
         """Draw ``n`` samples and write them to ``path`` in the format its suffix names (the
         domain's ``sample_suffixes``; a folder for domains that write one file per sample).
         Conditional samples carry their conditions where the format allows. The file is
-        written atomically: nothing half-written is left on failure."""
+        written atomically: nothing half-written is left on failure. An existing file is
+        never replaced unless ``overwrite``."""
         self._check_fitted()
         path = Path(path)
         domain = self.domain_
@@ -221,6 +303,11 @@ class Synthesizer:
             raise OutputError(f"{path}: is a directory; give a file name such as samples.csv")
         if not path.parent.exists():
             raise OutputError(f"{path.parent}: folder does not exist; create it first")
+        if (path.exists() and not overwrite) and not (folder and not any(path.iterdir())):
+            raise OutputError(
+                f"{path}: already exists; choose a new name or overwrite it with --force "
+                "(API: overwrite=True)"
+            )
         samples = self.sample(n, seed=seed, conditions=conditions)
         domain.write_samples(samples, conditions, path)
         return path
@@ -309,8 +396,9 @@ class Synthesizer:
         if self.run_dir_ is not None and path.resolve() == self.run_dir_.resolve():
             return path
         path = run_folder.create(path)
-        self._write_run_files(path)
-        self._save_latest(path, ["latest"])
+        with run_folder.lock(path):
+            self._write_run_files(path)
+            self._save_latest(path, ["latest"])
         self.run_dir_ = path
         return path
 

@@ -23,6 +23,7 @@ import yaml
 from scigan import __version__
 from scigan.config import TrainConfig, field_help
 from scigan.errors import ConfigError, SciganError
+from scigan.limits import cap_message
 
 EXIT_USAGE = 2
 
@@ -74,6 +75,12 @@ def _seed(text: str) -> int:
     return value
 
 
+def _out_path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; name a folder, e.g. --out runs/my-run")
+    return Path(text)
+
+
 def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -122,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "columns → tabular)",
     )
     p.add_argument("--config", type=Path, help="YAML/JSON file of settings (flat or nested)")
-    p.add_argument("--out", type=Path, help="run folder (default: runs/NNNNN-DOMAIN-DATA)")
+    p.add_argument("--out", type=_out_path, help="run folder (default: runs/NNNNN-DOMAIN-DATA)")
     p.add_argument(
         "--set",
         dest="options",
@@ -133,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="domain/data option, e.g. --set n=5000 (repeatable)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write the run into a non-empty --out folder that holds no run",
+    )
     p.add_argument(
         "--report", action="store_true", help="after training, evaluate and write RUN/report.html"
     )
@@ -171,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--seed", type=_seed, default=0, help="sampling seed")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.add_argument(
         "--condition",
         action="append",
@@ -215,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="total steps to reach (default: the run's configured steps)",
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        help="the training data's new place, if the file moved (its hash must match the run's)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -301,7 +319,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     dist.init()
     out = args.out or _default_out(cfg)
-    synth.fit(data if data is not None else cfg.data, out=out, progress=not args.quiet)
+    synth.fit(
+        data if data is not None else cfg.data, out=out, progress=not args.quiet, force=args.force
+    )
     if dist.is_main():
         last = synth.state_
         print(f"trained {last.step} steps in {last.elapsed_s:.1f} s; run folder: {out}")
@@ -321,7 +341,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     synth = Synthesizer.load(args.run, checkpoint=args.checkpoint)
     conditions = synth.parse_conditions(dict(args.condition), args.n) if args.condition else None
-    synth.write_samples(args.out, args.n, seed=args.seed, conditions=conditions)
+    synth.write_samples(
+        args.out, args.n, seed=args.seed, conditions=conditions, overwrite=args.force
+    )
     print(f"wrote {args.n} samples to {args.out}", file=sys.stderr)
     return 0
 
@@ -358,8 +380,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from scigan.core import dist, run_folder
 
     dist.init()
-    synth = Synthesizer.load(args.run)
-    synth.resume(args.steps, progress=not args.quiet)
+    synth = Synthesizer.resume_run(args.run, args.steps, data=args.data, progress=not args.quiet)
     if dist.is_main():
         print(f"resumed to step {synth.state_.step}; run folder: {args.run}")
         if (Path(args.run) / run_folder.REPORT).exists():  # a stale report would mislead
@@ -411,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             return COMMANDS[args.command](args)
     except SciganError as exc:
-        print(f"scigan: error: {exc}", file=sys.stderr)
+        print(f"scigan: error: {cap_message(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("scigan: interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from scigan.errors import ConfigError
+from scigan.limits import check_readable_file, file_limit
 
 LOSS_NAMES = ("ns", "hinge", "wgan-gp")
 
@@ -443,11 +444,13 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{p}: is a directory; pass a YAML/JSON config file")
     if not p.exists():
         raise ConfigError(f"{p}: config file not found; check the path")
+    check_readable_file(p, ConfigError, limit=min(file_limit(), _MAX_CONFIG_BYTES))
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
+        _refuse_aliases(text, p)
         values = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -464,3 +467,18 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except ConfigError as exc:
         raise ConfigError(str(exc) if str(exc).startswith(str(p)) else f"{p}: {exc}") from None
     return values
+
+
+_MAX_CONFIG_BYTES = 16 << 20  # a config is a few hundred bytes; a run's config.json a few kB
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """YAML anchors/aliases let 1 KB expand to gigabytes (a "billion laughs"); a settings file
+    never needs them, so they are refused before anything is built."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise ConfigError(
+                f"{path}: line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
+                f"(*{event.anchor}) are not allowed in config files; write the value out"
+            )

@@ -145,6 +145,10 @@ def resolve_config(
     updates: dict[str, Any] = {"domain": domain}
     if data is not None:
         updates["data"] = data_name if data_name is not None else IN_MEMORY
+    name = str(updates.get("data", cfg.data))
+    if name not in DATASETS and name != IN_MEMORY and Path(name).exists():
+        # Absolute, so `scigan resume` works from any directory (resume --data if it moves).
+        updates["data"] = str(Path(name).resolve())
     return cfg.replace(updates)
 
 

@@ -17,6 +17,7 @@ PKG = "scigan"
 # Layers from the bottom up: a module may import its own layer and those below it.
 LAYERS = [
     {"scigan._version", "scigan.errors", "scigan.progress"},
+    {"scigan.limits"},
     {"scigan.config", "scigan.registry", "scigan.data_wheels"},
     {"scigan.metrics", "scigan.core"},
     {"scigan.domains", "scigan.report"},

@@ -28,6 +28,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from scigan.errors import CheckpointError, OutputError
+from scigan.limits import check_readable_file, memory_limit
 
 FORMAT = "scigan-checkpoint"
 FORMAT_VERSION = 1
@@ -166,11 +167,12 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
     """Return ``(tensors, state)`` of a tagged checkpoint, verifying format and checksum."""
     directory = Path(directory)
     ptr = directory / f"{tag}.json"
-    if not ptr.is_file():
+    if not ptr.exists():
         raise CheckpointError(
             f"{ptr}: no '{tag}' checkpoint; train first (scigan train) "
             "or point to a run folder that has one"
         )
+    check_readable_file(ptr, CheckpointError)
     try:
         state = json.loads(ptr.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -187,6 +189,7 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
             "the same folder — restore the file or retrain"
         )
     path = directory / fname
+    check_readable_file(path, CheckpointError, limit=memory_limit())
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -205,4 +208,56 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
             f"{path}: not a valid safetensors file ({exc}); scigan loads only the safetensors "
             "weights that scigan train writes (never pickles) — restore the file or retrain"
         ) from None
+    validate_state(state, tensors, ptr)
     return tensors, state
+
+
+_RNG_BYTES = torch.get_rng_state().numel()
+
+
+def validate_state(state: dict[str, Any], tensors: dict[str, torch.Tensor], where: Path) -> None:
+    """Refuse a checkpoint whose metadata or tensors could not have been written by training:
+    the checksum proves the weights file matches its pointer, not that the pointer is sane.
+    Every field a resume or sample reads is checked here, with a one-line error."""
+
+    def bad(field: str, problem: str) -> CheckpointError:
+        return CheckpointError(
+            f"{where}: field '{field}' {problem}; the checkpoint was edited or damaged — "
+            "restore it from a backup or retrain"
+        )
+
+    def number(field: str, *, integer: bool = False, positive: bool = False) -> None:
+        v = state.get(field)
+        ok_type = isinstance(v, int) if integer else isinstance(v, int | float)
+        if isinstance(v, bool) or not ok_type:
+            raise bad(field, f"is {v!r}, not {'an integer' if integer else 'a number'}")
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
+            raise bad(field, f"is {v!r}, not a finite {'positive' if positive else '≥ 0'} value")
+
+    number("step", integer=True)
+    for name in ("lr_g", "lr_d"):
+        if name in state:
+            number(name, positive=True)
+    for name in ("rollbacks",):
+        if name in state:
+            number(name, integer=True)
+    if "elapsed_s" in state:
+        number("elapsed_s")
+    for name in ("best_step",):
+        if state.get(name) is not None:
+            number(name, integer=True)
+    best = state.get("best_value")
+    if best is not None and (isinstance(best, bool) or not isinstance(best, int | float)):
+        raise bad("best_value", f"is {best!r}, not a number or null")
+    for name in ("window", "watchdog", "opt_g", "opt_d"):
+        if name in state and not isinstance(state[name], dict):
+            raise bad(name, "is not a JSON object")
+    window = state.get("window", {})
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in window.values()):
+        raise bad("window", "holds a value that is not a number")
+    rng = tensors.get("rng.torch")
+    if rng is not None and (rng.dtype != torch.uint8 or rng.numel() != _RNG_BYTES):
+        raise bad("rng.torch", f"has {rng.numel()} {rng.dtype} entries, not {_RNG_BYTES} bytes")
+    for name, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise bad(name, "holds NaN or infinite values (training never saves them)")

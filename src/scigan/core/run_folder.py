@@ -16,7 +16,11 @@ line (a crash mid-append) readers skip. Only rank 0 writes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from scigan.core.checkpoint import (
     save_checkpoint,
 )
 from scigan.errors import CheckpointError, OutputError
+from scigan.limits import check_readable_file
 
 CONFIG = "config.json"
 ENCODER = "encoder.json"
@@ -38,8 +43,12 @@ CHECKPOINTS = "checkpoints"
 REPORT = "report.html"
 
 
-def create(out: str | Path) -> Path:
-    """Make ``out`` a new run folder (created if missing); refuse one that holds a run."""
+def create(out: str | Path, *, force: bool = False) -> Path:
+    """Make ``out`` a new run folder (created if missing). Refused: an empty name, a folder
+    that holds a run (resume it instead), and a non-empty folder that is not a run unless
+    ``force`` (its files could be silently replaced)."""
+    if str(out).strip() == "":
+        raise OutputError("--out is empty; name a folder for the run, e.g. --out runs/my-run")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is a file; choose a folder for --out")
@@ -47,6 +56,11 @@ def create(out: str | Path) -> Path:
         raise OutputError(
             f"{out}: already holds a run; continue it with `scigan resume {out}` "
             "or choose a new --out"
+        )
+    if out.is_dir() and not force and any(out.iterdir()):
+        raise OutputError(
+            f"{out}: folder is not empty and holds no scigan run; choose a new --out, or pass "
+            "--force to write the run into it"
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -61,7 +75,10 @@ def create(out: str | Path) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """A run file's JSON; one-line CheckpointError when missing or corrupt."""
+    """A run file's JSON; one-line CheckpointError when missing, corrupt, not a regular file
+    (a FIFO would hang the read) or over the size limit (scigan.limits)."""
+    if path.exists() or path.is_symlink():
+        check_readable_file(path, CheckpointError)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -97,6 +114,66 @@ def read_encoder(run_dir: str | Path) -> Any:
 
 def write_encoder(run_dir: str | Path, state: dict[str, Any]) -> None:
     atomic_write_text(Path(run_dir) / ENCODER, json.dumps(state))
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def lock(run_dir: str | Path | None) -> Iterator[None]:
+    """Hold the run's write lock (an advisory ``flock`` on ``RUN/.lock``) while writing it, so
+    two processes (two ``resume``, a ``train --force`` beside a ``resume``) never write one run
+    at once; the second is refused at once with a one-line error. The lock goes with the
+    process, so a killed run never leaves a stale lock. Stale temporary files of a killed
+    writer are removed once the lock is held. ``None``: nothing to lock (in-memory runs,
+    ranks other than 0)."""
+    if run_dir is None:
+        yield
+        return
+    run_dir = Path(run_dir)
+    try:
+        fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise OutputError(
+            f"{run_dir}: cannot write here ({exc.strerror}); check permissions"
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"{run_dir}: another scigan process is writing this run; wait for it to finish "
+                "(or stop it) and try again"
+            ) from None
+        remove_stale_files(run_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def remove_stale_files(run_dir: str | Path) -> None:
+    """Temporary files (``.NAME.*.tmp``) a killed writer left behind."""
+    run_dir = Path(run_dir)
+    for folder in (run_dir, run_dir / CHECKPOINTS):
+        for f in folder.glob(".*.tmp"):
+            f.unlink(missing_ok=True)
+
+
+def has_checkpoint(run_dir: str | Path) -> bool:
+    return (checkpoints(run_dir) / "latest.json").exists()
+
+
+def clear_for_restart(run_dir: str | Path) -> None:
+    """A run killed before its first checkpoint: drop what it wrote after config.json
+    (metrics rows, encoder state, partial checkpoint files) so it can start again at step 0."""
+    run_dir = Path(run_dir)
+    for name in (METRICS, ENCODER, REPORT):
+        (run_dir / name).unlink(missing_ok=True)
+    ckpt = checkpoints(run_dir)
+    if ckpt.is_dir():
+        for f in ckpt.iterdir():
+            if f.is_file():
+                f.unlink()
 
 
 # --------------------------------------------------------------------------- metrics.jsonl
