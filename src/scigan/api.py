@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,7 @@ class Synthesizer:
     ) -> Synthesizer:
         """fit(); ``restart_hash``: start again in the existing run folder ``out`` (cleared by
         :meth:`resume_run`), on data that must hash to the recorded value."""
+        t_start = time.perf_counter()
         cfg = self.resolve_config(data)
         dist.resolve_device(cfg.device)  # a bad --device fails before anything is written
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
@@ -158,6 +160,7 @@ class Synthesizer:
             self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
             if run_dir is not None and dist.is_main():
                 self._write_run_files(run_dir)
+                self._log_setup(run_dir, 0, t_start)
             self.state_ = train(cfg, problem, run_dir, progress=progress)
             self._post_train(problem, dataset)
         return self
@@ -210,6 +213,7 @@ class Synthesizer:
         ``data``: where the training data is now, if the file moved since the run started
         (its hash must match the one the run recorded)."""
         self._check_fitted()
+        t_start = time.perf_counter()
         if self.run_dir_ is None:
             raise CheckpointError("resume needs a model loaded from a run folder")
         cfg = self.config_ if steps is None else self.config_.replace({"steps": steps})
@@ -240,6 +244,7 @@ class Synthesizer:
             self._set_fitted(cfg, self.domain_, self.encoder_, dataset, problem, self.run_dir_)
             if dist.is_main():
                 self._write_run_files(self.run_dir_)
+                self._log_setup(self.run_dir_, state.step, t_start)
             self.state_ = train(cfg, problem, self.run_dir_, state=state, progress=progress)
             self._post_train(problem, dataset)
         return self
@@ -373,9 +378,11 @@ class Synthesizer:
         """The evaluation and the domain's report figures (samples vs reference, and figures
         that query the model, e.g. response surfaces)."""
         evaluation = self.evaluate(n=n, seed=seed)
-        generated = self.sample(evaluation["n"], seed=seed)
-        figures = self.domain_.figures(generated, self._reference(None))
-        figures.update(self.domain_.model_figures(self))
+        with progress.task("figures"):
+            generated = self.sample(evaluation["n"], seed=seed)
+            progress.stage("draw the domain's figures")
+            figures = self.domain_.figures(generated, self._reference(None))
+            figures.update(self.domain_.model_figures(self))
         return evaluation, figures
 
     def report(self, n: int | None = None, *, seed: int = 0) -> Path:
@@ -483,6 +490,14 @@ class Synthesizer:
             *({**row, "step": self.state_.step} for row in rows)
         )
         self._save_latest(self.run_dir_, run_folder.tags_sharing(self.run_dir_, "latest"))
+
+    @staticmethod
+    def _log_setup(run_dir: Path, step: int, t_start: float) -> None:
+        """The set-up before training (loading and encoding the data, fitting the encoder —
+        minutes for the molecules autoencoder) as a stage row, so the run's wall time is the
+        whole job's."""
+        seconds = time.perf_counter() - t_start
+        run_folder.MetricsLog(run_dir).write({"kind": "setup", "step": step, "seconds": seconds})
 
     def _replace_extra(self, prefix: str, tensors: Mapping[str, torch.Tensor]) -> None:
         self.problem_extra_ = {

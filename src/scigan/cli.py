@@ -350,6 +350,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from scigan.api import Synthesizer
+    from scigan.metrics.floor import verdict
 
     synth = Synthesizer.load(args.run, checkpoint=args.checkpoint)
     result = synth.evaluate(reference=args.data, n=args.n, seed=args.seed)
@@ -360,10 +361,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         f"N = {result['n']}, seed = {result['seed']}; floor = the same metric between two "
         "disjoint real samples of size N"
     )
-    rows = [("metric", "value", "floor", "better")]
+    rows = [("verdict", "metric", "value", "floor", "better", "why")]
     for name, m in result["metrics"].items():
-        rows.append((name, _fmt(m["value"]), _fmt(m["floor"]), str(m.get("better", ""))))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        mark, why = verdict(m)
+        rows.append((mark, name, _fmt(m["value"]), _fmt(m["floor"]), str(m.get("better", "")), why))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return 0

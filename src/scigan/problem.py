@@ -19,13 +19,14 @@ import scigan.domains  # noqa: F401  (registers domains and datasets)
 from scigan import progress
 from scigan._version import __version__
 from scigan.config import TrainConfig, read_config_file
+from scigan.core import run_folder
 from scigan.core.training_loop import Problem
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
 from scigan.errors import ConfigError, DataError, SciganError
 from scigan.registry import DATASETS, DOMAINS
 from scigan.sampling import generate
 
-IN_MEMORY = "<in-memory>"
+IN_MEMORY = run_folder.IN_MEMORY
 COND_POOL_SIZE = 10_000  # conditions kept in the checkpoint to sample from when none are given
 POOL = "extra.cond_pool"
 DRS = "extra.drs."  # the rejection-sampling classifier's tensors (core/refine.py)

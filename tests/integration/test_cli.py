@@ -170,3 +170,12 @@ def test_module_entry_point_and_help():
     for flag in ("--lr-g", "--loss", "--spectral-norm", "--n-critic", "--dry-run", "--seed"):
         assert flag in out
     assert "default" in out
+
+
+def test_evaluate_table_leads_with_the_verdict(run, capsys):
+    assert main(["evaluate", str(run), "-n", "300", "--seed", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:2] == ["verdict", "metric"]
+    marks = {line.split()[1]: line.split()[0] for line in lines[2:]}
+    assert set(marks.values()) <= {"pass", "miss", "info"}
+    assert "modes_covered" in marks

@@ -224,7 +224,8 @@ class RunLog:
 
 
 _KINDS = {"train": "train", "eval": "evals", "watchdog": "events"}
-STAGE_KINDS = ("adapt", "drs")
+STAGE_KINDS = ("setup", "adapt", "drs")  # stages with their own seconds
+IN_MEMORY = "<in-memory>"  # config "data" of a run fitted on a Python object
 
 
 def read_metrics(run_dir: str | Path) -> RunLog:

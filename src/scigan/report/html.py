@@ -21,9 +21,7 @@ import html
 import io
 import json
 import math
-import os
 import shlex
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from scigan import progress
 from scigan._version import __version__
 from scigan.config import SECTIONS, TrainConfig, field_help
 from scigan.core import run_folder
+from scigan.core.checkpoint import atomic_write_text
 from scigan.core.run_folder import RunLog
 from scigan.errors import ConfigError, OutputError
 from scigan.metrics.floor import FLOOR_FACTOR, Z_PASS, verdict, z_score
@@ -60,8 +59,6 @@ _VERDICT_LEGEND = (
     f"above half the floor), closer-to-X passes when |value − X| ≤ {FLOOR_FACTOR:g}·|floor − X|. "
     "A metric with no floor, target or direction is info, never a pass."
 )
-# scigan.problem.IN_MEMORY: the run was fitted on data passed as a Python object
-_IN_MEMORY = "<in-memory>"
 # sys.argv[0] of the scigan command line (console script, python -m scigan)
 _CLI_NAMES = ("scigan", "__main__.py")
 
@@ -774,7 +771,7 @@ def _reproduce(doc: Mapping[str, Any], run_dir: Path) -> tuple[str, list[str]]:
     config_path = str(run_dir / run_folder.CONFIG)
     notes = []
     data = cfg.get("data")
-    if data == _IN_MEMORY:
+    if data == run_folder.IN_MEMORY:
         code = (
             "from scigan import Synthesizer\n"
             f"Synthesizer(config={config_path!r}).fit(data, out='NEW_RUN')"
@@ -942,27 +939,9 @@ def write_report(
     if target.is_dir():
         target = target / REPORT_NAME
     text = render_report(run_path, evaluation=evaluation, figures=figures)
-    tmp_name: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".tmp",
-            delete=False,
-        ) as fh:
-            tmp_name = fh.name
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp_name, target)
-        tmp_name = None
     except OSError as exc:
         raise OutputError(f"{target}: cannot write the report ({exc.strerror or exc})") from exc
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
+    atomic_write_text(target, text)
     return target
