@@ -103,7 +103,7 @@ def test_classifier_auc_separable_and_identical():
 
 
 def test_evaluate_sets_on_a_copy_of_the_reference():
-    from scigan.domains.sequences import evaluate_sets
+    from scigan.domains.sequences.metrics import evaluate_sets
 
     rng = np.random.default_rng(1)
     train = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(120)]

@@ -3,22 +3,21 @@
 Datasets: ``ecoli`` (E. coli 536 genome windows), ``amp`` (modlamp antimicrobial peptides),
 synthetic sets with exact answers ``motif`` (planted JASPAR sites), ``orf`` (coding ORFs) and
 ``markov`` (order-k chain with exact likelihood), and user FASTA / CSV / text files.
-See ``README.md`` in this folder for options, metrics and the feedback (FBGAN) loop.
+This file holds the domain class and its registration; ``data.py`` loads and writes,
+``encoding.py`` one-hot encodes, ``nets.py`` builds the networks, ``metrics.py`` evaluates,
+``figures.py`` draws. See ``README.md`` in this folder for options, metrics and the feedback
+(FBGAN) loop.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from torch import nn
 
 from scigan.config import TrainConfig
-from scigan.core.checkpoint import atomic_write_bytes
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -28,16 +27,9 @@ from scigan.domains.base import (
     SampleFn,
 )
 from scigan.domains.sequences import data as sdata
+from scigan.domains.sequences import encoding, nets
 from scigan.domains.sequences import metrics as sm
-from scigan.domains.sequences.encoding import SequenceEncoder, one_hot
-from scigan.domains.sequences.nets import SeqDiscriminator, SeqGenerator
-from scigan.errors import DataError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
-
-FIDELITY = "fidelity"  # mean k-mer JSD over k = 1…K: selects the best checkpoint
-IDENTITY_N = 200  # sequences aligned for novelty (alignment is the slow part)
-CLASSIFIER_N = 2000
-DIVERSITY_PAIRS = 300
 
 # Shipped defaults, sized for 2 CPU cores (benchmarks/sequences.py measures them).
 _DEFAULTS: dict[str, Any] = {
@@ -69,24 +61,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _entry(value: float, floor: float, n: int, seed: int, better: str, **extra: Any) -> dict:
-    return {
-        "value": float(value),
-        "floor": float(floor),
-        "n": n,
-        "seed": seed,
-        "better": better,
-        **extra,
-    }
-
-
 @DOMAINS.register("sequences")
 class SequencesDomain(AbstractDomain):
     """Fixed- or variable-length sequences over a finite alphabet, one-hot (V, L)."""
 
     name = "sequences"
     sample_suffixes = (".fasta", ".fa", ".csv", ".txt")
-    best_metric = (FIDELITY, True)
+    best_metric = (sm.FIDELITY, True)
     demo = DemoSpec(
         science="Biology",
         data="orf",
@@ -110,320 +91,30 @@ class SequencesDomain(AbstractDomain):
         return sdata.load_user(source, options)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
-        output = str(cfg.options.get("output", "gumbel"))
-        if output not in ("softmax", "gumbel"):
-            raise DataError(f"--set output={output!r}: choose softmax or gumbel")
-        return SequenceEncoder(output)
+        return encoding.make_encoder(cfg)
 
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        enc = _seq_encoder(encoder)
-        return SeqGenerator(
-            cfg.net.z_dim,
-            enc.output_spans(),
-            cond_dim=enc.cond_dim,
-            width=cfg.net.g_width,
-            depth=cfg.net.g_depth,
-            dilation=_int_option(cfg, "dilation", 1),
-        )
+        return nets.build_generator(cfg, encoding.as_sequence_encoder(encoder))
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        enc = _seq_encoder(encoder)
-        return SeqDiscriminator(
-            len(enc.vocab),
-            enc.max_len_,
-            cond_dim=enc.cond_dim,
-            width=cfg.net.d_width,
-            depth=cfg.net.d_depth,
-            sn=cfg.net.spectral_norm,
-            pac=cfg.net.pac,
-            pooled=str(cfg.options.get("d_pool", "false")).lower() in ("1", "true", "yes"),
-            dilation=_int_option(cfg, "dilation", 1),
-        )
+        return nets.build_discriminator(cfg, encoding.as_sequence_encoder(encoder))
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
-        ref = list(reference.samples)
-        if len(ref) < 4:
-            raise DataError(f"{reference.name}: need at least 4 reference sequences to evaluate")
-        m = min(n, len(ref) // 2)
-        perm = np.random.default_rng(seed).permutation(len(ref))
-        ia, ib = perm[:m], perm[m : 2 * m]
-        cond = None
-        if reference.conditions is not None:
-            cond = np.asarray(reference.conditions)[ia]
-        gen = list(sample(m, cond, seed))
-        a, b = [ref[i] for i in ia], [ref[i] for i in ib]
-        rest = [ref[i] for i in np.setdiff1d(np.arange(len(ref)), ib)]  # training set minus b
-        return evaluate_sets(gen, a, b, ref, rest, reference.info, seed)
+        return sm.evaluate(sample, reference, n=n, seed=seed)
 
     # ------------------------------------------------------------------ output
     def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:
-        seqs = list(samples)
-        suffix = path.suffix.lower()
-        if suffix in (".fasta", ".fa"):
-            text = "".join(f">gen_{i}\n{s}\n" for i, s in enumerate(seqs))
-        elif suffix == ".csv":
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["id", "sequence"] + (["condition"] if conditions is not None else []))
-            conds = [None] * len(seqs) if conditions is None else list(np.asarray(conditions))
-            for i, (s, c) in enumerate(zip(seqs, conds, strict=True)):
-                w.writerow([f"gen_{i}", s] + ([c] if conditions is not None else []))
-            text = buf.getvalue()
-        else:
-            text = "".join(s + "\n" for s in seqs)
-        atomic_write_bytes(path, text.encode("utf-8"))
+        sdata.write_sequences(samples, conditions, path)
 
     def parse_conditions(self, encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> Any:
-        enc = _seq_encoder(encoder)
-        if enc.cond_kind_ is None:
-            raise DataError("this sequence model is unconditional; remove --condition")
-        name = enc.cond_name_ or "label"
-        if set(values) != {name}:
-            raise DataError(f"--condition needs exactly {name}=VALUE")
-        value = values[name]
-        if enc.cond_kind_ == "number":
-            try:
-                return np.full(n, float(value))
-            except ValueError:
-                raise DataError(f"--condition {name}={value!r}: expected a number") from None
-        return np.array([value] * n, dtype=object)
+        return encoding.parse_conditions(encoding.as_sequence_encoder(encoder), values, n)
 
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
         from scigan.domains.sequences.figures import make_figures
 
         return make_figures(list(generated), reference)
-
-
-def _int_option(cfg: TrainConfig, name: str, default: int) -> int:
-    try:
-        value = int(cfg.options.get(name, default))
-    except (TypeError, ValueError):
-        raise DataError(f"--set {name}={cfg.options[name]!r}: expected an integer") from None
-    if value < 1:
-        raise DataError(f"--set {name}={value}: must be >= 1")
-    return value
-
-
-def _seq_encoder(encoder: AbstractEncoder) -> SequenceEncoder:
-    if not isinstance(encoder, SequenceEncoder):
-        raise TypeError(
-            f"the sequences domain needs a SequenceEncoder, got {type(encoder).__name__}"
-        )
-    return encoder
-
-
-def max_k(alphabet: str) -> int:
-    """k-mer orders reported: 1…6 for nucleotides, 1…3 for proteins and larger alphabets."""
-    return 6 if len(alphabet) <= 4 else 3
-
-
-def evaluate_sets(
-    gen: list[str],
-    a: list[str],
-    b: list[str],
-    train: list[str],
-    rest: list[str],
-    info: Mapping[str, Any],
-    seed: int,
-) -> MetricResult:
-    """Every applicable metric of ``gen`` against real sample ``a``, floor from real ``b``.
-
-    ``train`` is the whole training set (novelty of ``gen``); ``rest`` is the training set
-    without ``b`` (novelty floor: a real sequence's identity to the *other* training data).
-    """
-    n = len(gen)
-    alphabet = str(info["alphabet"])
-    kind = info.get("kind", "user")
-    out: MetricResult = {}
-    lens_train = [len(s) for s in train]
-    lo, hi = min(lens_train), max(lens_train)
-    out["validity"] = _entry(
-        sm.validity(gen, alphabet, lo, hi),
-        sm.validity(b, alphabet, lo, hi),
-        n,
-        seed,
-        "higher",
-        description=f"alphabet {alphabet} and length in [{lo}, {hi}]",
-    )
-    out["unique_fraction"] = _entry(
-        sm.unique_fraction(gen), sm.unique_fraction(b), n, seed, "higher"
-    )
-    out["diversity"] = _entry(
-        sm.mean_pairwise_distance(gen, pairs=DIVERSITY_PAIRS, seed=seed),
-        sm.mean_pairwise_distance(b, pairs=DIVERSITY_PAIRS, seed=seed),
-        n,
-        seed,
-        "closer to floor",
-        description="mean normalised edit distance of random pairs",
-    )
-    train_set = set(train)
-    rest_set = set(rest)
-    out["exact_copy_fraction"] = _entry(
-        np.mean([s in train_set for s in gen]),
-        np.mean([s in rest_set for s in b]),
-        n,
-        seed,
-        "lower",
-        description="generated sequences found verbatim in the training set",
-    )
-    k_id = min(IDENTITY_N, n)
-    ident_g = sm.nearest_identity(gen[:k_id], train, alphabet)
-    ident_b = sm.nearest_identity(b[:k_id], rest, alphabet)
-    out["nn_identity"] = _entry(
-        ident_g.mean(),
-        ident_b.mean(),
-        k_id,
-        seed,
-        "closer to floor",
-        frac_above_0_9=float((ident_g >= 0.9).mean()),
-        frac_above_0_9_floor=float((ident_b >= 0.9).mean()),
-        description="mean identity to the nearest training sequence (global alignment"
-        + (", BLOSUM62)" if len(alphabet) > 4 else ")"),
-    )
-    if lo != hi:
-        out["length_w1"] = _entry(
-            sm.w1(sm.lengths(gen), sm.lengths(a)),
-            sm.w1(sm.lengths(b), sm.lengths(a)),
-            n,
-            seed,
-            "lower",
-        )
-    jsd_g, jsd_b = [], []
-    for k in range(1, max_k(alphabet) + 1):
-        ca = sm.kmer_counts(a, alphabet, k)
-        g, f = (
-            sm.jsd(sm.kmer_counts(gen, alphabet, k), ca),
-            sm.jsd(sm.kmer_counts(b, alphabet, k), ca),
-        )
-        jsd_g.append(g)
-        jsd_b.append(f)
-        out[f"kmer_jsd_{k}"] = _entry(
-            g, f, n, seed, "lower", description=f"{k}-mer spectrum JSD (bits)"
-        )
-    out[FIDELITY] = _entry(
-        np.mean(jsd_g),
-        np.mean(jsd_b),
-        n,
-        seed,
-        "lower",
-        description=f"mean k-mer JSD over k = 1…{max_k(alphabet)}",
-    )
-    if set(alphabet) <= set("ACGTU") and ("G" in alphabet and "C" in alphabet):
-        gg, ga, gb = sm.gc_content(gen), sm.gc_content(a), sm.gc_content(b)
-        out["gc_w1"] = _entry(
-            sm.w1(gg, ga),
-            sm.w1(gb, ga),
-            n,
-            seed,
-            "lower",
-            gc_mean=float(gg.mean()),
-            gc_mean_reference=float(ga.mean()),
-        )
-        pa = sm.period3_excess(a)
-        out["period3_dev"] = _entry(
-            abs(sm.period3_excess(gen) - pa),
-            abs(sm.period3_excess(b) - pa),
-            n,
-            seed,
-            "lower",
-            reference=pa,
-            description="|Δ codon periodicity| (P(same base at lag 3) excess)",
-        )
-    if kind == "orf" or (info.get("coding") and kind != "ecoli"):
-        out["orf_validity"] = _entry(
-            sm.orf_validity(gen), sm.orf_validity(b), n, seed, "higher", target=">= 0.9"
-        )
-    if set(alphabet) == set(sm.PROTEIN):
-        for name, fn in sm.PEPTIDE_PROPERTIES.items():
-            pg, pa_, pb = fn(gen), fn(a), fn(b)
-            out[f"{name}_w1"] = _entry(
-                sm.w1(pg, pa_),
-                sm.w1(pb, pa_),
-                n,
-                seed,
-                "lower",
-                mean=float(pg.mean()),
-                mean_reference=float(pa_.mean()),
-            )
-    if kind == "motif":
-        out.update(_motif_metrics(gen, a, b, info, n, seed))
-    if kind == "markov":
-        from scigan.domains.sequences.data import markov_chain
-
-        chain = markov_chain(info)
-        L = float(info["length"])
-        lg, la, lb = (chain.log_likelihood(s) / L for s in (gen, a, b))
-        out["markov_loglik"] = _entry(
-            lg.mean(),
-            lb.mean(),
-            n,
-            seed,
-            "closer to floor",
-            reference=float(la.mean()),
-            exact_expected=-float(info["entropy_rate_nats"]),
-            description="mean exact log-likelihood per symbol (nats) under the true chain",
-        )
-    kc = min(CLASSIFIER_N, n)
-    out["classifier_auc"] = _entry(
-        sm.cnn_classifier_auc(a[:kc], gen[:kc], alphabet, seed=seed),
-        sm.cnn_classifier_auc(a[:kc], b[:kc], alphabet, seed=seed),
-        kc,
-        seed,
-        "closer to 0.5",
-        description="fresh 1-D CNN, real vs generated, held-out half ROC-AUC",
-    )
-    return out
-
-
-def _motif_metrics(
-    gen: list[str], a: list[str], b: list[str], info: Mapping[str, Any], n: int, seed: int
-) -> MetricResult:
-    from scigan.domains.sequences import motifs as mt
-
-    out: MetricResult = {}
-    L = int(info["max_len"])
-    thr = float(info["threshold"])
-    for j, mid in enumerate(info["motifs"]):
-        motif = mt.load_motif(mid)
-        res = {
-            k: mt.scan(one_hot(v, "ACGT", L), motif) for k, v in (("g", gen), ("a", a), ("b", b))
-        }
-        hit = {k: r[0] >= thr for k, r in res.items()}
-        rate = float(info["rate"])
-        tag = "" if len(info["motifs"]) == 1 else f"_{mid}"
-        out[f"motif_hit_fraction{tag}"] = _entry(
-            hit["g"].mean(),
-            hit["b"].mean(),
-            n,
-            seed,
-            "closer to planted rate",
-            planted_rate=rate,
-            planted_fraction=info["planted_fraction"][j],
-            reference=float(hit["a"].mean()),
-            description=f"{mid} ({info['motif_names'][j]}) relative PWM score >= {thr}",
-        )
-        out[f"motif_hit_error{tag}"] = _entry(
-            abs(hit["g"].mean() - rate),
-            abs(hit["b"].mean() - rate),
-            n,
-            seed,
-            "lower",
-            target="<= 0.02",
-            description="|hit fraction − planted rate|",
-        )
-        pos = {k: r[1][hit[k]].astype(float) for k, r in res.items()}
-        out[f"motif_position_w1{tag}"] = _entry(
-            sm.w1(pos["g"], pos["a"]),
-            sm.w1(pos["b"], pos["a"]),
-            n,
-            seed,
-            "lower",
-            planted_window=info["pos_range"],
-            description="W1 of hit start positions (bp)",
-        )
-    return out
 
 
 # ----------------------------------------------------------------------------- registration

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from scigan.core.checkpoint import atomic_write_bytes
 from scigan.domains.base import Dataset
 from scigan.domains.sequences import motifs as mt
 from scigan.domains.sequences.data_files import ecoli_fasta, find_wheel
@@ -536,3 +537,23 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         "coding": False,
     }
     return Dataset(name, seqs, cond, info)
+
+
+def write_sequences(samples: Any, conditions: Any, path: Path) -> None:
+    """FASTA (``.fasta``/``.fa``: ``>gen_i`` records), CSV (``id,sequence[,condition]``) or
+    text (one sequence a line), by the suffix of ``path``; written atomically."""
+    seqs = list(samples)
+    suffix = path.suffix.lower()
+    if suffix in (".fasta", ".fa"):
+        text = "".join(f">gen_{i}\n{s}\n" for i, s in enumerate(seqs))
+    elif suffix == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["id", "sequence"] + (["condition"] if conditions is not None else []))
+        conds = [None] * len(seqs) if conditions is None else list(np.asarray(conditions))
+        for i, (s, c) in enumerate(zip(seqs, conds, strict=True)):
+            w.writerow([f"gen_{i}", s] + ([c] if conditions is not None else []))
+        text = buf.getvalue()
+    else:
+        text = "".join(s + "\n" for s in seqs)
+    atomic_write_bytes(path, text.encode("utf-8"))

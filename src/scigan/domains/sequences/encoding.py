@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
 from scigan.domains.base import AbstractEncoder, Dataset
 from scigan.errors import DataError
@@ -193,6 +194,39 @@ class SequenceEncoder(AbstractEncoder):
             self.cond_levels_ = list(state["cond_levels"])
         elif self.cond_kind_ == "number":
             self.cond_mean_, self.cond_std_ = float(state["cond_mean"]), float(state["cond_std"])
+
+
+def make_encoder(cfg: TrainConfig) -> SequenceEncoder:
+    """An unfitted encoder whose generator head is ``--set output=softmax|gumbel``."""
+    output = str(cfg.options.get("output", "gumbel"))
+    if output not in ("softmax", "gumbel"):
+        raise DataError(f"--set output={output!r}: choose softmax or gumbel")
+    return SequenceEncoder(output)
+
+
+def as_sequence_encoder(encoder: AbstractEncoder) -> SequenceEncoder:
+    """``encoder``, checked to be this domain's (a TypeError otherwise)."""
+    if not isinstance(encoder, SequenceEncoder):
+        raise TypeError(
+            f"the sequences domain needs a SequenceEncoder, got {type(encoder).__name__}"
+        )
+    return encoder
+
+
+def parse_conditions(enc: SequenceEncoder, values: Mapping[str, str], n: int) -> np.ndarray:
+    """``--condition NAME=VALUE`` → ``n`` copies of the value, a number or a label."""
+    if enc.cond_kind_ is None:
+        raise DataError("this sequence model is unconditional; remove --condition")
+    name = enc.cond_name_ or "label"
+    if set(values) != {name}:
+        raise DataError(f"--condition needs exactly {name}=VALUE")
+    value = values[name]
+    if enc.cond_kind_ == "number":
+        try:
+            return np.full(n, float(value))
+        except ValueError:
+            raise DataError(f"--condition {name}={value!r}: expected a number") from None
+    return np.array([value] * n, dtype=object)
 
 
 def decode_indices(idx: np.ndarray, vocab: str, pad: bool) -> list[str]:

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from scigan.config import TrainConfig
+from scigan.core.losses import make_loss, make_regularisers
 from scigan.core.training_loop import Problem, TrainState, train
 from scigan.domains.base import Dataset
 from scigan.domains.sequences import metrics as sm
@@ -207,6 +208,8 @@ def feedback_train(
         data=data,
         cond=None,
         z_dim=cfg.net.z_dim,
+        loss=make_loss(cfg.objective.loss),
+        regularisers=make_regularisers(cfg.objective),
     )
     state = train(cfg.replace({"steps": pretrain_steps}), problem, None, progress=progress)
     history: list[dict[str, Any]] = []

@@ -9,15 +9,19 @@ proteins); classifier two-sample test (Lopez-Paz & Oquab 2017) with a small 1-D 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 from scipy.spatial.distance import jensenshannon
 
-from scigan.domains.sequences.data import is_orf
+from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.sequences import motifs as mt
+from scigan.domains.sequences.data import is_orf, markov_chain
 from scigan.domains.sequences.encoding import PROTEIN, one_hot, symbol_indices
-from scigan.errors import MissingDependencyError
+from scigan.errors import DataError, MissingDependencyError
+from scigan.metrics.floor import metric_entry
 
 # ----------------------------------------------------------------------------- k-mer spectra
 
@@ -360,3 +364,236 @@ def cnn_classifier_auc(
         with torch.no_grad():
             score = net(torch.from_numpy(x[te])).numpy()
     return float(roc_auc_score(y[te], score))
+
+
+# ----------------------------------------------------------------------------- the evaluation
+FIDELITY = "fidelity"  # mean k-mer JSD over k = 1…K: selects the best checkpoint
+IDENTITY_N = 200  # sequences aligned for novelty (alignment is the slow part)
+CLASSIFIER_N = 2000
+DIVERSITY_PAIRS = 300
+
+
+def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
+    """The domain's evaluation: ``n`` generated sequences (conditions drawn with reference
+    sample ``a``) against two disjoint real samples ``a`` and ``b`` of ``reference``."""
+    ref = list(reference.samples)
+    if len(ref) < 4:
+        raise DataError(f"{reference.name}: need at least 4 reference sequences to evaluate")
+    m = min(n, len(ref) // 2)
+    perm = np.random.default_rng(seed).permutation(len(ref))
+    ia, ib = perm[:m], perm[m : 2 * m]
+    cond = None
+    if reference.conditions is not None:
+        cond = np.asarray(reference.conditions)[ia]
+    gen = list(sample(m, cond, seed))
+    a, b = [ref[i] for i in ia], [ref[i] for i in ib]
+    rest = [ref[i] for i in np.setdiff1d(np.arange(len(ref)), ib)]  # training set minus b
+    return evaluate_sets(gen, a, b, ref, rest, reference.info, seed)
+
+
+def max_k(alphabet: str) -> int:
+    """k-mer orders reported: 1…6 for nucleotides, 1…3 for proteins and larger alphabets."""
+    return 6 if len(alphabet) <= 4 else 3
+
+
+def evaluate_sets(
+    gen: list[str],
+    a: list[str],
+    b: list[str],
+    train: list[str],
+    rest: list[str],
+    info: Mapping[str, Any],
+    seed: int,
+) -> MetricResult:
+    """Every applicable metric of ``gen`` against real sample ``a``, floor from real ``b``.
+
+    ``train`` is the whole training set (novelty of ``gen``); ``rest`` is the training set
+    without ``b`` (novelty floor: a real sequence's identity to the *other* training data).
+    """
+    n = len(gen)
+    alphabet = str(info["alphabet"])
+    kind = info.get("kind", "user")
+    out: MetricResult = {}
+    lens_train = [len(s) for s in train]
+    lo, hi = min(lens_train), max(lens_train)
+    out["validity"] = metric_entry(
+        validity(gen, alphabet, lo, hi),
+        validity(b, alphabet, lo, hi),
+        n,
+        seed,
+        "higher",
+        description=f"alphabet {alphabet} and length in [{lo}, {hi}]",
+    )
+    out["unique_fraction"] = metric_entry(
+        unique_fraction(gen), unique_fraction(b), n, seed, "higher"
+    )
+    out["diversity"] = metric_entry(
+        mean_pairwise_distance(gen, pairs=DIVERSITY_PAIRS, seed=seed),
+        mean_pairwise_distance(b, pairs=DIVERSITY_PAIRS, seed=seed),
+        n,
+        seed,
+        "closer to floor",
+        description="mean normalised edit distance of random pairs",
+    )
+    train_set = set(train)
+    rest_set = set(rest)
+    out["exact_copy_fraction"] = metric_entry(
+        np.mean([s in train_set for s in gen]),
+        np.mean([s in rest_set for s in b]),
+        n,
+        seed,
+        "lower",
+        description="generated sequences found verbatim in the training set",
+    )
+    k_id = min(IDENTITY_N, n)
+    ident_g = nearest_identity(gen[:k_id], train, alphabet)
+    ident_b = nearest_identity(b[:k_id], rest, alphabet)
+    out["nn_identity"] = metric_entry(
+        ident_g.mean(),
+        ident_b.mean(),
+        k_id,
+        seed,
+        "closer to floor",
+        frac_above_0_9=float((ident_g >= 0.9).mean()),
+        frac_above_0_9_floor=float((ident_b >= 0.9).mean()),
+        description="mean identity to the nearest training sequence (global alignment"
+        + (", BLOSUM62)" if len(alphabet) > 4 else ")"),
+    )
+    if lo != hi:
+        out["length_w1"] = metric_entry(
+            w1(lengths(gen), lengths(a)),
+            w1(lengths(b), lengths(a)),
+            n,
+            seed,
+            "lower",
+        )
+    jsd_g, jsd_b = [], []
+    for k in range(1, max_k(alphabet) + 1):
+        ca = kmer_counts(a, alphabet, k)
+        g, f = (
+            jsd(kmer_counts(gen, alphabet, k), ca),
+            jsd(kmer_counts(b, alphabet, k), ca),
+        )
+        jsd_g.append(g)
+        jsd_b.append(f)
+        out[f"kmer_jsd_{k}"] = metric_entry(
+            g, f, n, seed, "lower", description=f"{k}-mer spectrum JSD (bits)"
+        )
+    out[FIDELITY] = metric_entry(
+        np.mean(jsd_g),
+        np.mean(jsd_b),
+        n,
+        seed,
+        "lower",
+        description=f"mean k-mer JSD over k = 1…{max_k(alphabet)}",
+    )
+    if set(alphabet) <= set("ACGTU") and ("G" in alphabet and "C" in alphabet):
+        gg, ga, gb = gc_content(gen), gc_content(a), gc_content(b)
+        out["gc_w1"] = metric_entry(
+            w1(gg, ga),
+            w1(gb, ga),
+            n,
+            seed,
+            "lower",
+            gc_mean=float(gg.mean()),
+            gc_mean_reference=float(ga.mean()),
+        )
+        pa = period3_excess(a)
+        out["period3_dev"] = metric_entry(
+            abs(period3_excess(gen) - pa),
+            abs(period3_excess(b) - pa),
+            n,
+            seed,
+            "lower",
+            reference=pa,
+            description="|Δ codon periodicity| (P(same base at lag 3) excess)",
+        )
+    if kind == "orf" or (info.get("coding") and kind != "ecoli"):
+        out["orf_validity"] = metric_entry(
+            orf_validity(gen), orf_validity(b), n, seed, "higher", target=0.9
+        )
+    if set(alphabet) == set(PROTEIN):
+        for name, fn in PEPTIDE_PROPERTIES.items():
+            pg, pa_, pb = fn(gen), fn(a), fn(b)
+            out[f"{name}_w1"] = metric_entry(
+                w1(pg, pa_),
+                w1(pb, pa_),
+                n,
+                seed,
+                "lower",
+                mean=float(pg.mean()),
+                mean_reference=float(pa_.mean()),
+            )
+    if kind == "motif":
+        out.update(_motif_metrics(gen, a, b, info, n, seed))
+    if kind == "markov":
+        chain = markov_chain(info)
+        L = float(info["length"])
+        lg, la, lb = (chain.log_likelihood(s) / L for s in (gen, a, b))
+        out["markov_loglik"] = metric_entry(
+            lg.mean(),
+            lb.mean(),
+            n,
+            seed,
+            "closer to floor",
+            reference=float(la.mean()),
+            exact_expected=-float(info["entropy_rate_nats"]),
+            description="mean exact log-likelihood per symbol (nats) under the true chain",
+        )
+    kc = min(CLASSIFIER_N, n)
+    out["classifier_auc"] = metric_entry(
+        cnn_classifier_auc(a[:kc], gen[:kc], alphabet, seed=seed),
+        cnn_classifier_auc(a[:kc], b[:kc], alphabet, seed=seed),
+        kc,
+        seed,
+        "closer to 0.5",
+        description="fresh 1-D CNN, real vs generated, held-out half ROC-AUC",
+    )
+    return out
+
+
+def _motif_metrics(
+    gen: list[str], a: list[str], b: list[str], info: Mapping[str, Any], n: int, seed: int
+) -> MetricResult:
+    out: MetricResult = {}
+    L = int(info["max_len"])
+    thr = float(info["threshold"])
+    for j, mid in enumerate(info["motifs"]):
+        motif = mt.load_motif(mid)
+        res = {
+            k: mt.scan(one_hot(v, "ACGT", L), motif) for k, v in (("g", gen), ("a", a), ("b", b))
+        }
+        hit = {k: r[0] >= thr for k, r in res.items()}
+        rate = float(info["rate"])
+        tag = "" if len(info["motifs"]) == 1 else f"_{mid}"
+        out[f"motif_hit_fraction{tag}"] = metric_entry(
+            hit["g"].mean(),
+            hit["b"].mean(),
+            n,
+            seed,
+            "closer to planted rate",
+            planted_rate=rate,
+            planted_fraction=info["planted_fraction"][j],
+            reference=float(hit["a"].mean()),
+            description=f"{mid} ({info['motif_names'][j]}) relative PWM score >= {thr}",
+        )
+        out[f"motif_hit_error{tag}"] = metric_entry(
+            abs(hit["g"].mean() - rate),
+            abs(hit["b"].mean() - rate),
+            n,
+            seed,
+            "lower",
+            target=0.02,
+            description="|hit fraction − planted rate|",
+        )
+        pos = {k: r[1][hit[k]].astype(float) for k, r in res.items()}
+        out[f"motif_position_w1{tag}"] = metric_entry(
+            w1(pos["g"], pos["a"]),
+            w1(pos["b"], pos["a"]),
+            n,
+            seed,
+            "lower",
+            planted_window=info["pos_range"],
+            description="W1 of hit start positions (bp)",
+        )
+    return out

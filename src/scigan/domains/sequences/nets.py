@@ -25,7 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan, ProjectionHead, apply_spans, maybe_sn
+from scigan.domains.sequences.encoding import SequenceEncoder
+from scigan.errors import DataError
 
 _RES_SCALE = 0.3  # Gulrajani et al.'s residual branch scale
 
@@ -126,3 +129,41 @@ class SeqDiscriminator(nn.Module):
             feats = torch.cat([feats, h.mean(dim=2), h.amax(dim=2)], dim=1)
         out = self.head(feats, cond)
         return out.repeat_interleave(self.pac) if self.pac > 1 else out
+
+
+# ----------------------------------------------------------------------------- from the config
+def build_generator(cfg: TrainConfig, enc: SequenceEncoder) -> SeqGenerator:
+    """The generator for ``cfg`` (``--set dilation=N``) and the fitted encoder's layout."""
+    return SeqGenerator(
+        cfg.net.z_dim,
+        enc.output_spans(),
+        cond_dim=enc.cond_dim,
+        width=cfg.net.g_width,
+        depth=cfg.net.g_depth,
+        dilation=_int_option(cfg, "dilation", 1),
+    )
+
+
+def build_discriminator(cfg: TrainConfig, enc: SequenceEncoder) -> SeqDiscriminator:
+    """The critic for ``cfg`` (``--set d_pool=true``, ``--set dilation=N``)."""
+    return SeqDiscriminator(
+        len(enc.vocab),
+        enc.max_len_,
+        cond_dim=enc.cond_dim,
+        width=cfg.net.d_width,
+        depth=cfg.net.d_depth,
+        sn=cfg.net.spectral_norm,
+        pac=cfg.net.pac,
+        pooled=str(cfg.options.get("d_pool", "false")).lower() in ("1", "true", "yes"),
+        dilation=_int_option(cfg, "dilation", 1),
+    )
+
+
+def _int_option(cfg: TrainConfig, name: str, default: int) -> int:
+    try:
+        value = int(cfg.options.get(name, default))
+    except (TypeError, ValueError):
+        raise DataError(f"--set {name}={cfg.options[name]!r}: expected an integer") from None
+    if value < 1:
+        raise DataError(f"--set {name}={value}: must be >= 1")
+    return value
