@@ -12,6 +12,8 @@ Any ``(N, D)`` float array is accepted too: in memory, a ``.npy`` file or a nume
 from __future__ import annotations
 
 import io
+import math
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from scigan.core.checkpoint import atomic_write_bytes, atomic_write_text
 from scigan.domains.base import Dataset, check_finite
 from scigan.errors import DataError
+from scigan.limits import check_allocation, check_readable_file
 
 DEFAULT_N = 20_000
 
@@ -107,7 +111,11 @@ def _read_points(path: Path) -> np.ndarray:
         raise DataError(f"{path}: is a directory; pass a .npy or .csv file of points")
     if not path.exists():
         raise DataError(f"{path}: file not found; check the path or use a registered dataset")
+    # A FIFO or device must not hang or fill memory: only a regular file is opened, and what
+    # it would take in memory is checked against the limit before it is read.
+    size = check_readable_file(path, DataError, limit=sys.maxsize)
     if path.suffix == ".npy":
+        _check_npy_header(path, size)
         try:
             x = np.load(path, allow_pickle=False)
         except EOFError:
@@ -126,6 +134,13 @@ def _read_points(path: Path) -> np.ndarray:
                 "np.save"
             ) from None
     elif path.suffix in (".csv", ".txt"):
+        # Every number takes at least two bytes ("1,") and 8 in memory: at most 4× the file.
+        check_allocation(
+            (max(size // 2, 1),),
+            8,
+            f"{path} (a {size}-byte CSV of up to {size // 2} numbers)",
+            DataError,
+        )
         try:
             with warnings.catch_warnings():  # "input contained no data": reported below
                 warnings.simplefilter("ignore", UserWarning)
@@ -141,6 +156,36 @@ def _read_points(path: Path) -> np.ndarray:
     else:
         raise DataError(f"{path}: unsupported file type '{path.suffix}'; use .npy or .csv")
     return x
+
+
+def _check_npy_header(path: Path, size: int) -> None:
+    """Refuse a ``.npy`` whose header declares more than memory allows (a 128-byte file can
+    declare 10**11 rows) or more bytes than the file holds, before anything is allocated.
+
+    Headers that do not parse are left to ``np.load``, which reports them without allocating.
+    """
+    try:
+        with path.open("rb") as fh:
+            version = npy_format.read_magic(fh)
+            read_header = (
+                npy_format.read_array_header_1_0
+                if version == (1, 0)
+                else npy_format.read_array_header_2_0  # 3.0 differs only in the header text
+            )
+            shape, _fortran, dtype = read_header(fh)
+            offset = fh.tell()
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError):
+        return
+    if dtype.hasobject:
+        return  # refused by np.load(allow_pickle=False) with the pickle message
+    check_allocation(shape, dtype.itemsize, str(path), DataError)
+    need = dtype.itemsize * math.prod(int(s) for s in shape)
+    if offset + need > size:
+        raise DataError(
+            f"{path}: not a readable .npy array (the header declares shape "
+            f"{tuple(int(s) for s in shape)}, {need} bytes, but the file holds {size - offset}); "
+            "the file is truncated — save it again with np.save"
+        )
 
 
 _CSV_HINT = "one point per line as comma-separated numbers, without a header"
