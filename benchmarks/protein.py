@@ -44,7 +44,7 @@ from scigan import Synthesizer
 from scigan.core.ema import EMA
 from scigan.domains.proteins import geometry as geo
 from scigan.domains.proteins import metrics as pm
-from scigan.domains.proteins.loaders import with_fidelity
+from scigan.domains.proteins.metrics import with_fidelity
 
 ROWS = ("valid_backbone", "bond_valid", "bond_map_valid", "triangle_violation", "embeddable",
         "clash_any", "torsion_js", "angle_js", "distance_w1", "contact_map_mae", "rg_w1",
@@ -224,8 +224,6 @@ def adk_baselines(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     * ``medoid``: the training ensemble's medoid frame for every progress value (no
       conformational change at all; the template head's starting point).
     """
-    from scigan.domains.proteins import loaders
-
     gan = Synthesizer.load(out / "adk", checkpoint="latest")
     ds = gan._reference(None)
     train_maps, train_p = np.asarray(ds.samples), np.asarray(ds.conditions)[:, 0]
@@ -239,7 +237,7 @@ def adk_baselines(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         return np.repeat(medoid_map[None], m, axis=0)
 
     return {
-        name: loaders.evaluate(fn, ds, n=args.adk_n, seed=args.seed)
+        name: pm.evaluate(fn, ds, n=args.adk_n, seed=args.seed)
         for name, fn in (("lookup", lookup), ("medoid", still))
     }
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from scigan import Synthesizer
-from scigan.domains.proteins import data as pdata
+from scigan.domains.proteins import collection as pdata
 from scigan.domains.proteins.io import read_structure
 
 TINY = ["--steps", "4", "--batch-size", "8", "--g-width", "4", "--d-width", "4", "--z-dim", "8",
@@ -108,21 +108,22 @@ def test_ss_conditioned_fragments_are_evaluated_with_the_floor_samples_condition
     """G gets the (helix, strand) content of the training windows the floor uses, not the
     test windows' own (which would tell it about the held-out chains)."""
     _data_or_skip()
-    from scigan.domains.proteins import loaders
+    from scigan.domains.proteins.data import load_fragments, ss_content
+    from scigan.domains.proteins.metrics import evaluate
 
-    ds = loaders.load_fragments({"n": 200, "stride": 16, "conditions": "ss"}, 0)
+    ds = load_fragments({"n": 200, "stride": 16, "conditions": "ss"}, 0)
     seen = {}
 
     def sample(k, cond, seed):
         seen["cond"] = cond
         return ds.test_maps[:k]  # real maps stand in for G
 
-    out = loaders.evaluate(sample, ds, n=6, seed=3)
+    out = evaluate(sample, ds, n=6, seed=3)
     rng = np.random.default_rng(3)
     rng.choice(len(ds.test_maps), 6, replace=False)  # the test windows' draw comes first
     ib = np.sort(rng.choice(len(ds.samples), 6, replace=False))
     np.testing.assert_array_equal(seen["cond"], ds.conditions[ib])
-    np.testing.assert_allclose(seen["cond"], loaders.ss_content(ds.coords[ib]))
+    np.testing.assert_allclose(seen["cond"], ss_content(ds.coords[ib]))
     assert out["valid_backbone"]["n"] == 6
 
 

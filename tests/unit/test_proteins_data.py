@@ -13,7 +13,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 from test_proteins_io import DATA, PSF, needs_data, write_dcd  # tests/unit is on sys.path
 
-from scigan.domains.proteins import data as pdata
+from scigan.domains.proteins import collection as pdata
 from scigan.domains.proteins.io import Chain, read_structure
 from scigan.errors import DataError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scigan.domains.proteins import data as pdata
+from scigan.domains.proteins import collection as pdata
 from scigan.domains.proteins.io import (
     Chain,
     attach_ss,

@@ -222,7 +222,7 @@ def test_figures_build():
 
 @pytest.fixture(scope="module")
 def real_windows():
-    from scigan.domains.proteins import data
+    from scigan.domains.proteins import collection as data
 
     try:
         chains = data.fragment_chains()

@@ -107,10 +107,10 @@ class FieldsDomain(AbstractDomain):
 
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        return fnets.generator(cfg, _field_encoder(encoder))
+        return fnets.build_generator(cfg, _field_encoder(encoder))
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        return fnets.discriminator(cfg, _field_encoder(encoder))
+        return fnets.build_discriminator(cfg, _field_encoder(encoder))
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:

@@ -17,7 +17,7 @@ from scigan.core.nets import ConvDiscriminator, ConvGenerator
 from scigan.domains.fields.encoding import FieldEncoder
 
 
-def generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
+def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
     """G(z, cond) → (B, *enc.shape_) for the fitted encoder ``enc``."""
     return ConvGenerator(
         cfg.net.z_dim,
@@ -31,7 +31,7 @@ def generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
     )
 
 
-def discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
+def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
     """D(x, cond) → (B,) logits for the fitted encoder ``enc``, reading its observables."""
     return ConvDiscriminator(
         enc.shape_,

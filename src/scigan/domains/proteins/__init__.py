@@ -16,13 +16,17 @@ default: displacements from the ensemble's medoid frame), with a steric prior an
 G's loss; generated maps are recovered to 3-D Cα coordinates (classical MDS +
 refinement, mirror fixed by helix handedness) and judged by geometry, each metric beside the
 same statistic between two real samples.
+
+This module holds the domain class and its registration; the parts are ``data.py`` (datasets,
+from the built-in ``collection.py`` or user files read by ``io.py``), ``encoding.py``,
+``nets.py``, ``geometry.py`` (3-D recovery, Kabsch, PDB output), ``metrics.py`` (evaluation) and
+``figures.py``.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from io import BytesIO  # not `import io`: the package has an io submodule
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,6 @@ from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
-from scigan.core.nets import ConvDiscriminator, plan_stages
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -41,18 +44,14 @@ from scigan.domains.base import (
     SampleFn,
     parse_named_conditions,
 )
+from scigan.domains.proteins import data as pdata
+from scigan.domains.proteins import geometry
+from scigan.domains.proteins import metrics as pmetrics
+from scigan.domains.proteins import nets as pnets
 from scigan.domains.proteins.encoding import DistanceMapEncoder
-from scigan.domains.proteins.nets import (
-    BandCritic,
-    ChainGenerator,
-    GeneratorPrior,
-    MapDiscriminator,
-    MapGenerator,
-)
-from scigan.errors import DataError, OutputError
+from scigan.domains.proteins.metrics import FIDELITY
+from scigan.errors import OutputError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
-
-FIDELITY = "fidelity"
 
 _DEFAULTS: dict[str, Any] = {
     "z_dim": 64,
@@ -93,42 +92,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_n": 100,
     },
 }
-MODEL_OPTIONS = (
-    "head",
-    "fix_bonds",
-    "band_critic",
-    "steric",
-    "steric_weight",
-    "steric_min_sep",
-    "bond_weight",
-    "geometry_critic",
-    "geometry_match",
-    "shape_match",
-)
-DATA_OPTIONS = {
-    "protein_fragments": ("n", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
-    "adk_ensemble": ("test_traj", *MODEL_OPTIONS),
-    "user": ("n", "window", "stride", "test_fraction", "conditions", *MODEL_OPTIONS),
-}
-
-
-@dataclass
-class ProteinDataset(Dataset):
-    """A :class:`Dataset` of training maps that also carries the held-out real data.
-
-    Attributes:
-        test_maps: maps of the held-out chains / trajectory (never trained on).
-        test_conditions: their raw conditions (or None).
-        coords: Cα coordinates of the training maps (N, L, 3), when known.
-        test_coords: those of the test maps.
-        extra: dataset-specific arrays (AdK end states).
-    """
-
-    test_maps: np.ndarray | None = None
-    test_conditions: np.ndarray | None = None
-    coords: np.ndarray | None = None
-    test_coords: np.ndarray | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @DOMAINS.register("proteins")
@@ -161,75 +124,17 @@ class ProteinsDomain(AbstractDomain):
 
     # ------------------------------------------------------------------ data
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
-        from scigan.domains.proteins import loaders
-
-        if isinstance(source, str) and source in DATA_OPTIONS and source != "user":
-            _check_options(source, options)
-            if source == "protein_fragments":
-                return loaders.load_fragments(options, seed)
-            return loaders.load_adk(options, seed)
-        _check_options("user", options)
-        return loaders.load_user(source, options, seed)
+        return pdata.load(source, options, seed)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         return DistanceMapEncoder()
 
     # ------------------------------------------------------------------ networks
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        enc = _map_encoder(encoder)
-        if enc.head_ in ("chain", "bonds", "template"):
-            heads = {"bonds": "direction", "template": "template"}
-            return ChainGenerator(
-                cfg.net.z_dim,
-                enc.length_,
-                enc.padded_,
-                enc.mean_[0],
-                enc.std_[0],
-                bonds=enc.bonds_ or None,
-                angle_head=heads.get(enc.head_, enc.angle_head_),
-                cond_dim=enc.cond_dim,
-                width=cfg.net.g_width,
-                depth=cfg.net.g_depth,
-                template=enc.template_ or None,
-                scale=enc.template_scale_,
-            )
-        return MapGenerator(
-            cfg.net.z_dim,
-            enc.length_,
-            enc.padded_,
-            enc.diagonal_value,
-            bond=enc.bond_value if enc.fix_bonds_ else None,
-            cond_dim=enc.cond_dim,
-            width=cfg.net.g_width,
-            depth=cfg.net.g_depth,
-        )
+        return pnets.build_generator(cfg, _map_encoder(encoder))
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
-        enc = _map_encoder(encoder)
-        conv = ConvDiscriminator(
-            enc.shape_,
-            cond_dim=enc.cond_dim,
-            width=cfg.net.d_width,
-            depth=cfg.net.d_depth,
-            periodic=[False, False],
-            sn=cfg.net.spectral_norm,
-            minibatch_std=cfg.net.minibatch_std,
-            pac=cfg.net.pac,
-            # sum pooling over a 4 × 4 base, whatever the map size: on 224² maps (a 14 × 14
-            # base) the unscaled sum saturated D's logits at ~30 at initialisation (measured)
-            pool_scale=16.0 / float(np.prod(plan_stages(enc.shape_[1:])[1])),
-        )
-        band = None
-        if enc.band_critic_:
-            band = BandCritic(
-                enc.length_,
-                k=enc.band_critic_,
-                cond_dim=enc.cond_dim,
-                width=2 * cfg.net.d_width,
-                sn=cfg.net.spectral_norm,
-                geometry=(enc.mean_[0], enc.std_[0]) if enc.geometry_critic_ else None,
-            )
-        return MapDiscriminator(conv, band)
+        return pnets.build_discriminator(cfg, _map_encoder(encoder))
 
     def generator_penalty(
         self,
@@ -238,64 +143,23 @@ class ProteinsDomain(AbstractDomain):
         data: Tensor | None = None,
         generator: nn.Module | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
-        enc = _map_encoder(encoder)
-        if not (enc.steric_ and enc.steric_weight_) and not (
-            enc.geometry_match_ or enc.shape_match_ or enc.bond_weight_
-        ):
-            return None
-        return GeneratorPrior(
-            enc.length_,
-            enc.mean_[0],
-            enc.std_[0],
-            steric=enc.steric_,
-            steric_weight=enc.steric_weight_,
-            steric_min_sep=enc.steric_min_sep_,
-            bond_weight=enc.bond_weight_,
-            bonds=enc.bonds_ or None,
-            real_maps=data,
-            generator=generator,
-            match_weight=enc.geometry_match_,
-            shape_weight=enc.shape_match_,
-        )
+        return pnets.build_generator_prior(_map_encoder(encoder), data, generator)
 
     def selection_reference(self, dataset: Dataset) -> Dataset:
         """Training-time evaluations score against half of the *training* windows (frames),
-        with the other half as the real floor, never against the test chains (trajectory).
-
-        The training arrays are ordered by chain (AdK: by trajectory), so the halves are mostly
-        chain-disjoint; the AdK end states and bonds (``extra``) stay.
-        """
-        if not isinstance(dataset, ProteinDataset) or dataset.test_maps is None:
-            return dataset  # a plain Dataset: evaluate already splits the training maps
-        half = len(dataset.samples) // 2
-
-        def split(a: Any) -> tuple[Any, Any]:
-            return (None, None) if a is None else (np.asarray(a)[:half], np.asarray(a)[half:])
-
-        maps, cond = split(dataset.samples), split(dataset.conditions)
-        coords = split(dataset.coords)
-        return replace(
-            dataset,
-            samples=maps[1],
-            conditions=cond[1],
-            test_maps=maps[0],
-            test_conditions=cond[0],
-            coords=coords[1],
-            test_coords=coords[0],
-        )
+        never against the test chains (trajectory): :func:`data.selection_reference`."""
+        return pdata.selection_reference(dataset)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
-        from scigan.domains.proteins import loaders
-
-        return loaders.evaluate(sample, reference, n=n, seed=seed)
+        return pmetrics.evaluate(sample, reference, n=n, seed=seed)
 
     # ------------------------------------------------------------------ output
     def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:
         maps = np.asarray(samples, dtype=np.float32)
         path = Path(path)
         if path.suffix in (".npy", ".npz"):
-            buf = io.BytesIO()
+            buf = BytesIO()
             if path.suffix == ".npz":
                 arrays = {"maps": maps}
                 if conditions is not None:
@@ -304,13 +168,10 @@ class ProteinsDomain(AbstractDomain):
             else:
                 np.save(buf, maps, allow_pickle=False)
             atomic_write_bytes(path, buf.getvalue())
-            return
-        from scigan.domains.proteins import loaders
-
-        if path.suffix == ".pdb":
-            loaders.write_pdb_file(maps, conditions, path)
+        elif path.suffix == ".pdb":
+            geometry.write_pdb_file(maps, conditions, path)
         elif path.suffix == "":
-            loaders.write_pdb_folder(maps, conditions, path)
+            geometry.write_pdb_folder(maps, conditions, path)
         else:
             raise OutputError(f"{path}: use .npy, .npz, .pdb or a folder name ending in /")
 
@@ -318,9 +179,9 @@ class ProteinsDomain(AbstractDomain):
         return parse_named_conditions(_map_encoder(encoder).cond_names_, values, n, "proteins")
 
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
-        from scigan.domains.proteins import loaders
+        from scigan.domains.proteins.figures import make_figures
 
-        return loaders.make_figures(np.asarray(generated), reference)
+        return make_figures(np.asarray(generated), reference)
 
 
 def _map_encoder(encoder: AbstractEncoder) -> DistanceMapEncoder:
@@ -329,14 +190,7 @@ def _map_encoder(encoder: AbstractEncoder) -> DistanceMapEncoder:
     return encoder
 
 
-def _check_options(kind: str, options: Mapping[str, Any]) -> None:
-    unknown = sorted(set(options) - set(DATA_OPTIONS[kind]))
-    if unknown:
-        raise DataError(
-            f"unknown option(s) {unknown} for {kind} protein data; it takes "
-            f"{', '.join(DATA_OPTIONS[kind])} (see `scigan datasets` and the proteins README)"
-        )
-
+# ----------------------------------------------------------------------------- registration
 
 for _name, _size, _desc in (
     (

@@ -6,13 +6,38 @@ is blue and generated orange, as in the other domains' figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib.figure import Figure
 
+from scigan.domains.base import Dataset
+from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
 from scigan.domains.proteins import metrics as pm
 
 _REAL, _GEN = "tab:blue", "tab:orange"
+
+
+def make_figures(generated: np.ndarray, reference: Dataset, k: int = 64) -> dict[str, Any]:
+    """Maps real vs generated, recovered backbones, virtual-angle histograms (and the AdK
+    closed/open RMSD plane)."""
+    test = pdata.reals(reference)[0]
+    gen = np.asarray(generated)[:k]
+    # a seeded spread of held-out windows (consecutive windows of one chain look alike)
+    pick = np.sort(np.random.default_rng(0).choice(len(test), min(k, len(test)), replace=False))
+    real = test[pick]
+    extra = reference.extra if isinstance(reference, pdata.ProteinDataset) else {}
+    bonds = geo.native_bond_targets(extra["closed"]) if "closed" in extra else geo.BOND
+    gen_coords = geo.recover_batch(gen, steps=geo.RECOVER_STEPS, seed=0, bond=bonds)
+    real_coords = reference.test_coords if isinstance(reference, pdata.ProteinDataset) else None
+    real_coords = geo.recover_batch(real, steps=0) if real_coords is None else real_coords[pick]
+    figs = {
+        "Distance maps: real (top) vs generated (bottom)": map_grid(gen, real),
+        "Recovered Cα backbones (2-D projections)": backbone_projections(gen_coords, real_coords),
+        "Cα virtual bond angles and torsions": angle_histograms(gen_coords, real_coords),
+    }
+    return figs
 
 
 def map_grid(gen_maps: np.ndarray, real_maps: np.ndarray, k: int = 6) -> Figure:

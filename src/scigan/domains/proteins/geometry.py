@@ -1,4 +1,5 @@
-"""Cα geometry: distance maps, their 3-D embedding, coordinate recovery and structure checks.
+"""Cα geometry: distance maps, their 3-D embedding, coordinate recovery, structure checks,
+superposition (Kabsch) and Cα-only PDB output (generated samples included).
 
 Pure numpy (float64) except the batched gradient refinement, which uses torch. Units are Å
 and degrees. Coordinates are ``(L, 3)`` or batches ``(N, L, 3)``; distance maps ``(L, L)`` or
@@ -20,15 +21,18 @@ the virtual torsion of residues i … i+3 is the IUPAC dihedral (α-helix ≈ +5
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import torch
 
+from scigan import progress
 from scigan.core.checkpoint import atomic_write_text
-from scigan.errors import DataError
+from scigan.errors import DataError, OutputError
 
 BOND = 3.8  # Å, trans Cα–Cα virtual bond
 BOND_TOL = 0.3  # Å, a recovered bond counts as valid within 3.8 ± 0.3
@@ -39,6 +43,7 @@ HELIX_TORSION = (30.0, 80.0)  # degrees, |τ| window of α-helical virtual torsi
 HELIX_ANGLE = (80.0, 105.0)  # degrees, virtual angle window of α-helices (≈ 91°)
 HELIX_MIN_RUN = 3  # consecutive helical torsions (= 6 residues) make a helical stretch
 STRAND_MIN_TORSION = 120.0  # degrees, |τ| of the β region used for the twist (handedness)
+RECOVER_STEPS = 200  # Adam steps of the 3-D recovery for evaluation, PDB output and figures
 
 # Refinement settings (see recover_batch), measured on 40 synthetic helix/strand/loop 64-mers with
 # Gaussian map noise σ = 0.3 Å (mirror-allowed RMSD to the truth; "valid" = all bonds within
@@ -478,15 +483,40 @@ def kabsch_rmsd(a: np.ndarray, b: np.ndarray, allow_mirror: bool = False) -> flo
     return float(np.sqrt((diff * diff).sum(-1).mean()))
 
 
+def superposed_rmsd(A: np.ndarray, B: np.ndarray, *, allow_mirror: bool = False) -> np.ndarray:
+    """Kabsch RMSD (Å) of A onto B, (..., L, 3) each, broadcast over the leading axes → (...).
+
+    The package's one batched Kabsch (1976) computation, closed form from the singular values σ
+    of the 3×3 cross-covariance H = AᵀB of the centred structures:
+    L·RMSD² = |A|² + |B|² − 2(σ₁ + σ₂ + s σ₃), s = sign det H (s = 1 with ``allow_mirror``).
+    Rounding makes values below ~1e-6 Å unreliable (clipped at 0); :func:`kabsch_rmsd`
+    superposes explicitly where tiny RMSDs matter.
+    """
+    a, b = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    a = a - a.mean(-2, keepdims=True)
+    b = b - b.mean(-2, keepdims=True)
+    return _centred_rmsd(a, b, (a * a).sum((-2, -1)), (b * b).sum((-2, -1)), allow_mirror)
+
+
+def _centred_rmsd(
+    a: np.ndarray, b: np.ndarray, na: np.ndarray, nb: np.ndarray, allow_mirror: bool
+) -> np.ndarray:
+    """:func:`superposed_rmsd` of centred a, b with their squared norms na, nb given."""
+    h = np.einsum("...li,...lj->...ij", a, b)  # (..., 3, 3)
+    sv = np.linalg.svd(h, compute_uv=False)  # descending
+    if not allow_mirror:
+        sv[..., -1] *= np.sign(np.linalg.det(h))
+    msd = (na + nb - 2.0 * sv.sum(-1)) / a.shape[-2]
+    return np.sqrt(np.clip(msd, 0.0, None))
+
+
 def pairwise_rmsd(
     A: np.ndarray, B: np.ndarray, *, allow_mirror: bool = False, chunk: int = 4_000_000
 ) -> np.ndarray:
     """Kabsch RMSD (Å) of every pair of A (N, L, 3) and B (M, L, 3) → (N, M).
 
-    Closed form from the singular values σ of the 3×3 cross-covariance H = AᵀB of centred
-    structures: L·RMSD² = |A|² + |B|² − 2(σ₁ + σ₂ + s σ₃), s = sign det H (s = 1 with
-    ``allow_mirror``). Rounding makes values below ~1e-6 Å unreliable (clipped at 0).
-    ``chunk`` bounds the pair entries (rows of A × M × L) held at once.
+    :func:`superposed_rmsd` of all pairs; ``chunk`` bounds the pair entries (rows of A × M × L)
+    held at once.
     """
     a, b = _as_coords(A), _as_coords(B)
     if a.ndim != 3 or b.ndim != 3 or a.shape[1:] != b.shape[1:]:
@@ -498,12 +528,8 @@ def pairwise_rmsd(
     out = np.empty((len(a), len(b)))
     per = max(1, chunk // max(len(b) * L, 1))
     for s in range(0, len(a), per):
-        h = np.einsum("nli,mlj->nmij", a[s : s + per], b)  # (n, M, 3, 3)
-        sv = np.linalg.svd(h, compute_uv=False)  # descending
-        if not allow_mirror:
-            sv[..., -1] *= np.sign(np.linalg.det(h))
-        msd = (na[s : s + per, None] + nb[None, :] - 2.0 * sv.sum(-1)) / L
-        out[s : s + per] = np.sqrt(np.clip(msd, 0.0, None))
+        rows = slice(s, s + per)
+        out[rows] = _centred_rmsd(a[rows, None], b[None], na[rows, None], nb[None], allow_mirror)
     return out
 
 
@@ -696,3 +722,56 @@ def write_pdb_models(
         lines += [f"MODEL     {k:4d}", *_atom_lines(x, _resnames(resnames, len(x)), chain)]
         lines.append("ENDMDL")
     _write(path_or_file, "\n".join([*lines, "END", ""]))
+
+
+# ----------------------------------------------------------------------------- generated samples
+
+
+def _recover(maps: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Cα coordinates of generated maps for the PDB output (a progress stage of its own)."""
+    progress.stage("recover 3-D")
+    return recover_batch(maps, steps=RECOVER_STEPS, seed=seed)
+
+
+def _remarks(conditions: Any, k: int) -> list[str]:
+    notes = ["scigan: Calpha trace recovered from a generated distance map (MDS + refinement)"]
+    if conditions is not None:
+        notes.append("conditions: " + " ".join(f"{v:.4g}" for v in np.ravel(conditions[k])))
+    return notes
+
+
+def _glycine(coords: np.ndarray) -> str:
+    """Residue names of a generated Cα trace: glycine (the map carries no sequence)."""
+    return "G" * coords.shape[1]
+
+
+def write_pdb_file(maps: np.ndarray, conditions: Any, path: Path) -> None:
+    """All samples as MODEL records of one Cα-only PDB file (atomic)."""
+    coords = _recover(maps)
+    write_pdb_models(path, coords, resnames=_glycine(coords), remarks=_remarks(None, 0)[:1])
+
+
+def write_pdb_folder(maps: np.ndarray, conditions: Any, path: Path) -> None:
+    """One Cα-only PDB file per sample in the folder ``path`` (created whole or not at all)."""
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        raise OutputError(f"{path}: folder is not empty; give a new folder name")
+    if not path.parent.exists():
+        raise OutputError(f"{path.parent}: folder does not exist; create it first")
+    coords = _recover(maps)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        width = len(str(len(coords)))
+        for k, x in enumerate(coords):
+            write_pdb(
+                tmp / f"sample_{k + 1:0{width}d}.pdb",
+                x,
+                resnames=_glycine(coords),
+                remarks=_remarks(conditions, k),
+            )
+        if path.exists():
+            path.rmdir()
+        tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -25,10 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
+from scigan import progress
+from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
 from scigan.errors import DataError
+from scigan.metrics.floor import metric_entry
 
 # A map is "embeddable" if ≥ 90 % of its MDS eigenvalue mass is in the top 3 positive
 # eigenvalues. Exact maps give 1.0. Real 64-residue windows (built-in set) with Gaussian noise
@@ -46,19 +51,8 @@ STRAND_TORSION = -170.0  # degrees, centre of the β peak (≡ 190°); window ±
 STRAND_HALF_WIDTH = 30.0
 
 
-def _entry(value: float, floor: float, n: int, seed: int, better: str, **extra: Any) -> dict:
-    return {
-        "value": float(value),
-        "floor": float(floor),
-        "n": int(n),
-        "seed": int(seed),
-        "better": better,
-        **extra,
-    }
-
-
 def _closeness(gen: float, real_a: float, real_b: float, n: int, seed: int, **extra: Any) -> dict:
-    return _entry(
+    return metric_entry(
         gen,
         real_b,
         n,
@@ -86,15 +80,9 @@ def histogram(x: np.ndarray, lo: float, hi: float, bins: int = HIST_BINS) -> np.
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen–Shannon divergence in bits (0 … 1) of two normalised histograms."""
-    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
-    m = 0.5 * (p + q)
-
-    def kl(a: np.ndarray) -> float:
-        nz = a > 0
-        return float((a[nz] * np.log2(a[nz] / m[nz])).sum())
-
-    return 0.5 * kl(p) + 0.5 * kl(q)
+    """Jensen–Shannon divergence in bits (0 … 1) of two normalised histograms (scipy's
+    Jensen–Shannon distance in base 2, squared)."""
+    return float(jensenshannon(p, q, base=2.0) ** 2)
 
 
 def _wrap(deg: np.ndarray) -> np.ndarray:
@@ -284,7 +272,7 @@ def score_fragments(
     sg, sa, sb = _absolute(gen), _absolute(real_a), _absolute(real_b)
     out: dict[str, dict] = {}
     for key, better in _ABSOLUTE_BETTER.items():
-        out[key] = _entry(
+        out[key] = metric_entry(
             sg[key], sb[key], n, seed, better, reference=sa[key], description=_DESCRIPTIONS[key]
         )
     out["valid_backbone"]["target"] = 0.95
@@ -309,7 +297,7 @@ def score_fragments(
         if key == "contact_density_maxdev":
             extra |= {"bands": [list(b) for b in SEP_BANDS], "per_band": vg["contact_density"]}
             extra["per_band_reference"] = _contact_profile(real_a.maps).tolist()
-        out[key] = _entry(vg[key], vb[key], n, seed, "lower", **extra)
+        out[key] = metric_entry(vg[key], vb[key], n, seed, "lower", **extra)
     return out
 
 
@@ -356,18 +344,12 @@ def fragment_metrics(
 
 
 def paired_rmsd(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Kabsch RMSD (Å) of A[n] onto B[n] for (N, L, 3) pairs → (N,) (closed form, see
-    :func:`geometry.pairwise_rmsd`)."""
+    """Kabsch RMSD (Å) of A[n] onto B[n] for (N, L, 3) pairs → (N,)
+    (:func:`geometry.superposed_rmsd`)."""
     a, b = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 3:
         raise DataError(f"paired_rmsd: shapes {a.shape}, {b.shape}; pass two (N, L, 3) arrays")
-    a = a - a.mean(1, keepdims=True)
-    b = b - b.mean(1, keepdims=True)
-    h = np.einsum("nli,nlj->nij", a, b)
-    sv = np.linalg.svd(h, compute_uv=False)
-    sv[:, -1] *= np.sign(np.linalg.det(h))
-    msd = ((a * a).sum((1, 2)) + (b * b).sum((1, 2)) - 2 * sv.sum(-1)) / a.shape[1]
-    return np.sqrt(np.clip(msd, 0.0, None))
+    return geo.superposed_rmsd(a, b)
 
 
 def _to_state(coords: np.ndarray, state: np.ndarray) -> np.ndarray:
@@ -473,7 +455,7 @@ def ensemble_metrics(
         cg, ng = _binned_curve(gp, rg, edges)
         ca, _ = _binned_curve(tp[ia], rt[ia], edges)
         cb, _ = _binned_curve(tp[ib], rt[ib], edges)
-        out[f"rmsd_{name}_curve_mad"] = _entry(
+        out[f"rmsd_{name}_curve_mad"] = metric_entry(
             _curve_mad(cg, ca),
             _curve_mad(cb, ca),
             n,
@@ -518,7 +500,7 @@ def ensemble_metrics(
         ("clash_any", "lower"),
         ("valid_backbone", "higher"),
     ):
-        out[key] = _entry(
+        out[key] = metric_entry(
             cg_[key],
             cb_[key],
             n,
@@ -571,3 +553,82 @@ def noise_baseline(
         scale = np.where(got > 0, scale * target_rmsd / np.maximum(got, 1e-300), scale)
     y = x + scale[:, None, None] * e
     return geo.distance_maps(y) if is_map else y
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+FIDELITY = "fidelity"  # the best-checkpoint criterion (:func:`with_fidelity`)
+FRAGMENT_DIVERGENCES = ("torsion_js", "angle_js")
+ENSEMBLE_DEVIATIONS = ("rmsd_closed_curve_mad", "rmsd_open_curve_mad")
+
+
+def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
+    """Generated maps vs held-out real maps; floor = training maps vs the same held-out maps."""
+    test, train, test_cond, train_cond = pdata.reals(reference)
+    m = min(n, len(test), len(train))
+    if m < 2:
+        raise DataError(f"{reference.name}: need at least 2 test and 2 training maps to evaluate")
+    rng = np.random.default_rng(seed)
+    ia = np.sort(rng.choice(len(test), m, replace=False))
+    ib = np.sort(rng.choice(len(train), m, replace=False))
+    adk = reference.info.get("kind") == "adk_ensemble"
+    if test_cond is None:
+        cond = None
+    elif adk:  # frames at the held-out trajectory's progress values
+        cond = np.asarray(test_cond)[ia]
+    else:
+        # secondary-structure content: G gets the conditions of the real floor sample (training
+        # windows), never the test windows' own, so it knows no more than the floor does
+        cond = train_cond[ib]
+    gen = np.asarray(sample(m, cond, seed))
+    if adk:
+        progress.stage("recover 3-D")
+        return _evaluate_adk(gen, reference, ia, seed)
+    progress.stage("recover 3-D and score")
+    return with_fidelity(fragment_metrics(gen, test[ia], train[ib], seed=seed))
+
+
+def with_fidelity(
+    out: MetricResult, divergences: tuple[str, ...] = FRAGMENT_DIVERGENCES
+) -> MetricResult:
+    """Add ``fidelity`` = Σ divergences + (1 − valid_backbone), the best-checkpoint criterion.
+
+    For fragments: torsion and angle Jensen–Shannon divergences (bits) plus the
+    invalid-backbone fraction (dimensionless); for AdK: the two RMSD-curve deviations (Å). The
+    floor is the same sum for the real sample. Returns ``out``.
+    """
+    first = out[divergences[0]]
+
+    def total(key: str) -> float:
+        return (
+            sum(float(out[d][key]) for d in divergences) + 1.0 - float(out["valid_backbone"][key])
+        )
+
+    out[FIDELITY] = metric_entry(
+        total("value"),
+        total("floor"),
+        first["n"],
+        first["seed"],
+        "lower",
+        description=f"{' + '.join(divergences)} + (1 − valid_backbone); selects the best "
+        "checkpoint",
+    )
+    return out
+
+
+def _evaluate_adk(gen: np.ndarray, reference: Dataset, ia: np.ndarray, seed: int) -> MetricResult:
+    ds: Any = reference
+    bonds = geo.native_bond_targets(ds.extra["closed"])  # the cis peptide is 2.9 Å
+    gen_coords = geo.recover_batch(gen, steps=geo.RECOVER_STEPS, seed=seed, bond=bonds)
+    cond = np.asarray(ds.test_conditions)[ia, 0]
+    out = ensemble_metrics(
+        gen_coords,
+        cond,
+        ds.extra["closed"],
+        ds.extra["open"],
+        np.asarray(ds.coords),
+        np.asarray(ds.test_coords)[ia],
+        cond,
+        seed=seed,
+    )
+    return with_fidelity(out, ENSEMBLE_DEVIATIONS)

@@ -19,11 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from scigan.core.nets import ConvDiscriminator, ConvGenerator, maybe_sn
+from scigan.config import TrainConfig
+from scigan.core.nets import ConvDiscriminator, ConvGenerator, maybe_sn, plan_stages
+from scigan.domains.proteins.encoding import DistanceMapEncoder
 from scigan.domains.proteins.geometry import right_handed_coordinates
 
 BOND = 3.8  # Å
@@ -603,3 +606,90 @@ class GeneratorPrior(nn.Module):
         if self.shape_weight:
             out = out + self.shape_weight * self.shape(fake)
         return out
+
+
+# ----------------------------------------------------------------------------- set-up
+
+
+def build_generator(cfg: TrainConfig, enc: DistanceMapEncoder) -> nn.Module:
+    """G for the fitted encoder: :class:`ChainGenerator` for the chain, bonds and template
+    heads, :class:`MapGenerator` for the map head."""
+    if enc.head_ in ("chain", "bonds", "template"):
+        heads = {"bonds": "direction", "template": "template"}
+        return ChainGenerator(
+            cfg.net.z_dim,
+            enc.length_,
+            enc.padded_,
+            enc.mean_[0],
+            enc.std_[0],
+            bonds=enc.bonds_ or None,
+            angle_head=heads.get(enc.head_, enc.angle_head_),
+            cond_dim=enc.cond_dim,
+            width=cfg.net.g_width,
+            depth=cfg.net.g_depth,
+            template=enc.template_ or None,
+            scale=enc.template_scale_,
+        )
+    return MapGenerator(
+        cfg.net.z_dim,
+        enc.length_,
+        enc.padded_,
+        enc.diagonal_value,
+        bond=enc.bond_value if enc.fix_bonds_ else None,
+        cond_dim=enc.cond_dim,
+        width=cfg.net.g_width,
+        depth=cfg.net.g_depth,
+    )
+
+
+def build_discriminator(cfg: TrainConfig, enc: DistanceMapEncoder) -> nn.Module:
+    """D for the fitted encoder: the shared 2-D critic plus, unless ``band_critic=0``, the
+    band critic (:class:`MapDiscriminator`)."""
+    conv = ConvDiscriminator(
+        enc.shape_,
+        cond_dim=enc.cond_dim,
+        width=cfg.net.d_width,
+        depth=cfg.net.d_depth,
+        periodic=[False, False],
+        sn=cfg.net.spectral_norm,
+        minibatch_std=cfg.net.minibatch_std,
+        pac=cfg.net.pac,
+        # sum pooling over a 4 × 4 base, whatever the map size: on 224² maps (a 14 × 14
+        # base) the unscaled sum saturated D's logits at ~30 at initialisation (measured)
+        pool_scale=16.0 / float(np.prod(plan_stages(enc.shape_[1:])[1])),
+    )
+    band = None
+    if enc.band_critic_:
+        band = BandCritic(
+            enc.length_,
+            k=enc.band_critic_,
+            cond_dim=enc.cond_dim,
+            width=2 * cfg.net.d_width,
+            sn=cfg.net.spectral_norm,
+            geometry=(enc.mean_[0], enc.std_[0]) if enc.geometry_critic_ else None,
+        )
+    return MapDiscriminator(conv, band)
+
+
+def build_generator_prior(
+    enc: DistanceMapEncoder, data: Tensor | None, generator: nn.Module | None
+) -> GeneratorPrior | None:
+    """G's loss terms (:class:`GeneratorPrior`) the encoder's options ask for, or None."""
+    if not (enc.steric_ and enc.steric_weight_) and not (
+        enc.geometry_match_ or enc.shape_match_ or enc.bond_weight_
+    ):
+        return None
+    return GeneratorPrior(
+        enc.length_,
+        enc.mean_[0],
+        enc.std_[0],
+        steric=enc.steric_,
+        steric_weight=enc.steric_weight_,
+        steric_min_sep=enc.steric_min_sep_,
+        bond_weight=enc.bond_weight_,
+        bonds=enc.bonds_ or None,
+        real_maps=data,
+        generator=generator,
+        match_weight=enc.geometry_match_,
+        shape_weight=enc.shape_match_,
+    )
