@@ -17,6 +17,10 @@ samples of the same size N: the floor's sampling noise is then the generated val
   generator with the floor, not with 1.
 * Ensembles (adenylate-kinase frames): RMSD to the closed and open states along the progress
   coordinate, nearest-training-frame RMSD (memorisation) and the chain checks.
+
+:func:`evaluate` (the domain's ``evaluate``) draws the generated maps, scores them against the
+held-out real data with the training data as the floor, and adds the ``fidelity`` sum that
+selects the best checkpoint (:func:`with_fidelity`).
 """
 
 from __future__ import annotations
