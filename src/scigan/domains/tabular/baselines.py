@@ -153,8 +153,9 @@ class GaussianCopula(TableModel):
         """Normal scores of given condition values (levels: their interval's midpoint)."""
         schema = self.dataset_.schema
         out = []
+        index = {c: i for i, c in enumerate(schema.names)}
         for name in names:
-            m = self.marginals_[schema.names.index(name)]
+            m = self.marginals_[index[name]]
             spec = schema.column(name)
             if spec.discrete:
                 codes = level_codes(conditions[name], spec, m["levels"], "conditions")
@@ -179,8 +180,9 @@ class GaussianCopula(TableModel):
             given = [x for x in conditions.columns if conditions[x].notna().all()]
         if given:
             # Gaussian conditioning: z_o | z_c ~ N(Σ_oc Σ_cc⁻¹ z_c, Σ_oo − Σ_oc Σ_cc⁻¹ Σ_co).
-            ci = [schema.names.index(x) for x in given]
-            oi = [i for i in range(c) if i not in ci]
+            index = {x: i for i, x in enumerate(schema.names)}
+            ci = [index[x] for x in given]
+            oi = sorted(set(range(c)) - set(ci))
             s_oc = self.corr_[np.ix_(oi, ci)]
             gain = np.linalg.solve(self.corr_[np.ix_(ci, ci)], s_oc.T).T
             cov = self.corr_[np.ix_(oi, oi)] - gain @ s_oc.T

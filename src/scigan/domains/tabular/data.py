@@ -20,8 +20,10 @@ the rows the engine trains on (training-by-sampling). :func:`write_table` writes
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from scigan.domains.base import Dataset
 from scigan.domains.tabular.encoding import _key, numeric_values
 from scigan.domains.tabular.schema import Schema, build_schema, with_categories
 from scigan.errors import DataError, MissingDependencyError
+from scigan.limits import check_allocation, check_readable_file
 
 FETCH_COMMAND = "bash scripts/fetch_tabular_data.sh"
 SUMMIT_WHEEL = "summit-0.8.4-py3-none-any.whl"
@@ -55,8 +58,12 @@ OPTIONS = (
     "drop",
     "sampling",
     "max_modes",
+    "max_columns",
 )
 MIN_TRAIN_ROWS = 4096  # table mode: rows drawn by training-by-sampling for the engine
+# A table wider than this is refused before it is parsed (a 1.3 MB CSV can hold 120,000
+# columns); raise it with --set max_columns=N.
+MAX_COLUMNS = 10_000
 
 
 @dataclass
@@ -295,14 +302,56 @@ for _name, (_size, _goal, _extra) in _OLYMPUS.items():
     )
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A user's CSV or Parquet file as a DataFrame (header row required)."""
+def check_width(width: int, max_columns: int, where: str) -> None:
+    """Refuse a table of more than ``max_columns`` columns (the ``max_columns`` option)."""
+    if width > max_columns:
+        raise DataError(
+            f"{where}: {width:,} columns, over the limit of {max_columns:,}; drop columns, or "
+            "raise the limit with --set max_columns=N (API: options={'max_columns': N})"
+        )
+
+
+def _max_columns(options: Mapping[str, Any]) -> int:
+    value = options.get("max_columns", MAX_COLUMNS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DataError(f"max_columns={value!r} must be a positive integer")
+    return value
+
+
+def _header_width(path: Path, sep: str) -> int | None:
+    """Number of fields in the first record of a CSV, or None when it cannot be read here
+    (pandas then reports the problem)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return len(next(csv.reader(fh, delimiter=sep), []))
+    except (csv.Error, UnicodeDecodeError, OSError):
+        return None
+
+
+def read_table(path: Path, *, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+    """A user's CSV or Parquet file as a DataFrame (header row required).
+
+    Before parsing: the file must be a regular file (a pipe or device is never opened), no
+    wider than ``max_columns`` and small enough to fit in memory (:mod:`scigan.limits`).
+    """
     if path.is_dir():
         raise DataError(f"{path}: is a directory; pass a .csv or .parquet file")
     if not path.exists():
         raise DataError(f"{path}: file not found; check the path or use a registered dataset")
+    size = check_readable_file(path, DataError, limit=sys.maxsize)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
+        # A parsed cell takes 8 bytes or more and at least 2 bytes of text ("1,"): the table
+        # may need 4× the file.
+        check_allocation(
+            (max(size // 2, 1),),
+            8,
+            f"{path} (a {size}-byte table of up to {size // 2} cells)",
+            DataError,
+        )
+        width = _header_width(path, "\t" if suffix == ".tsv" else ",")
+        if width is not None:
+            check_width(width, max_columns, str(path))
         try:
             df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -333,6 +382,7 @@ def read_table(path: Path) -> pd.DataFrame:
                 f"{path}: reading Parquet needs pyarrow; run `pip install 'scigan[tabular]'` "
                 "(or `pip install pyarrow`), or save the table as CSV"
             ) from None
+        _check_parquet(path, max_columns)
         df = pd.read_parquet(path, engine="pyarrow")
     else:
         raise DataError(f"{path}: unsupported table type '{path.suffix}'; use .csv or .parquet")
@@ -345,17 +395,33 @@ def read_table(path: Path) -> pd.DataFrame:
     return df
 
 
-def load_frame(source: Any) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+def _check_parquet(path: Path, max_columns: int) -> None:
+    """Width and size from the Parquet footer, before the columns are read."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (ValueError, OSError):  # not Parquet: read_parquet reports it below
+        return
+    check_width(meta.num_columns, max_columns, str(path))
+    check_allocation((meta.num_rows, meta.num_columns), 8, str(path), DataError)
+
+
+def load_frame(
+    source: Any, *, max_columns: int = MAX_COLUMNS
+) -> tuple[str, pd.DataFrame, dict[str, Any]]:
     """(name, table, default options) for a registered name, a file path or a DataFrame."""
     if isinstance(source, str) and source in SHIPPED:
         shipped = SHIPPED[source]
         return source, shipped.load(), dict(shipped.options)
     if isinstance(source, pd.DataFrame):
+        check_width(len(source.columns), max_columns, "<in-memory>")
         return "<in-memory>", source.copy(), {}
     if isinstance(source, Mapping):
+        check_width(len(source), max_columns, "<in-memory>")
         return "<in-memory>", pd.DataFrame(dict(source)), {}
     if isinstance(source, str | Path):
-        return str(source), read_table(Path(source)), {}
+        return str(source), read_table(Path(source), max_columns=max_columns), {}
     raise DataError(
         f"tabular data must be a registered name, a .csv/.parquet path or a DataFrame, "
         f"got {type(source).__name__}"
@@ -400,7 +466,7 @@ def resolve_options(source: Any, options: Mapping[str, Any]) -> tuple[str, pd.Da
         raise DataError(
             f"unknown tabular option(s) {unknown}; the tabular domain takes {', '.join(OPTIONS)}"
         )
-    name, df, defaults = load_frame(source)
+    name, df, defaults = load_frame(source, max_columns=_max_columns(options))
     merged = {**defaults, **dict(options)}
     schema = dict(defaults.get("schema", {}))
     for col, spec in dict(options.get("schema") or {}).items():
@@ -458,7 +524,8 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
                 "be known for every experiment — fill it or drop such rows with --set missing=drop"
             )
     schema = with_categories(schema, df)
-    ignored = [c for c in df.columns if c not in schema.names]  # not a condition or outcome
+    modelled = set(schema.names)
+    ignored = [c for c in df.columns if c not in modelled]  # not a condition or outcome
     df = df[schema.names]
     _validate_constraints(df, schema, name)
     fraction = opts.get("holdout", 0.25)

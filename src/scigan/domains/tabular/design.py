@@ -8,6 +8,7 @@ conditions is drawn from a flat Dirichlet and scaled to its total. :func:`parse_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,9 +73,14 @@ def parse_value(encoder: TabularEncoder, name: str, text: Any) -> Any:
     if spec.discrete or not isinstance(text, str):
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise DataError(f"condition {name}={text!r}: '{name}' is numeric; give a number") from None
+    if not math.isfinite(value):
+        raise DataError(
+            f"condition {name}={text}: not a finite number; give a finite value for '{name}'"
+        )
+    return value
 
 
 def parse_conditions(encoder: TabularEncoder, values: Mapping[str, str], n: int) -> pd.DataFrame:

@@ -57,7 +57,22 @@ MODE_WEIGHT_EPS = 0.005  # CTGAN drops mixture components lighter than this
 MISSING = "<missing>"  # the level that stands for an empty categorical cell
 
 
+class ExtrapolationWarning(UserWarning):
+    """A requested numeric condition lies outside the range the model was trained on."""
+
+
 # ---------------------------------------------------------------------------- value parsing
+def _show(x: float, spec: ColumnSpec) -> str:
+    """A numeric value of ``spec``'s column for a message (datetimes as dates)."""
+    if spec.kind == "datetime":
+        return str(pd.Timestamp(float(x), unit="s"))
+    return f"{float(x):.6g}"
+
+
+def _show_gap(gap: float, spec: ColumnSpec) -> str:
+    return f"{gap / 86400:.6g} days" if spec.kind == "datetime" else f"{gap:.6g}"
+
+
 def numeric_values(series: pd.Series, spec: ColumnSpec, where: str) -> np.ndarray:
     """A column as float64 (NaN = missing); datetimes as seconds since 1970-01-01."""
     if spec.kind == "datetime":
@@ -280,9 +295,11 @@ class TabularEncoder(AbstractEncoder):
         self.schema_ = schema
         self.columns_, self.normalizers_ = {}, {}
         grouped = {c for g in schema.sum_groups for c in g["columns"]}
+        conditions = set(schema.conditions)  # a set: tables may have thousands of columns
         for spec in schema.columns:
             col = train[spec.name]
-            entry: dict[str, Any] = {"role": self._role(spec.name)}
+            role = "condition" if spec.name in conditions else "generated"
+            entry: dict[str, Any] = {"role": role}
             if spec.discrete:
                 levels = list(spec.categories)
                 codes = level_codes(col, spec, [*levels, MISSING], where)
@@ -312,9 +329,6 @@ class TabularEncoder(AbstractEncoder):
                     )
             self.columns_[spec.name] = entry
         return self
-
-    def _role(self, name: str) -> str:
-        return "condition" if name in self.schema_.conditions else "generated"
 
     @staticmethod
     def _missing_condition(col: pd.Series, name: str, where: str) -> None:
@@ -531,8 +545,44 @@ class TabularEncoder(AbstractEncoder):
             raise DataError("this model has no conditions (no categorical column); remove them")
         if self.experiment:
             df = self._frame(conditions, self.schema_.conditions, "conditions")
-            return torch.from_numpy(self._encode_conditions(df).astype(np.float32))
+            encoded = self._encode_conditions(df)
+            self._warn_extrapolation(df)
+            return torch.from_numpy(encoded.astype(np.float32))
         return torch.from_numpy(self._table_condition_vector(conditions).astype(np.float32))
+
+    def _warn_extrapolation(self, df: pd.DataFrame) -> None:
+        """An :class:`ExtrapolationWarning` per numeric condition with values outside the
+        observed training range, naming the farthest value and by how much it lies outside.
+
+        Only where the design space is the training range: a declared bound is hard
+        (violations are errors, see ``_check_condition``) and a sum-to-one group's design
+        space is its simplex, so values inside those are the user's stated range, not an
+        extrapolation to warn about.
+        """
+        grouped = {c for g in self.schema_.sum_groups for c in g["columns"]}
+        for spec in self._condition_specs():
+            if spec.discrete or spec.name in grouped:
+                continue
+            lo, hi = self.columns_[spec.name]["observed"]
+            v = numeric_values(df[spec.name], spec, "conditions")
+            below = np.maximum(lo - v, 0.0) if spec.low is None else np.zeros_like(v)
+            above = np.maximum(v - hi, 0.0) if spec.high is None else np.zeros_like(v)
+            gap = np.maximum(below, above)
+            outside = int((gap > 0).sum())
+            if not outside:
+                continue
+            i = int(np.argmax(gap))
+            side = "above its maximum" if v[i] > hi else "below its minimum"
+            width = hi - lo
+            scale = f"{gap[i] / width:.3g}× the range's width; " if width > 0 else ""
+            warnings.warn(
+                f"condition {spec.name}={_show(v[i], spec)} is outside the training range "
+                f"[{_show(lo, spec)}, {_show(hi, spec)}]: {_show_gap(gap[i], spec)} {side} "
+                f"({scale}{outside} of {len(v)} rows outside); the model extrapolates there — "
+                "treat its outcomes as a guess",
+                ExtrapolationWarning,
+                stacklevel=3,  # the caller of encode_conditions
+            )
 
     def _encode_conditions(self, df: pd.DataFrame, *, passthrough_only: bool = False) -> np.ndarray:
         feats, passthrough = [], []

@@ -20,8 +20,10 @@ Inference rules (override any of them with ``--set schema={col: {type: ...}}``):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -91,11 +93,16 @@ class Schema:
     def experiment(self) -> bool:
         return bool(self.conditions)
 
+    @cached_property
+    def _by_name(self) -> dict[str, ColumnSpec]:
+        # Looked up once per column in loops over every column: a dict keeps them linear.
+        return {c.name: c for c in self.columns}
+
     def column(self, name: str) -> ColumnSpec:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise DataError(f"unknown column '{name}'; the table has {', '.join(self.names)}")
+        spec = self._by_name.get(name)
+        if spec is None:
+            raise DataError(f"unknown column '{name}'; the table has {', '.join(self.names)}")
+        return spec
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +170,7 @@ def infer_kind(series: pd.Series, where: str) -> str:
 
 def _parse_groups(raw: Any, names: Sequence[str]) -> list[dict[str, Any]]:
     groups = []
+    known = set(names)
     for g in raw or []:
         if isinstance(g, Mapping):
             cols, total = list(g.get("columns", [])), float(g.get("total", 1.0))
@@ -173,7 +181,7 @@ def _parse_groups(raw: Any, names: Sequence[str]) -> list[dict[str, Any]]:
         if len(cols) < 2:
             raise DataError(f"sum_to_one group {cols} needs at least two columns")
         for c in cols:
-            if c not in names:
+            if c not in known:
                 raise DataError(f"sum_to_one: unknown column '{c}'; the table has {list(names)}")
         if not total > 0:
             raise DataError(f"sum_to_one group {cols}: total must be > 0, got {total}")
@@ -204,13 +212,15 @@ def build_schema(
         target: utility-metric target; default the first outcome or the last column.
         goal: ``maximize`` or ``minimize`` the target.
     """
+    # Membership tests go through sets: a table may have thousands of columns (issue 29).
     names = [str(c) for c in df.columns]
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
+    known = set(names)
+    if len(known) != len(names):
+        dup = sorted(n for n, k in Counter(names).items() if k > 1)
         raise DataError(f"{where}: duplicate column name(s) {dup}; rename them")
     overrides = dict(overrides or {})
     for name, spec in overrides.items():
-        if name not in names:
+        if name not in known:
             raise DataError(f"{where}: schema names unknown column '{name}'; columns: {names}")
         if not isinstance(spec, Mapping):
             raise DataError(f"{where}: schema for '{name}' must be a mapping like {{type: ...}}")
@@ -255,18 +265,19 @@ def build_schema(
         )
     conds = [str(c) for c in conditions or []]
     for c in conds:
-        if c not in names:
+        if c not in known:
             raise DataError(f"{where}: condition column '{c}' not in the table; columns: {names}")
-    if len(set(conds)) != len(conds):
+    cond_set = set(conds)
+    if len(cond_set) != len(conds):
         raise DataError(f"{where}: a condition column is listed twice in {conds}")
     if outcomes is None:
-        outs = [n for n in names if n not in conds] if conds else []
+        outs = [n for n in names if n not in cond_set] if conds else []
     else:
         outs = [str(c) for c in outcomes]
         for c in outs:
-            if c not in names:
+            if c not in known:
                 raise DataError(f"{where}: outcome column '{c}' not in the table; columns: {names}")
-            if c in conds:
+            if c in cond_set:
                 raise DataError(f"{where}: '{c}' cannot be both a condition and an outcome")
         if not conds:
             raise DataError(f"{where}: outcomes need conditions; add --set conditions=[...]")
@@ -275,7 +286,7 @@ def build_schema(
     groups = _parse_groups(sum_to_one, names)
     by_name = {c.name: c for c in columns}
     for g in groups:
-        roles = {("condition" if c in conds else "generated") for c in g["columns"]}
+        roles = {("condition" if c in cond_set else "generated") for c in g["columns"]}
         if len(roles) > 1:
             raise DataError(
                 f"{where}: sum_to_one group {g['columns']} mixes conditions and outcomes"
@@ -292,7 +303,7 @@ def build_schema(
         columns = [by_name[n] for n in conds] + [by_name[n] for n in outs]
     if target is None:
         target = outs[0] if outs else names[-1]
-    elif target not in [c.name for c in columns]:
+    elif target not in {c.name for c in columns}:
         raise DataError(f"{where}: target '{target}' is not a modelled column")
     if goal not in ("maximize", "minimize"):
         raise DataError(f"{where}: goal must be maximize or minimize, got {goal!r}")
