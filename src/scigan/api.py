@@ -21,6 +21,7 @@ import torch
 from scigan import progress
 from scigan.config import TrainConfig
 from scigan.core import dist, run_folder
+from scigan.core.losses import make_loss, make_regularisers
 from scigan.core.refine import DensityRatio, draw_generator, fit_generator_ratio
 from scigan.core.training_loop import Problem, TrainState, init_state, resume_state, train
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, ExperimentDomain
@@ -459,6 +460,8 @@ class Synthesizer:
             torch.zeros(1),
             None,
             cfg.net.z_dim,
+            loss=make_loss(cfg.objective.loss),
+            regularisers=make_regularisers(cfg.objective),
             extra_tensors=extra,
             data_hash=str(info.get("data_hash", "")),
         )

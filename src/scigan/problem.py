@@ -20,6 +20,7 @@ from scigan import progress
 from scigan._version import __version__
 from scigan.config import TrainConfig, read_config_file
 from scigan.core import run_folder
+from scigan.core.losses import make_loss, make_regularisers
 from scigan.core.training_loop import Problem
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
 from scigan.errors import ConfigError, DataError, SciganError
@@ -217,6 +218,8 @@ def build_problem(
         data=data,
         cond=cond,
         z_dim=cfg.net.z_dim,
+        loss=make_loss(cfg.objective.loss),
+        regularisers=make_regularisers(cfg.objective),
         evaluate=evaluate,
         best_metric=cfg.best_metric or best,
         best_lower_is_better=lower,

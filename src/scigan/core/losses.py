@@ -1,20 +1,27 @@
 """Adversarial objectives and regularisers.
 
 A loss object owns "what a D step and a G step compute" from discriminator logits; the
-regularisers (gradient penalty, R1) are separate small callables the training loop schedules.
-``D(x, cond) -> (B,)`` returns one logit/critic value per sample.
+regularisers (gradient penalty, R1) are separate small callables the training loop adds to D's
+loss. ``D(x, cond) -> (B,)`` returns one logit/critic value per sample. :func:`make_loss` and
+:func:`make_regularisers` build them from the configuration; the caller hands them to the loop
+in its :class:`~scigan.core.training_loop.Problem`.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from scigan.config import LossConfig
 from scigan.errors import UnknownNameError
+
+# ``(D, real (B, ...), fake (B, ...), cond (B, C) | None) -> scalar`` added to D's loss.
+Regulariser = Callable[[nn.Module, Tensor, Tensor, Tensor | None], Tensor]
 
 
 class AbstractGANLoss(abc.ABC):
@@ -152,3 +159,13 @@ class R1Penalty:
 
     def __call__(self, D: nn.Module, real: Tensor, fake: Tensor, cond: Tensor | None) -> Tensor:
         return 0.5 * self.gamma * _input_grad_sq_norm(D, real, cond).mean()
+
+
+def make_regularisers(cfg: LossConfig) -> list[Regulariser]:
+    """The regularisers ``cfg`` switches on (weight > 0): gradient penalty, then R1."""
+    regularisers: list[Regulariser] = []
+    if cfg.resolved_gp_weight > 0:
+        regularisers.append(GradientPenalty(cfg.resolved_gp_weight))
+    if cfg.r1_gamma > 0:
+        regularisers.append(R1Penalty(cfg.r1_gamma))
+    return regularisers

@@ -9,8 +9,8 @@ Checks made by the training loop:
   accuracy above ``d_acc_limit``, for ``collapse_patience`` consecutive checks, is *collapse*.
 
 On either, the loop rolls back to the last good checkpoint and lowers the learning rates
-(see ``training_loop.py``). The watchdog only judges; its state is saved in checkpoints so a
-resumed run judges exactly like an uninterrupted one.
+(``Rollback`` in ``training_loop.py``), with a :class:`WatchdogWarning`. The watchdog only judges;
+its state is saved in checkpoints so a resumed run judges exactly like an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from scigan.config import WatchdogConfig
 
 _WARMUP_OBSERVATIONS = 50  # gradient-norm observations before "exploding" can trigger
 _AVG_RATE = 0.02  # update rate of the running log-gradient-norm average
+_PROBE_BATCH = 256  # samples in the fixed diversity probe
+
+
+class WatchdogWarning(UserWarning):
+    """Emitted when the watchdog rolls training back."""
 
 
 def mean_pairwise_distance(x: Tensor) -> float:
@@ -32,6 +37,32 @@ def mean_pairwise_distance(x: Tensor) -> float:
     d = torch.cdist(flat, flat)
     n = len(flat)
     return float(d.sum() / max(n * (n - 1), 1))
+
+
+class DiversityProbe:
+    """A fixed batch of latent codes (and conditions) whose samples' diversity, relative to that
+    of a fixed batch of real rows, is the collapse signal.
+
+    Drawn once from its own generator (seeded with ``seed``), so it consumes nothing from
+    training's random stream.
+    """
+
+    def __init__(
+        self, data: Tensor, cond: Tensor | None, z_dim: int, seed: int, device: torch.device
+    ) -> None:
+        rng = torch.Generator().manual_seed(seed)
+        idx = torch.randint(len(data), (_PROBE_BATCH,), generator=rng).to(device)
+        self.z = torch.randn(_PROBE_BATCH, z_dim, generator=rng).to(device)  # (B, z_dim)
+        self.cond = None if cond is None else cond[idx]
+        self.real_diversity = mean_pairwise_distance(data[idx])
+
+    def ratio(self, G: nn.Module) -> float:
+        """Diversity of ``G``'s samples of the probe (in eval mode) over the real rows'."""
+        G.eval()
+        with torch.no_grad():
+            diversity = mean_pairwise_distance(G(self.z, self.cond))
+        G.train()
+        return diversity / max(self.real_diversity, 1e-12)
 
 
 class Watchdog:
