@@ -216,9 +216,12 @@ def _after_eos(ids: Tensor) -> Tensor:
 
 
 def train_autoencoder(
-    ids: np.ndarray, cfg: AEConfig, *, seed: int, log=None
+    ids: np.ndarray, cfg: AEConfig, *, seed: int, log=None, bar=None
 ) -> tuple[SequenceAutoencoder, dict]:
-    """Adam on random minibatches of ``ids`` (N, L); returns the model and a training summary."""
+    """Adam on random minibatches of ``ids`` (N, L); returns the model and a training summary.
+
+    ``bar`` (a tqdm bar, optional) advances one per step and shows the smoothed loss.
+    """
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -245,6 +248,10 @@ def train_autoencoder(
             opt.step()
             loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
             elapsed = time.perf_counter() - t0
+            if bar is not None:
+                bar.update(1)
+                if step % 100 == 0:
+                    bar.set_postfix(loss=f"{loss_avg:.3f}", refresh=False)
             if log is not None and step % 100 == 0:
                 log({"kind": "autoencoder", "step": step, "loss": loss_avg, "elapsed_s": elapsed})
             if cfg.max_minutes and elapsed > 60 * cfg.max_minutes:

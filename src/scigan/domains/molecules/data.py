@@ -15,6 +15,9 @@ downloaded by ``bash scripts/fetch_molecules_data.sh`` into ``$SCIGAN_DATA`` /
 User files: ``.smi`` / ``.txt`` (one SMILES per line, optional name after whitespace),
 ``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf``.
 Invalid molecules are an error naming the line and SMILES unless ``invalid=skip``.
+
+The domain's loader :func:`load_molecules` (options checked by :func:`check_options`; training
+subset, test split and property conditions) and writer :func:`write_molecules` end this file.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import importlib.util
 import io
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan.core.checkpoint import atomic_write_text
 from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.molecules import chem
@@ -320,3 +324,174 @@ def validate_smiles(
         )
     keep = [i for i, c in enumerate(canon) if c is not None]
     return [canon[i] for i in keep], keep
+
+
+# ---------------------------------------------------------------------------- the domain's loader
+MODELS = ("latent-gan", "selfies-gan")
+OPTIONS = (
+    "model",
+    "alphabet",
+    "n_train",
+    "conditions",
+    "smiles_column",
+    "invalid",
+    "test_fraction",
+    "max_len",
+    "ae_steps",
+    "ae_minutes",
+    "ae_hidden",
+    "ae_latent",
+    "ae_decoder",
+    "ae_beta",
+    "temperature",
+    "retries",
+    "active_variance",
+    "adapt_steps",
+    "adapt_temperature",
+)
+_DEFAULT_N_TRAIN = {"latent-gan": 250_000, "selfies-gan": 30_000}  # memory: (N, L·V) one-hot
+
+
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--set`` options, checked: ``model`` resolved, ``conditions`` a list of names."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise DataError(f"unknown molecules option(s) {unknown}; options: {', '.join(OPTIONS)}")
+    opts = dict(options)
+    model = opts.get("model", "latent-gan")
+    if model not in MODELS:
+        raise DataError(f"model={model!r} must be one of {', '.join(MODELS)}")
+    opts["model"] = model
+    conds = opts.get("conditions") or []
+    if isinstance(conds, str):
+        conds = [c for c in conds.strip("[]").split(",") if c.strip()]
+    opts["conditions"] = [str(c).strip() for c in conds]
+    return opts
+
+
+def _subset(smiles: list[str], n: int, seed: int) -> tuple[list[str], list[str]]:
+    """(training subset of n, the rest) — a seeded permutation."""
+    order = np.random.default_rng([seed, 31]).permutation(len(smiles))
+    return [smiles[i] for i in order[:n]], [smiles[i] for i in order[n:]]
+
+
+def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> MoleculeDataset:
+    """Read MOSES / QM9 / a user file / a list of SMILES into a :class:`MoleculeDataset`."""
+    opts = check_options(options)
+    n_train = int(opts.get("n_train", _DEFAULT_N_TRAIN[opts["model"]]))
+    if n_train < 10:
+        raise DataError(f"n_train={n_train} must be at least 10")
+    info: dict[str, Any] = {"model": opts["model"]}
+    table: pd.DataFrame | None = None  # the file's other columns, aligned with `smiles`
+    smiles: list[str] = []
+    if isinstance(source, str) and source == "moses":
+        train_all = moses_smiles("train")
+        train, pool = _subset(train_all, n_train, seed)
+        test, test_sf = moses_smiles("test"), moses_smiles("test_scaffolds")
+        ds = MoleculeDataset(
+            "moses", train, None, info, test=test, test_sf=test_sf, pool=pool, moses=True
+        )
+        info.update(n_source=len(train_all), reference="MOSES test / test_scaffolds (stored)")
+    else:
+        if isinstance(source, str) and source == "qm9":
+            frame = qm9_frame()
+            smiles, keep = validate_smiles(
+                frame["smiles"].tolist(), list(range(2, len(frame) + 2)), where="qm9",
+                invalid="skip",
+            )  # fmt: skip
+            table = frame.drop(columns=["smiles"]).iloc[keep].reset_index(drop=True)
+            name = "qm9"
+        elif isinstance(source, str | Path):
+            smiles, table = read_smiles_file(
+                source, smiles_column=opts.get("smiles_column"),
+                invalid=opts.get("invalid", "error"),
+            )  # fmt: skip
+            name = str(source)
+        elif isinstance(source, list | tuple | pd.Series):
+            items = [str(s) for s in source]
+            smiles, _ = validate_smiles(
+                items, list(range(1, len(items) + 1)), where="<in-memory>",
+                invalid=opts.get("invalid", "error"),
+            )  # fmt: skip
+            name = "<in-memory>"
+        else:
+            raise DataError(
+                "molecules data must be 'moses', 'qm9', a .smi/.txt/.csv/.sdf file or a list of "
+                f"SMILES, got {type(source).__name__}"
+            )
+        if len(smiles) < 20:
+            raise DataError(f"{name}: {len(smiles)} valid molecules; need at least 20 to train")
+        frac = float(opts.get("test_fraction", 0.1))
+        if not 0.02 <= frac <= 0.5:
+            raise DataError(f"test_fraction={frac} must be in [0.02, 0.5]")
+        rest, test = _subset(smiles, round(len(smiles) * (1 - frac)), seed)
+        train, pool = rest[:n_train], rest
+        ds = MoleculeDataset(name, train, None, info, test=test, pool=pool)
+        info.update(n_source=len(smiles), reference=f"seeded {frac:.0%} test split")
+    info.update(n_train=len(ds.samples), n_test=len(ds.test))
+    if opts["conditions"]:
+        ds.conditions = _condition_frame(ds.samples, opts["conditions"], table, smiles)
+        info["conditions"] = list(ds.conditions.columns)
+    return ds
+
+
+def _condition_frame(
+    samples: list[str], names: list[str], table: pd.DataFrame | None, smiles: list[str]
+) -> pd.DataFrame:
+    """Condition values: numeric columns of the data file (QM9 ``gap``, a user's ``pIC50``) or
+    RDKit properties (``QED``, ``logP``, ``SA``, ``weight``) computed from the molecules."""
+    columns = list(table.columns) if table is not None else []
+    pos = {s: i for i, s in enumerate(smiles)}
+    resolved = [n if n in columns else chem.property_name(n) for n in names]
+    computed = [n for n, r in zip(names, resolved, strict=True) if n not in columns]
+    props = (
+        molecule_properties(samples, [chem.property_name(n) for n in computed])
+        if computed
+        else None
+    )
+    out = {}
+    for name, key in zip(names, resolved, strict=True):
+        if name in columns:
+            col = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=np.float64)
+            out[key] = col[[pos[s] for s in samples]]
+            if not np.isfinite(out[key]).all():
+                raise DataError(
+                    f"condition column '{name}' has empty or non-numeric values; fill them or "
+                    "choose another column"
+                )
+        else:
+            out[key] = props[key].to_numpy()
+    return pd.DataFrame(out)
+
+
+def novelty_set(ds: MoleculeDataset) -> set[str]:
+    """The canonical training set novelty is measured against (MOSES: its whole train split)."""
+    if ds.novelty_train is None:
+        if ds.moses:
+            ds.novelty_train = moses_train_canonical()
+        else:
+            ds.novelty_train = set(ds.pool) | set(ds.samples)
+    return ds.novelty_train
+
+
+def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
+    """``(N, P)`` property table (invalid molecules are an error: the data are canonical)."""
+    with chem.quiet_rdkit():
+        mols = [chem.get_mol(s) for s in smiles]
+    if any(m is None for m in mols):
+        raise DataError("cannot compute properties of an invalid molecule")
+    return pd.DataFrame(chem.properties(mols, names))
+
+
+def write_molecules(samples: Any, conditions: Any, path: Path) -> None:
+    """SMILES one a line, or a CSV (``smiles`` + ``target_<condition>`` columns)."""
+    smiles = [str(s) for s in samples]
+    path = Path(path)
+    if path.suffix == ".csv":
+        df = pd.DataFrame({"smiles": smiles})
+        if isinstance(conditions, pd.DataFrame):
+            for c in conditions.columns:
+                df[f"target_{c}"] = conditions[c].to_numpy()
+        atomic_write_text(path, df.to_csv(index=False))
+    else:
+        atomic_write_text(path, "".join(s + "\n" for s in smiles))

@@ -24,6 +24,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from scigan import progress
+from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
 from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors
 from scigan.domains.molecules import chem
@@ -36,7 +38,7 @@ from scigan.domains.molecules.autoencoder import (
     reconstruction_accuracy,
     train_autoencoder,
 )
-from scigan.domains.molecules.data import cache_dir
+from scigan.domains.molecules.data import cache_dir, check_options
 from scigan.domains.molecules.tokens import Tokenizer, fit_length
 from scigan.errors import CheckpointError, DataError
 
@@ -236,23 +238,33 @@ class LatentEncoder(_MoleculeEncoder):
         cfg = AEConfig(vocab=self.tokenizer_.size, length=self.length_, **self.ae)
         key = cfg.key(hash_tensors(torch.from_numpy(ids)), self.seed)
         path = cache_dir() / f"autoencoder-{key}.json"
-        if path.exists():
-            self._load_model(json.loads(path.read_text()))
-            self.ae_info_ = {**self.ae_info_, "cached": str(path)}
-        else:
-            t0 = time.perf_counter()
-            model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log)
-            rng = np.random.default_rng(self.seed)
-            probe = ids[rng.choice(len(ids), min(2000, len(ids)), False)]
-            info["reconstruction"] = reconstruction_accuracy(model, probe)
-            info["seconds"] = time.perf_counter() - t0
-            self.model_, self.ae_info_ = model, info
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._model_state()))
-            tmp.replace(path)
-        self.code_mean_ = self.code_std_ = self.active_ = None
-        if self.model_.cfg.variational:
-            self.fit_codes(encode_batches(self.model_, ids))
+        # progress: training is minutes (a step bar; a time budget may end it early), the
+        # reconstruction probe and the encoding of every training molecule seconds to a minute
+        with progress.task("autoencoder"):
+            if path.exists():
+                progress.stage("load the cached autoencoder")
+                self._load_model(json.loads(path.read_text()))
+                self.ae_info_ = {**self.ae_info_, "cached": str(path)}
+            else:
+                progress.stage("train")
+                t0 = time.perf_counter()
+                budget = f", at most {cfg.max_minutes:g} min" if cfg.max_minutes else ""
+                with progress.bar(cfg.steps, f"train autoencoder{budget}", "step") as bar:
+                    model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log,
+                                                    bar=bar)  # fmt: skip
+                progress.stage("reconstruction probe")
+                rng = np.random.default_rng(self.seed)
+                probe = ids[rng.choice(len(ids), min(2000, len(ids)), False)]
+                info["reconstruction"] = reconstruction_accuracy(model, probe)
+                info["seconds"] = time.perf_counter() - t0
+                self.model_, self.ae_info_ = model, info
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(self._model_state()))
+                tmp.replace(path)
+            self.code_mean_ = self.code_std_ = self.active_ = None
+            if self.model_.cfg.variational:
+                progress.stage(f"encode {len(ids):,} training molecules")
+                self.fit_codes(encode_batches(self.model_, ids))
         return self
 
     def fit_codes(self, codes: Tensor) -> None:
@@ -338,8 +350,6 @@ class LatentEncoder(_MoleculeEncoder):
         n = auto_adapt_steps(steps) if self.adapt_steps == AUTO else self.adapt_steps
         if n <= 0 or self.code_mean_ is None:
             return None
-        from scigan import progress
-
         self.decoder_ = None
         model = self._model()
         ids = self.ids(list(dataset.samples))
@@ -441,10 +451,77 @@ class LatentEncoder(_MoleculeEncoder):
             self.active_ = torch.tensor(codes.get("active", every), dtype=torch.long)
 
 
-def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
-    """``(N, P)`` property table (invalid molecules are an error: the data are canonical)."""
-    with chem.quiet_rdkit():
-        mols = [chem.get_mol(s) for s in smiles]
-    if any(m is None for m in mols):
-        raise DataError("cannot compute properties of an invalid molecule")
-    return pd.DataFrame(chem.properties(mols, names))
+# ---------------------------------------------------------------------------- from the config
+def make_encoder(cfg: TrainConfig) -> AbstractEncoder:
+    """The encoder ``--set model=...`` and the ``ae_*``, decoding and adaptation options ask for."""
+    opts = check_options(cfg.options)
+    # latent GAN: SMILES (a GRU decodes its ring-closure digits and aromatic atoms far
+    # better than SELFIES' ring-size tokens: FCD/Test of decoded test codes 1.37 vs 3.56 at
+    # the same 20 minutes, benchmarks/RESULTS.md); the direct GAN: SELFIES (always valid)
+    alphabet = opts.get("alphabet", "smiles" if opts["model"] == "latent-gan" else "selfies")
+    max_len = int(opts.get("max_len", 0))
+    if opts["model"] == "selfies-gan":
+        return TokenEncoder(alphabet, max_len)
+    ae = {k[3:]: opts[k] for k in ("ae_steps", "ae_hidden", "ae_latent", "ae_decoder") if k in opts}
+    if "ae_beta" in opts:
+        ae["beta"] = _number(opts["ae_beta"], "ae_beta", 0, 10, (
+            "the KL weight of the variational autoencoder; 0 = the deterministic one, "
+            "default 0.5"))  # fmt: skip
+    if "ae_minutes" in opts:
+        ae["max_minutes"] = float(opts["ae_minutes"])
+    temperature = _number(opts.get("temperature", TEMPERATURE), "temperature", 0, 5, (
+        f"the decoder's sampling temperature; 0 = greedy decoding, default {TEMPERATURE}"
+    ))  # fmt: skip
+    retries = _number(opts.get("retries", RETRIES), "retries", 0, 100, (
+        "how often an invalid decode is drawn again from its code; 0 = never"))  # fmt: skip
+    if retries != int(retries):
+        raise DataError(f"retries={opts['retries']!r} must be a whole number in [0, 100]")
+    active = _number(opts.get("active_variance", ACTIVE_VARIANCE), "active_variance", 0, 10, (
+        "code dimensions whose posterior mean varies less than this over the training "
+        f"molecules are held at their mean; 0 = the GAN models all, default {ACTIVE_VARIANCE}"
+    ))  # fmt: skip
+    # default (auto): a quarter of the GAN's final steps, at most ADAPT_STEPS (demo: 800 → 200)
+    adapt = opts.get("adapt_steps", "auto")
+    if adapt != "auto":
+        adapt = _number(adapt, "adapt_steps", 0, 1_000_000, (
+            "steps that fit a copy of the decoder to the trained GAN's codes; 0 = never, "
+            f"default auto = min({ADAPT_STEPS}, GAN steps / 4)"))  # fmt: skip
+        if adapt != int(adapt):
+            raise DataError(f"adapt_steps={opts['adapt_steps']!r} must be a whole number")
+    adapt_t = _number(opts.get("adapt_temperature", ADAPT_TEMPERATURE), "adapt_temperature",
+                      0, 5, "the adapted decoder's sampling temperature, default "
+                      f"{ADAPT_TEMPERATURE}")  # fmt: skip
+    return LatentEncoder(
+        alphabet, max_len, ae=ae, seed=cfg.seed, temperature=temperature,
+        retries=int(retries), active_variance=active,
+        adapt_steps=AUTO if adapt == "auto" else int(adapt),
+        adapt_temperature=adapt_t,
+    )  # fmt: skip
+
+
+def _number(value: Any, name: str, lo: float, hi: float, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not lo <= x <= hi:
+        raise DataError(f"{name}={value!r} must be a number in [{lo}, {hi}] ({what})")
+    return x
+
+
+def parse_conditions(encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> pd.DataFrame:
+    """``--condition NAME=VALUE ...`` → ``n`` rows of property targets; a property not named
+    stays at its training mean."""
+    names = encoder.condition_names
+    if not names:
+        raise DataError("this model has no property conditions; train with conditions=[...]")
+    row = dict(zip(names, encoder.conditions_.mean_, strict=True))
+    for key, text in values.items():
+        name = key if key in names else chem.property_name(key)
+        if name not in names:
+            raise DataError(f"unknown condition '{key}'; this model is conditioned on {names}")
+        try:
+            row[name] = float(text)
+        except ValueError:
+            raise DataError(f"condition {key}={text!r} must be a number") from None
+    return pd.DataFrame({k: [v] * n for k, v in row.items()})

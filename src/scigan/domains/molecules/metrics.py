@@ -35,6 +35,9 @@ stored ones, or cached.
 Extra (not MOSES): ``alerts/PAINS``, ``alerts/BRENK``, ``alerts/NIH`` — fraction of valid
 molecules with at least one structural alert in RDKit's FilterCatalog (a toxicity-liability
 screen, not a toxicity measurement).
+
+The domain's evaluation, :func:`evaluate_molecules`, ends this file: every metric of ``n``
+generated molecules with its floor, the same metric of ``n`` real training molecules.
 """
 
 from __future__ import annotations
@@ -57,9 +60,11 @@ import pandas as pd
 import torch
 from scipy.stats import wasserstein_distance
 
+from scigan.domains.base import MetricResult, SampleFn
 from scigan.domains.molecules import chem
-from scigan.domains.molecules.data import cache_dir, package_bytes
-from scigan.errors import MissingDependencyError
+from scigan.domains.molecules.data import MoleculeDataset, cache_dir, novelty_set, package_bytes
+from scigan.errors import DataError, MissingDependencyError
+from scigan.metrics.floor import metric_entry
 from scigan.metrics.frechet import frechet_distance
 
 VALID = "valid"
@@ -779,3 +784,54 @@ class _Clock:
         if self.timings is not None:
             self.timings[name] = self.timings.get(name, 0.0) + now - self.t
         self.t = now
+
+
+# ---------------------------------------------------------------------------- the evaluation
+_REFERENCES: dict[str, dict[str, ReferenceStats]] = {}
+_FLOORS: dict[tuple, dict[str, float]] = {}
+
+
+def references(ds: MoleculeDataset) -> dict[str, ReferenceStats]:
+    """``{"Test": stats, "TestSF": stats}`` (MOSES, stored) or ``{"Test": ...}`` (computed)."""
+    if ds.moses:
+        return {"Test": moses_reference("test"), "TestSF": moses_reference("test_scaffolds")}
+    import hashlib
+
+    key = hashlib.sha256("\n".join(ds.test).encode()).hexdigest()[:16]
+    if key not in _REFERENCES:
+        stats = ReferenceStats.load(f"ref-{key}")
+        if stats is None:
+            stats = ReferenceStats.from_molecules(Molecules.from_smiles(ds.test))
+            stats.save(f"ref-{key}")
+        _REFERENCES[key] = {"Test": stats}
+    return _REFERENCES[key]
+
+
+def evaluate_molecules(
+    sample: SampleFn, reference: MoleculeDataset, *, n: int, seed: int
+) -> MetricResult:
+    """MOSES metrics of n generated molecules; floor = n real training molecules (MOSES 'Train')."""
+    if not isinstance(reference, MoleculeDataset):
+        raise DataError("molecule evaluation needs a reference loaded by the molecules domain")
+    refs = references(reference)
+    train = novelty_set(reference)
+    ks = [k for k in (1000, 10000) if k <= n] or [n]
+    generated = sample(n, None, seed)
+    value = moses_metrics(generated, refs, train=train, ks=ks)
+    fkey = (reference.name, len(reference.pool), n, seed)
+    if fkey not in _FLOORS:
+        rng = np.random.default_rng([seed, 41])
+        pool = reference.pool if len(reference.pool) >= n else reference.samples
+        real = [pool[i] for i in rng.choice(len(pool), min(n, len(pool)), replace=False)]
+        _FLOORS[fkey] = moses_metrics(real, refs, train=train, ks=ks)
+    floor = _FLOORS[fkey]
+    return {
+        name: metric_entry(
+            v,
+            floor.get(name, float("nan")),
+            n,
+            seed,
+            "lower" if lower_is_better(name) else "higher",
+        )
+        for name, v in value.items()
+    }

@@ -13,7 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from scigan.core.nets import ProjectionHead, maybe_sn
+from scigan.config import TrainConfig
+from scigan.core.nets import MLPDiscriminator, MLPGenerator, ProjectionHead, maybe_sn
+from scigan.domains.base import AbstractEncoder
+from scigan.domains.molecules.encoding import TokenEncoder
 
 
 class TokenCritic(nn.Module):
@@ -53,3 +56,38 @@ class TokenCritic(nn.Module):
             h = h + conv(F.leaky_relu(h, 0.2))
         h = F.leaky_relu(h, 0.2)
         return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)
+
+
+# ---------------------------------------------------------------------------- from the config
+def build_generator(cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
+    """The engine's residual MLP generator (both models; the SELFIES one ends in token spans)."""
+    return MLPGenerator(
+        cfg.net.z_dim,
+        encoder.output_spans(),
+        cond_dim=encoder.cond_dim,
+        width=cfg.net.g_width,
+        depth=cfg.net.g_depth,
+        latent_modes=cfg.net.latent_modes,
+    )
+
+
+def build_discriminator(cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
+    """The 1-D convolutional :class:`TokenCritic` on SELFIES tokens, the residual MLP on codes."""
+    if isinstance(encoder, TokenEncoder):
+        return TokenCritic(
+            encoder.length_,
+            encoder.tokenizer_.size,
+            cond_dim=encoder.cond_dim,
+            width=min(cfg.net.d_width, 256),
+            depth=cfg.net.d_depth,
+            sn=cfg.net.spectral_norm,
+        )
+    return MLPDiscriminator(
+        sum(s.dim for s in encoder.output_spans()),
+        cond_dim=encoder.cond_dim,
+        width=cfg.net.d_width,
+        depth=cfg.net.d_depth,
+        sn=cfg.net.spectral_norm,
+        pac=cfg.net.pac,
+        minibatch_std=cfg.net.minibatch_std,
+    )
