@@ -79,10 +79,13 @@ def check_allocation(
         )
 
 
-def check_readable_file(path: Path, error: type[SciganError], *, limit: int | None = None) -> int:
+def check_readable_file(
+    path: Path, error: type[SciganError], *, limit: int | None = None, memory: bool = False
+) -> int:
     """``path`` must be a regular file (not a FIFO, device or folder) no larger than ``limit``
-    bytes (default :func:`file_limit`); returns its size. Checked before it is opened, so a
-    FIFO cannot hang the reader and /dev/zero cannot fill memory."""
+    bytes (default :func:`file_limit`, or :func:`memory_limit` when ``memory``: a file read
+    whole into memory); returns its size. Checked before it is opened, so a FIFO cannot hang
+    the reader and /dev/zero cannot fill memory."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -93,11 +96,13 @@ def check_readable_file(path: Path, error: type[SciganError], *, limit: int | No
         raise error(f"{path}: is a directory; pass a file")
     if not stat.S_ISREG(st.st_mode):
         raise error(f"{path}: not a regular file (a pipe or device); pass a plain file")
-    limit = file_limit() if limit is None else limit
+    if limit is None:
+        limit = memory_limit() if memory else file_limit()
     if st.st_size > limit:
+        env = f"{MEMORY_ENV}=<GB>" if memory else f"{FILE_ENV}=<MB>"
         raise error(
             f"{path}: {_human(st.st_size)}, over the {_human(limit)} limit for this file; "
-            f"raise it with {FILE_ENV}=<MB> if the file is genuine"
+            f"raise it with {env} if the file is genuine"
         )
     return st.st_size
 

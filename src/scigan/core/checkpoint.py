@@ -28,7 +28,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from scigan.errors import CheckpointError, OutputError
-from scigan.limits import check_readable_file, memory_limit
+from scigan.limits import check_readable_file
 
 FORMAT = "scigan-checkpoint"
 FORMAT_VERSION = 1
@@ -189,7 +189,7 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
             "the same folder — restore the file or retrain"
         )
     path = directory / fname
-    check_readable_file(path, CheckpointError, limit=memory_limit())
+    check_readable_file(path, CheckpointError, memory=True)
     try:
         data = path.read_bytes()
     except OSError as exc:
