@@ -20,20 +20,187 @@ Transforms (chosen per dataset in ``info["model"]["transform"]``):
 Conditions are optionally log-transformed (incident energy) and standardised per column. The
 standardisation of D's observable features (``info["model"]["observables"]``, see
 :func:`scigan.core.nets.observables`) is fitted here too.
+
+Requested conditions are checked against what the encoder learnt (saved in ``encoder.json``):
+a value outside its physical domain (``info["model"]["cond_domains"]``: ``positive`` — a
+temperature, an energy — or ``fraction``; any condition named ``T``/``temperature`` is
+positive) is refused with a :class:`~scigan.errors.DataError`, and one outside the training
+range (the observed one, widened to ``info["model"]["cond_ranges"]`` where a simulator drew
+from a declared range) warns with :class:`ExtrapolationWarning`, naming the value, the range
+and the distance. Encoders saved before these existed load without them: no range check, and
+the domains by name.
+
+Array files (``.npy``, ``.npz``, HDF5) are checked before they are read
+(:func:`check_npy_file`, :func:`check_npz_file`, :func:`check_h5_dataset`): a regular file
+only, and the shape its header declares against :func:`scigan.limits.memory_limit`, so a
+192-byte file declaring 10**11 rows is refused in milliseconds, not allocated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import sys
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from numpy.lib import format as npy_format
 from torch import Tensor
 
 from scigan.core.nets import OutputSpan, observables
-from scigan.domains.base import AbstractEncoder, Dataset, as_float_tensor, check_finite
+from scigan.domains.base import (
+    AbstractEncoder,
+    Dataset,
+    SampleFn,
+    as_float_tensor,
+    check_finite,
+)
 from scigan.errors import DataError
+from scigan.limits import check_allocation, check_readable_file
+
+HELD_BYTES = 8  # bytes per value as scigan holds user arrays (float64 while fitting)
+
+
+class ExtrapolationWarning(UserWarning):
+    """A requested condition lies outside the range the model was trained on."""
+
+
+def without_extrapolation_warnings(sample: SampleFn) -> SampleFn:
+    """``sample`` without :class:`ExtrapolationWarning`: evaluation asks for the reference's
+    conditions (a held-out trajectory, a fresh simulator draw), which may lie a little outside
+    the training range, and measuring the model there is the point."""
+
+    def quiet(n: int, conditions: Any, seed: int) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            return sample(n, conditions, seed)
+
+    return quiet
+
+
+# ---------------------------------------------------------------------------- condition domains
+# The physical domain of a condition: "real" (any finite value), "positive" (> 0) or
+# "fraction" (in [0, 1]), with what the condition is, for the message.
+COND_DOMAINS = ("real", "positive", "fraction")
+
+
+def default_cond_domain(name: str, cond_transform: str) -> tuple[str, str]:
+    """The domain of a condition nobody declared: a temperature (named ``T`` or
+    ``temperature``) or a log-transformed condition is positive; anything else is real."""
+    if name == "T" or name.lower() == "temperature":
+        return "positive", "a temperature"
+    if cond_transform == "log":
+        return "positive", "it is log-transformed"
+    return "real", ""
+
+
+def _outside_domain(kind: str, v: np.ndarray) -> np.ndarray:
+    if kind == "positive":
+        return ~(v > 0)
+    if kind == "fraction":
+        return ~((v >= 0) & (v <= 1))
+    return np.zeros(v.shape, dtype=bool)
+
+
+def _domain_rule(name: str, kind: str, meaning: str) -> str:
+    rule = {"positive": "> 0", "fraction": "in [0, 1]"}[kind]
+    return f"{name} must be {rule}" + (f" ({meaning})" if meaning else "")
+
+
+def _num(v: float) -> str:
+    return f"{float(v):.6g}"
+
+
+# ---------------------------------------------------------------------------- array files
+def check_array_path(path: Path) -> int:
+    """``path`` must be a regular file (a FIFO would hang the reader, a device fill memory);
+    its size in bytes. Its size is not capped here: the shape its header declares is."""
+    return check_readable_file(path, DataError, limit=sys.maxsize)
+
+
+def _read_header(fh: Any) -> tuple[tuple[int, ...], np.dtype] | None:
+    """(shape, dtype) of the ``.npy`` stream at ``fh``; None when it does not parse (left to
+    ``np.load``, which reports it without allocating)."""
+    try:
+        version = npy_format.read_magic(fh)
+        read = (
+            npy_format.read_array_header_1_0
+            if version == (1, 0)
+            else npy_format.read_array_header_2_0  # 3.0 differs only in the header's encoding
+        )
+        shape, _fortran, dtype = read(fh)
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError):
+        return None
+    return tuple(int(s) for s in shape), dtype
+
+
+def _check_declared(
+    where: str, shape: tuple[int, ...], dtype: np.dtype, held: int, stored: int
+) -> None:
+    """The declared array against the memory limit (as held, ``held`` bytes a value) and
+    against the ``stored`` bytes the file holds after the header."""
+    if dtype.hasobject:
+        return  # refused by np.load(allow_pickle=False) with the pickle message
+    check_allocation(shape, max(dtype.itemsize, held), where, DataError)
+    need = dtype.itemsize * math.prod(shape)
+    if need > stored:
+        raise DataError(
+            f"{where}: not a readable array (the header declares shape {shape}, {need} bytes, "
+            f"but the file holds {stored}); the file is truncated — save it again with np.save"
+        )
+
+
+def check_npy_file(path: Path, *, held: int = HELD_BYTES) -> tuple[int, ...] | None:
+    """Before ``np.load``: a regular file whose header's shape fits in memory (as held,
+    ``held`` bytes a value) and in the file. Returns the declared shape (None: unparsable)."""
+    size = check_array_path(path)
+    try:
+        with path.open("rb") as fh:
+            header = _read_header(fh)
+            offset = fh.tell()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror}); check the path") from None
+    if header is None:
+        return None
+    _check_declared(str(path), *header, held, size - offset)
+    return header[0]
+
+
+def check_npz_file(
+    path: Path, members: Sequence[str], *, held: int = HELD_BYTES
+) -> dict[str, tuple[int, ...]]:
+    """Before ``np.load``: a regular file, and each of ``members`` present in the archive
+    declares a shape that fits in memory and in its zip entry. Returns {member: shape}; an
+    archive or member that does not parse is left to ``np.load``."""
+    check_array_path(path)
+    declared: dict[str, tuple[tuple[int, ...], np.dtype, int]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            entries = {i.filename: i for i in zf.infolist()}
+            for name in members:
+                info = entries.get(f"{name}.npy")
+                if info is None:
+                    continue
+                with zf.open(info) as fh:
+                    header = _read_header(fh)
+                    offset = fh.tell()
+                if header is not None:
+                    declared[name] = (*header, info.file_size - offset)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        pass  # not a zip archive, or a damaged one: np.load says so
+    for name, (shape, dtype, stored) in declared.items():
+        _check_declared(f"{path} (array '{name}')", shape, dtype, held, stored)
+    return {name: d[0] for name, d in declared.items()}
+
+
+def check_h5_dataset(dataset: Any, where: str, *, held: int = HELD_BYTES) -> None:
+    """An h5py dataset's declared shape against the memory limit, before ``dataset[()]``."""
+    shape = tuple(int(s) for s in (dataset.shape or ()))
+    check_allocation(shape, max(int(dataset.dtype.itemsize), held), where, DataError)
 
 
 class ArrayEncoder(AbstractEncoder):
@@ -53,6 +220,9 @@ class ArrayEncoder(AbstractEncoder):
         self.cond_mean_: list[float] = []
         self.cond_std_: list[float] = []
         self.cond_values_: list[list[float]] = []
+        self.cond_min_: list[float] = []  # raw training range per condition ([]: not saved)
+        self.cond_max_: list[float] = []
+        self.cond_domains_: list[list[str]] = []  # per condition [kind, meaning]
         self.observables_: str = "none"
         self.obs_mean_: list[float] = []
         self.obs_std_: list[float] = []
@@ -95,6 +265,41 @@ class ArrayEncoder(AbstractEncoder):
         self.cond_std_ = [float(s) or 1.0 for s in c.std(axis=0)]
         uniq = np.unique(raw, axis=0)
         self.cond_values_ = uniq.tolist() if len(uniq) <= 64 else []
+        # the training range: the observed one, widened to the range a simulator drew from
+        # (calo: E log-uniform in [e_min, e_max]) where the dataset declares it
+        ranges = model.get("cond_ranges") or {}
+        lo, hi = raw.min(axis=0), raw.max(axis=0)
+        for j, name in enumerate(self.cond_names_):
+            if name in ranges:
+                lo[j], hi[j] = min(lo[j], ranges[name][0]), max(hi[j], ranges[name][1])
+        self.cond_min_, self.cond_max_ = lo.tolist(), hi.tolist()
+        self.cond_domains_ = self._fit_domains(raw, model.get("cond_domains") or {})
+
+    def _fit_domains(self, raw: np.ndarray, declared: Mapping[str, Any]) -> list[list[str]]:
+        """Each condition's physical domain: declared by the dataset (its training values must
+        lie inside), else :func:`default_cond_domain` — dropped to real when the training
+        values fall outside it (a ``T`` that is a time, say)."""
+        unknown = sorted(set(declared) - set(self.cond_names_))
+        if unknown:
+            raise DataError(f"cond_domains name unknown conditions {unknown}")
+        out = []
+        for j, name in enumerate(self.cond_names_):
+            if name in declared:
+                kind, meaning = declared[name]
+                if kind not in COND_DOMAINS:
+                    raise DataError(f"cond_domains: {name}={kind!r}; use one of {COND_DOMAINS}")
+                bad = np.flatnonzero(_outside_domain(kind, raw[:, j]))
+                if len(bad):
+                    raise DataError(
+                        f"training condition {name}={_num(raw[bad[0], j])} at row {bad[0]} is "
+                        f"not physical: {_domain_rule(name, kind, meaning)}; fix the data"
+                    )
+            else:
+                kind, meaning = default_cond_domain(name, self.cond_transform_)
+                if _outside_domain(kind, raw[:, j]).any():
+                    kind, meaning = "real", ""
+            out.append([str(kind), str(meaning)])
+        return out
 
     def _fit_observables(self, dataset: Dataset, kind: str) -> None:
         """Standardisation of D's observable features on the encoded training data.
@@ -199,8 +404,53 @@ class ArrayEncoder(AbstractEncoder):
                 f"{', '.join(self.cond_names_)}, got {c.shape}"
             )
         check_finite(c, "conditions")
+        self.check_conditions(c, "conditions")
+        self._warn_extrapolation(c)
         c = (self._cond_forward(c) - np.asarray(self.cond_mean_)) / np.asarray(self.cond_std_)
         return torch.from_numpy(c.astype(np.float32))
+
+    def _domains(self) -> list[list[str]]:
+        if len(self.cond_domains_) == len(self.cond_names_):
+            return self.cond_domains_
+        # a run saved before domains were recorded: the rule by name and transform
+        return [list(default_cond_domain(c, self.cond_transform_)) for c in self.cond_names_]
+
+    def check_conditions(self, conditions: np.ndarray, where: str) -> None:
+        """Refuse raw (N, C) conditions outside a condition's physical domain (a DataError
+        naming the condition, the value and the rule); ``where`` starts the message."""
+        c = np.asarray(conditions, dtype=np.float64).reshape(len(conditions), -1)
+        for j, (kind, meaning) in enumerate(self._domains()):
+            if j >= c.shape[1]:
+                break
+            bad = np.flatnonzero(_outside_domain(kind, c[:, j]))
+            if len(bad):
+                name = self.cond_names_[j]
+                raise DataError(
+                    f"{where}: {name}={_num(c[bad[0], j])} is not physical: "
+                    f"{_domain_rule(name, kind, meaning)}"
+                )
+
+    def _warn_extrapolation(self, c: np.ndarray) -> None:
+        """An :class:`ExtrapolationWarning` per condition with values outside the training
+        range, naming the farthest value and by how much it lies outside."""
+        if len(self.cond_min_) != self.cond_dim or len(self.cond_max_) != self.cond_dim:
+            return  # a run saved before the range was recorded
+        for j, name in enumerate(self.cond_names_):
+            lo, hi = self.cond_min_[j], self.cond_max_[j]
+            v = c[:, j]
+            gap = np.maximum(np.maximum(lo - v, v - hi), 0.0)
+            outside = int((gap > 0).sum())
+            if not outside:
+                continue
+            i = int(np.argmax(gap))
+            rows = f" ({outside} of {len(v)} rows)" if outside < len(v) else ""
+            warnings.warn(
+                f"{name}={_num(v[i])} is outside the training range [{_num(lo)}, {_num(hi)}] "
+                f"by {_num(gap[i])}{rows}; the generator extrapolates — samples there are "
+                "not checked against physics",
+                ExtrapolationWarning,
+                stacklevel=3,  # the caller of encode_conditions
+            )
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -218,6 +468,9 @@ class ArrayEncoder(AbstractEncoder):
             "cond_mean": self.cond_mean_,
             "cond_std": self.cond_std_,
             "cond_values": self.cond_values_,
+            "cond_min": self.cond_min_,
+            "cond_max": self.cond_max_,
+            "cond_domains": self.cond_domains_,
             "observables": self.observables_,
             "obs_mean": self.obs_mean_,
             "obs_std": self.obs_std_,
@@ -237,6 +490,10 @@ class ArrayEncoder(AbstractEncoder):
         self.cond_mean_ = [float(v) for v in state["cond_mean"]]
         self.cond_std_ = [float(v) for v in state["cond_std"]]
         self.cond_values_ = [[float(v) for v in row] for row in state["cond_values"]]
+        # runs saved before these were recorded: no range check, domains by name
+        self.cond_min_ = [float(v) for v in state.get("cond_min", [])]
+        self.cond_max_ = [float(v) for v in state.get("cond_max", [])]
+        self.cond_domains_ = [[str(k), str(m)] for k, m in state.get("cond_domains", [])]
         self.observables_ = str(state.get("observables", "none"))
         self.obs_mean_ = [float(v) for v in state.get("obs_mean", [])]
         self.obs_std_ = [float(v) for v in state.get("obs_std", [])]

@@ -36,6 +36,7 @@ from scigan.domains.fields import metrics as fmetrics
 from scigan.domains.fields import nets as fnets
 from scigan.domains.fields.encoding import FieldEncoder
 from scigan.domains.fields.metrics import FIDELITY
+from scigan.errors import MissingDependencyError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
 # Shipped defaults per dataset, sized for 2 CPU cores (benchmarks/fields.py measures them):
@@ -78,7 +79,7 @@ class FieldsDomain(AbstractDomain):
     """2-D fields (C, H, W) and 1-D series (C, L) with convolutional G and D."""
 
     name = "fields"
-    sample_suffixes = (".npy", ".npz")
+    sample_suffixes = (".npy", ".npz", ".h5", ".hdf5")
     best_metric = (FIDELITY, True)
     demo = DemoSpec(
         science="Physics",
@@ -118,19 +119,35 @@ class FieldsDomain(AbstractDomain):
 
     # ------------------------------------------------------------------ output
     def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:
+        """``.npy`` (the fields), ``.npz`` or HDF5 (``x`` and, for conditional samples, their
+        conditions ``cond``, shape (N, C)) — the layout :func:`data.load_user` reads back."""
         x = np.asarray(samples, dtype=np.float32)
+        arrays = {"x": x}
+        if conditions is not None:
+            arrays["cond"] = np.asarray(conditions, dtype=np.float64).reshape(len(x), -1)
         buf = io.BytesIO()
-        if path.suffix == ".npz":
-            arrays = {"x": x}
-            if conditions is not None:
-                arrays["cond"] = np.asarray(conditions, dtype=np.float64)
+        if path.suffix in (".h5", ".hdf5"):
+            try:
+                import h5py
+            except ImportError:
+                raise MissingDependencyError(
+                    f"{path}: writing HDF5 needs h5py; install it with pip install "
+                    "'scigan[fields]' or write .npz"
+                ) from None
+            with h5py.File(buf, "w") as f:
+                for key, value in arrays.items():
+                    f.create_dataset(key, data=value)
+        elif path.suffix == ".npz":
             np.savez(buf, **arrays)
         else:
             np.save(buf, x, allow_pickle=False)
         atomic_write_bytes(path, buf.getvalue())
 
     def parse_conditions(self, encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> Any:
-        return parse_named_conditions(_field_encoder(encoder).cond_names_, values, n, "fields")
+        enc = _field_encoder(encoder)
+        raw = parse_named_conditions(enc.cond_names_, values, n, "fields")
+        enc.check_conditions(raw[:1], "--condition")  # T=0 is refused here, not extrapolated
+        return raw
 
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
         from scigan.domains.fields.figures import make_figures

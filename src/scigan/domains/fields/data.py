@@ -24,6 +24,7 @@ import numpy as np
 
 from scigan.core.checkpoint import atomic_write_bytes
 from scigan.core.nets import OBSERVABLES
+from scigan.domains.arrays import check_array_path, check_h5_dataset, check_npy_file, check_npz_file
 from scigan.domains.base import Dataset, check_finite
 from scigan.domains.fields import simulators as sim
 from scigan.errors import DataError, MissingDependencyError
@@ -177,6 +178,7 @@ SPECS: dict[str, Spec] = {
             "observables": "ising",
             "cond_names": ["T"],
             "cond_transform": "identity",
+            "cond_domains": {"T": ["positive", "a temperature in units of J/k_B"]},
         },
         "2-D Ising spins on a periodic L×L lattice at each T (Swendsen–Wang); condition T",
     ),
@@ -206,6 +208,8 @@ SPECS: dict[str, Spec] = {
             "periodic": [True, False],
             "cond_names": ["E"],
             "cond_transform": "log",
+            "cond_domains": {"E": ["positive", "the incident energy in GeV"]},
+            "cond_ranges": {"E": [o["e_min"], o["e_max"]]},  # the simulator's range
         },
         "toy EM calorimeter showers, CaloChallenge ds2 geometry 45×16×9; condition E (GeV)",
     ),
@@ -328,23 +332,38 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
 TRANSFORMS = ("standard", "log1p", "energy", "counts", "spin")
 
 
+_NO_MEMORY = "{path}: not enough free memory to read it; free memory or pass smaller data"
+
+
 def _read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """(x, cond) from a .npy, .npz or HDF5 file. Checked before anything is read: a regular
+    file only (a FIFO or device is never opened), and the shapes the file declares against the
+    memory limit (:mod:`scigan.domains.arrays`)."""
     if path.is_dir():
         raise DataError(f"{path}: is a directory; pass a .npy, .npz or .h5 array file")
     if not path.exists():
         raise DataError(f"{path}: file not found; check the path or use a registered dataset")
     suffix = path.suffix.lower()
+    if suffix not in (".npy", ".npz", ".h5", ".hdf5"):
+        raise DataError(f"{path}: unsupported file type '{path.suffix}'; use .npy, .npz or .h5")
+    if suffix in (".h5", ".hdf5"):
+        return _read_h5(path)
     try:
         if suffix == ".npy":
+            check_npy_file(path)
             return np.load(path, allow_pickle=False), None
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                if "x" not in z.files:
-                    raise DataError(
-                        f"{path}: no array named 'x' (found {', '.join(z.files) or 'none'}); "
-                        "save with np.savez(path, x=fields, cond=conditions)"
-                    )
-                return z["x"], (z["cond"] if "cond" in z.files else None)
+        check_npz_file(path, ("x", "cond"))
+        with np.load(path, allow_pickle=False) as z:
+            if "x" not in z.files:
+                raise DataError(
+                    f"{path}: no array named 'x' (found {', '.join(z.files) or 'none'}); "
+                    "save with np.savez(path, x=fields, cond=conditions)"
+                )
+            return z["x"], (z["cond"] if "cond" in z.files else None)
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(_NO_MEMORY.format(path=path)) from None
     except EOFError:
         raise DataError(f"{path}: the file is empty; save the fields with np.save") from None
     except (ValueError, OSError) as exc:
@@ -356,21 +375,37 @@ def _read_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise DataError(
             f"{path}: not a readable numpy file ({exc}); save it with np.save or np.savez"
         ) from None
-    if suffix in (".h5", ".hdf5"):
-        try:
-            import h5py
-        except ImportError:
-            raise MissingDependencyError(
-                f"{path}: reading HDF5 needs h5py; install it with pip install 'scigan[fields]'"
-            ) from None
-        try:
-            with h5py.File(path, "r") as f:
-                if "x" not in f:
-                    raise DataError(f"{path}: no dataset named 'x' (found {', '.join(f)})")
-                return f["x"][()], (f["cond"][()] if "cond" in f else None)
-        except OSError as exc:
-            raise DataError(f"{path}: not a readable HDF5 file ({exc})") from None
-    raise DataError(f"{path}: unsupported file type '{path.suffix}'; use .npy, .npz or .h5")
+
+
+def _read_h5(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    check_array_path(path)
+    try:
+        import h5py
+    except ImportError:
+        raise MissingDependencyError(
+            f"{path}: reading HDF5 needs h5py; install it with pip install 'scigan[fields]'"
+        ) from None
+    try:
+        with h5py.File(path, "r") as f:
+            if "x" not in f:
+                raise DataError(f"{path}: no dataset named 'x' (found {', '.join(f)})")
+            arrays = []
+            for key in ("x", "cond"):
+                if key not in f:
+                    arrays.append(None)
+                    continue
+                ds = f[key]
+                if not isinstance(ds, h5py.Dataset):
+                    raise DataError(f"{path}: '{key}' is an HDF5 group; save it as a dataset")
+                check_h5_dataset(ds, f"{path} (dataset '{key}')")
+                arrays.append(ds[()])
+            return arrays[0], arrays[1]
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(_NO_MEMORY.format(path=path)) from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise DataError(f"{path}: not a readable HDF5 file ({exc})") from None
 
 
 def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:

@@ -176,7 +176,10 @@ class ProteinsDomain(AbstractDomain):
             raise OutputError(f"{path}: use .npy, .npz, .pdb or a folder name ending in /")
 
     def parse_conditions(self, encoder: AbstractEncoder, values: Mapping[str, str], n: int) -> Any:
-        return parse_named_conditions(_map_encoder(encoder).cond_names_, values, n, "proteins")
+        enc = _map_encoder(encoder)
+        raw = parse_named_conditions(enc.cond_names_, values, n, "proteins")
+        enc.check_conditions(raw[:1], "--condition")  # helix=1.5 is refused, not extrapolated
+        return raw
 
     def figures(self, generated: Any, reference: Dataset) -> dict[str, Any]:
         from scigan.domains.proteins.figures import make_figures

@@ -9,6 +9,7 @@ stored with each dataset (``info["model"]``) configure the encoder and the netwo
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,14 +17,22 @@ from typing import Any
 
 import numpy as np
 
+from scigan.domains.arrays import check_npy_file, check_npz_file
 from scigan.domains.base import Dataset
 from scigan.domains.proteins import collection
 from scigan.domains.proteins import geometry as geo
 from scigan.domains.proteins.encoding import STERIC
 from scigan.errors import DataError
+from scigan.limits import check_allocation
 
 WINDOW = 64  # residues per window (option ``window``; the built-in fragments use 64)
 SS_NAMES = ["helix", "strand"]  # condition names of conditions=ss
+# Their physical domains (a value outside is refused; see scigan.domains.arrays).
+SS_DOMAINS = {
+    "helix": ["fraction", "the fraction of the window's virtual torsions that are helical"],
+    "strand": ["fraction", "the fraction of the window's virtual torsions that are strand-like"],
+}
+PROGRESS_DOMAIN = ["fraction", "d_closed / (d_closed + d_open), 0 closed to 1 open"]
 MODEL_OPTIONS = (
     "head",
     "fix_bonds",
@@ -246,6 +255,9 @@ def _windows_dataset(
             f"by chain, found {len(chains)}; add structures or lower --set window"
         )
     train_ids, test_ids = collection.split_by_chain(chains, test_fraction=frac, seed=seed)
+    n_windows = sum((len(c) - size) // stride + 1 for c in chains if len(c) >= size)
+    hint = f"{name}: {n_windows} windows of {size} residues (fewer with --set stride=K)"
+    check_allocation((n_windows, size, 3), 8, hint, DataError)  # their Cα coordinates
     w = collection.windows(chains, size=size, stride=stride)
     train = np.flatnonzero(np.isin(w.chain_idx, train_ids))
     test = np.flatnonzero(np.isin(w.chain_idx, test_ids))
@@ -255,11 +267,13 @@ def _windows_dataset(
             "add chains or change --set test_fraction"
         )
     train = train[_subsample(len(train), n, seed)]
+    maps = (len(train) + len(test), size, size)  # float32 maps, computed in float64
+    check_allocation(maps, 8, f"{name}: the distance maps of {maps[0]} windows", DataError)
     cond_kind = options.get("conditions", "none")
     coords_tr, coords_te = w.coords[train], w.coords[test]
     cond_tr = _conditions(cond_kind, coords_tr)
     cond_te = _conditions(cond_kind, coords_te)
-    model = {"cond_names": SS_NAMES} if cond_tr is not None else {}
+    model = {"cond_names": SS_NAMES, "cond_domains": SS_DOMAINS} if cond_tr is not None else {}
     model |= _model_options(options)
     info = {
         **info,
@@ -321,6 +335,7 @@ def load_adk(options: Mapping[str, Any], seed: int) -> Dataset:
         # the fixed sequence's bonds: 3.8 Å except the cis Phe86-Pro87 peptide (2.9 Å)
         "model": {
             "cond_names": ["progress"],
+            "cond_domains": {"progress": PROGRESS_DOMAIN},
             "bonds": geo.native_bond_targets(np.asarray(f["closed"])).tolist(),
             **_model_options(options, ADK_MODEL, ensemble=True),
         },
@@ -350,25 +365,49 @@ def load_user(source: Any, options: Mapping[str, Any], seed: int) -> Dataset:
     return _array_dataset("<in-memory>", np.asarray(source), options, seed)
 
 
+ARRAY_KEYS = ("maps", "coords", "x")  # the .npz arrays read, in order of preference
+
+
 def _read_array(path: Path) -> np.ndarray:
-    if not path.is_file():
+    """Maps or coordinates from an .npy/.npz file, checked before reading: a regular file only
+    (a FIFO is never opened) and the shape its header declares against the memory limit."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give an .npy/.npz of maps or coordinates")
+    if not path.exists():
         raise DataError(f"{path}: no such file; give an .npy/.npz of maps or coordinates")
+    if path.suffix == ".npy":
+        check_npy_file(path)
+    else:
+        check_npz_file(path, (*ARRAY_KEYS, *_npz_names(path)[:1]))
     try:
         loaded = np.load(path, allow_pickle=False)
+    except MemoryError:
+        raise DataError(f"{path}: not enough free memory to read it; free memory") from None
     except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a readable numpy file ({exc}); save with np.save") from None
     if isinstance(loaded, np.ndarray):
         return loaded
     with loaded:
         keys = list(loaded.keys())
-        key = next((k for k in ("maps", "coords", "x") if k in keys), keys[0] if keys else None)
+        key = next((k for k in ARRAY_KEYS if k in keys), keys[0] if keys else None)
         if key is None:
             raise DataError(f"{path}: the .npz holds no arrays; save one with np.savez(maps=...)")
         try:
             return loaded[key]
+        except MemoryError:
+            raise DataError(f"{path}: not enough free memory to read it; free memory") from None
         except ValueError as exc:
             msg = f"{path}: array '{key}' unreadable ({exc}); save with np.savez"
             raise DataError(msg) from None
+
+
+def _npz_names(path: Path) -> list[str]:
+    """The arrays of an .npz archive in file order ([] when it is not one)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return [n.removesuffix(".npy") for n in zf.namelist()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
 
 
 def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: int) -> Dataset:
@@ -380,6 +419,8 @@ def _array_dataset(name: str, x: np.ndarray, options: Mapping[str, Any], seed: i
         raise DataError(f"{name}: non-finite value at index {pos}; remove or fix that sample")
     coords = None
     if x.ndim == 3 and x.shape[2] == 3 and x.shape[1] != 3:
+        L = x.shape[1]
+        check_allocation((len(x), L, L), 8, f"{name} (the distance maps of {L} Cα)", DataError)
         coords, maps = x, geo.distance_maps(x)
     elif x.ndim == 3 and x.shape[1] == x.shape[2]:
         maps = x

@@ -21,6 +21,7 @@ import gzip
 import itertools
 import re
 import struct
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from scigan.errors import DataError
+from scigan.limits import MEMORY_ENV, check_allocation, check_readable_file, memory_limit
 
 # The 20 standard amino acids and their one-letter codes.
 AMINO_ACIDS = {
@@ -120,14 +122,41 @@ def standard_residue(name: str) -> str | None:
 # ----------------------------------------------------------------------------- text files
 
 
+# Bytes in memory per byte of a text file once read, decoded and split into lines (the bytes,
+# the str, and a str object of ~50 bytes overhead per 80-column line).
+TEXT_BYTES_PER_BYTE = 4
+
+
+def _text_cap(path: Path) -> int:
+    """The most bytes of text ``path`` may hold (decompressed): what fits in the memory limit
+    at :data:`TEXT_BYTES_PER_BYTE`."""
+    return memory_limit() // TEXT_BYTES_PER_BYTE
+
+
+def _too_large(path: Path, size: str) -> DataError:
+    return DataError(
+        f"{path}: {size} of text needs about {TEXT_BYTES_PER_BYTE}× that in memory once "
+        f"parsed, over the {memory_limit() / 2**20:.0f} MiB limit (half the available memory); "
+        f"pass a smaller file or raise the limit with {MEMORY_ENV}=<GB>"
+    )
+
+
 def _open_bytes(path: Path) -> bytes:
+    """The file's bytes (decompressed). A regular file only (a FIFO would hang the reader, a
+    device fill memory), and at most :func:`_text_cap` bytes: a compressed file is read only
+    that far, so a decompression bomb stops there."""
+    size = check_readable_file(path, DataError, limit=sys.maxsize)
+    cap = _text_cap(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        if path.suffix == ".bz2":
-            with bz2.open(path, "rb") as f:
-                return f.read()
+        if path.suffix in _COMPRESSED:
+            opener = gzip.open if path.suffix == ".gz" else bz2.open
+            with opener(path, "rb") as f:
+                data = f.read(cap + 1)
+            if len(data) > cap:
+                raise _too_large(path, f"more than {cap / 2**20:.0f} MiB (decompressed)")
+            return data
+        if size > cap:
+            raise _too_large(path, f"{size / 2**20:.0f} MiB")
         return path.read_bytes()
     except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{path}: cannot read the file ({e}); check the path and format") from None
@@ -548,15 +577,29 @@ def read_dcd(path: str | Path) -> np.ndarray:
         DataError: not a DCD file, unsupported variant, or a truncated frame.
     """
     path = Path(path)
+    size = check_readable_file(path, DataError, limit=sys.maxsize)
+    # The header first: the atom count and the file size give the frames, and what they take
+    # in memory is checked before the whole file is read.
     try:
-        buf = path.read_bytes()
+        with path.open("rb") as fh:
+            buf = fh.read(96)
+            if size < 100 or buf[4:8] != b"CORD":
+                raise DataError(
+                    f"{path}: not a CHARMM/NAMD DCD file (no 'CORD' header); check the file"
+                )
+            end = "<" if struct.unpack("<i", buf[:4])[0] == 84 else ">"
+            if struct.unpack(f"{end}i", buf[:4])[0] != 84:
+                raise DataError(
+                    f"{path}: DCD header record is not 84 bytes (64-bit markers?); unsupported"
+                )
+            (title,) = struct.unpack(f"{end}i", buf[92:96])
+            if not 0 <= title <= size - 112:
+                raise DataError(
+                    f"{path}: malformed DCD title record; the file is damaged or truncated"
+                )
+            buf += fh.read(title + 16)  # the title, its end marker, the atom-count record
     except OSError as e:
         raise DataError(f"{path}: cannot read the file ({e}); check the path") from None
-    if len(buf) < 100 or buf[4:8] != b"CORD":
-        raise DataError(f"{path}: not a CHARMM/NAMD DCD file (no 'CORD' header); check the file")
-    end = "<" if struct.unpack("<i", buf[:4])[0] == 84 else ">"
-    if struct.unpack(f"{end}i", buf[:4])[0] != 84:
-        raise DataError(f"{path}: DCD header record is not 84 bytes (64-bit markers?); unsupported")
     icntrl = struct.unpack(f"{end}20i", buf[8:88])
     charmm = icntrl[19] != 0
     has_cell = charmm and icntrl[10] != 0
@@ -567,15 +610,24 @@ def read_dcd(path: str | Path) -> np.ndarray:
             f"{path}: DCD with {icntrl[8]} fixed atoms is not supported; write all atoms "
             "every frame (e.g. CHARMM without CONS FIX, or catdcd)"
         )
-    pos = 92  # after the 84-byte header record and its two markers
-    (size,) = struct.unpack(f"{end}i", buf[pos : pos + 4])
-    pos += 4 + size + 4  # title record
+    pos = 96 + title + 4  # after the header record, its markers and the title record
     natom_marker, natom = struct.unpack(f"{end}2i", buf[pos : pos + 8])
     if natom_marker != 4 or natom <= 0:
         raise DataError(f"{path}: malformed DCD atom-count record; the file is damaged")
     pos += 12
     cell_words = 14 if has_cell else 0  # marker, 6 float64, marker
     frame_words = cell_words + 3 * (natom + 2)
+    # the file's bytes, then the frames' float32 coordinates twice (stacked, then copied)
+    check_allocation(
+        (max(size - pos, 0) // (4 * frame_words), natom, 3),
+        12,
+        f"{path} (a DCD of {natom} atoms a frame; read as 3 float32 copies)",
+        DataError,
+    )
+    try:
+        buf = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read the file ({e}); check the path") from None
     rest = len(buf) - pos
     n_frames, extra = divmod(rest, 4 * frame_words)
     if extra:

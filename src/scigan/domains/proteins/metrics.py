@@ -33,6 +33,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
 from scigan import progress
+from scigan.domains.arrays import without_extrapolation_warnings
 from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
@@ -568,6 +569,7 @@ ENSEMBLE_DEVIATIONS = ("rmsd_closed_curve_mad", "rmsd_open_curve_mad")
 
 def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
     """Generated maps vs held-out real maps; floor = training maps vs the same held-out maps."""
+    sample = without_extrapolation_warnings(sample)  # reference conditions: the point
     test, train, test_cond, train_cond = pdata.reals(reference)
     m = min(n, len(test), len(train))
     if m < 2:
