@@ -309,9 +309,10 @@ class Synthesizer:
             raise OutputError(f"{path}: is a directory; give a file name such as samples.csv")
         if not path.parent.exists():
             raise OutputError(f"{path.parent}: folder does not exist; create it first")
-        if (path.exists() and not overwrite) and not (folder and not any(path.iterdir())):
+        if path.exists() and not overwrite and not (folder and not any(path.iterdir())):
+            what = "folder is not empty" if folder else "already exists"
             raise OutputError(
-                f"{path}: already exists; choose a new name or overwrite it with --force "
+                f"{path}: {what}; choose a new name or overwrite it with --force "
                 "(API: overwrite=True)"
             )
         samples = self.sample(n, seed=seed, conditions=conditions)
@@ -561,6 +562,8 @@ class Synthesizer:
             "data": {"name": cfg.data, **(dataset.info if dataset is not None else {})},
             "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": sys.argv[:],
+            "world_size": dist.world_size(),  # torchrun processes (1: a plain process)
+            "device": str(dist.resolve_device(cfg.device)),
         }
 
     def _write_run_files(self, run_dir: Path) -> None:
