@@ -674,7 +674,8 @@ CASES: list[Case] = [
         "run-latest-json-missing",
         CheckpointError,
         ("{t}/run/checkpoints/latest.json", "no 'latest' checkpoint"),
-        cli=["resume", "{t}/run"],
+        # (`resume` restarts such a run from step 0: tests/integration/test_hostile_inputs.py)
+        cli=["evaluate", "{t}/run"],
         api=lambda t: Synthesizer.load(t / "run"),
         runs=("run",),
         corrupt=lambda t: (t / "run" / "checkpoints" / "latest.json").unlink(),
