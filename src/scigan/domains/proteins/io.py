@@ -133,10 +133,18 @@ def _text_cap(path: Path) -> int:
     return memory_limit() // TEXT_BYTES_PER_BYTE
 
 
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
 def _too_large(path: Path, size: str) -> DataError:
     return DataError(
         f"{path}: {size} of text needs about {TEXT_BYTES_PER_BYTE}× that in memory once "
-        f"parsed, over the {memory_limit() / 2**20:.0f} MiB limit (half the available memory); "
+        f"parsed, over the {_bytes(memory_limit())} limit (half the available memory); "
         f"pass a smaller file or raise the limit with {MEMORY_ENV}=<GB>"
     )
 
@@ -153,10 +161,10 @@ def _open_bytes(path: Path) -> bytes:
             with opener(path, "rb") as f:
                 data = f.read(cap + 1)
             if len(data) > cap:
-                raise _too_large(path, f"more than {cap / 2**20:.0f} MiB (decompressed)")
+                raise _too_large(path, f"more than {_bytes(cap)} (decompressed)")
             return data
         if size > cap:
-            raise _too_large(path, f"{size / 2**20:.0f} MiB")
+            raise _too_large(path, _bytes(size))
         return path.read_bytes()
     except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{path}: cannot read the file ({e}); check the path and format") from None
