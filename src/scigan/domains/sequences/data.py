@@ -32,6 +32,7 @@ from scigan.domains.sequences.encoding import (
 )
 from scigan.domains.sequences.markov import MarkovChain, random_table
 from scigan.errors import DataError
+from scigan.limits import MEMORY_ENV, check_allocation, check_readable_file, memory_limit
 
 MODLAMP_WHEEL = "modlamp-4.3.3-py3-none-any.whl"
 STOPS = frozenset({"TAA", "TAG", "TGA"})
@@ -40,6 +41,11 @@ SENSE = tuple(
 )  # 61 sense codons
 MODEL_OPTIONS = frozenset({"output", "d_pool", "dilation"})  # read by the domain, not the loaders
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
+# The longest record user data may hold when max_len is 0 (the longest record): every row is
+# padded to it, and the generator's first layer grows with it, so one stray 1 Mb contig would
+# make every row 1 Mb long. Genomes are cut into windows (--set window=N) instead.
+MAX_LEN_DEFAULT = 10_000
+ONE_HOT_BYTES = 4  # float32 per (sequence, symbol, position) of the one-hot encoding
 
 
 @dataclass(frozen=True)
@@ -375,23 +381,16 @@ USER_DEFAULTS: dict[str, Any] = {
     "column": "",  # CSV: the sequence column (default: 'sequence'/'seq' or the first column)
     "id_column": "",
     "condition": "",  # CSV: a label or numeric column to condition on
-    "max_len": 0,  # 0: the longest record; longer records are an error unless invalid=drop
+    "max_len": 0,  # 0: the longest record (at most MAX_LEN_DEFAULT); longer ones are an error
+    "window": 0,  # > 0: cut every record into windows of this length (a genome, long contigs)
+    "stride": 0,  # between window starts; 0: the window length (non-overlapping)
     "uppercase": True,
 }
 
 
 def read_fasta(path: Path) -> list[tuple[str, str]]:
     """(id, sequence) records of a FASTA file, plain or gzipped; sequences upper-cased."""
-    opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 text (byte {exc.start}); check it is FASTA and save it as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc}); check the file") from None
+    text = _read_text(path, newline=None, what="check it is FASTA and save it as UTF-8")
     records: list[tuple[str, str]] = []
     seq_id, parts = None, []
     for lineno, line in enumerate(io.StringIO(text), 1):
@@ -419,16 +418,29 @@ def read_fasta(path: Path) -> list[tuple[str, str]]:
     return records
 
 
-def _read_text(path: Path) -> str:
-    """The whole file (gzip or plain) as UTF-8 text, or a one-line DataError."""
-    opener = gzip.open if _is_gzip(path) else open
+def _read_text(path: Path, *, newline: str | None = "", what: str = "save it as UTF-8") -> str:
+    """The whole file (gzip or plain) as UTF-8 text, or a one-line DataError.
+
+    Checked before it is opened: a regular file (a FIFO would block the reader forever) no
+    larger than the memory limit; a gzip file is decompressed only that far, so a small
+    gzip bomb cannot fill memory either."""
+    limit = memory_limit()
+    check_readable_file(path, DataError, limit=limit)
+    gz = _is_gzip(path)
+    opener = gzip.open if gz else open
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            return fh.read()
+        with opener(path, "rt", encoding="utf-8", newline=newline) as fh:
+            text = fh.read(limit + 1) if gz else fh.read()
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); {what}") from None
+    except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot read ({exc}); check the file") from None
+    if len(text) > limit:
+        raise DataError(
+            f"{path}: decompresses to more than the {limit / (1 << 20):,.0f} MiB memory limit; "
+            f"raise it with {MEMORY_ENV}=<GB> if the file is genuine"
+        )
+    return text
 
 
 def _is_gzip(path: Path) -> bool:
@@ -439,7 +451,19 @@ def _is_gzip(path: Path) -> bool:
 def _read_csv(path: Path, o: Mapping[str, Any]) -> tuple[list[str], list[str], Any, str]:
     text = _read_text(path)
     delim = "\t" if ".tsv" in path.name or ("\t" in text.split("\n", 1)[0]) else ","
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=delim))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delim)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        # line_num counts the lines read before the failing one
+        where = f"{path}: line {reader.line_num + 1}"
+        if "field limit" not in str(exc):
+            raise DataError(f"{where}: {exc}; check the CSV") from None
+        raise DataError(
+            f"{where} holds a field over {csv.field_size_limit():,} characters, far longer "
+            f"than max_len (default {MAX_LEN_DEFAULT:,}); remove it, or pass long sequences "
+            "as FASTA and cut them into windows with --set window=N"
+        ) from None
     if not rows:
         raise DataError(f"{path}: no rows under the header line; add one sequence per row")
     header = list(rows[0].keys())
@@ -477,7 +501,7 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         ids = [f"#{i}" for i in range(len(seqs))]
     elif isinstance(source, str | Path):
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             raise DataError(
                 f"{path}: file not found (and not a registered dataset: ecoli, amp, motif, orf, "
                 "markov); check the path"
@@ -503,40 +527,84 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
             f"cannot read sequences from {type(source).__name__}; pass a FASTA/CSV path, a "
             "registered name or a list of strings"
         )
-    if o["uppercase"]:
-        seqs = [s.upper() for s in seqs]
-    alphabet_name = guess_alphabet(seqs) if o["alphabet"] == "auto" else o["alphabet"]
-    alphabet = resolve_alphabet(alphabet_name)
     if o["invalid"] not in ("error", "drop"):
         raise DataError(f"--set invalid={o['invalid']!r}: choose error or drop")
     drop = o["invalid"] == "drop"
-    keep = check_symbols(seqs, alphabet, ids, name, drop=drop)
+    if o["uppercase"]:
+        seqs = [s.upper() for s in seqs]
+    if o["window"]:
+        seqs, ids, cond = _windows(seqs, ids, cond, o["window"], o["stride"], name)
     max_len = o["max_len"]
-    if max_len:
-        too_long = [i for i in keep if len(seqs[i]) > max_len]
-        if too_long and not drop:
-            i = too_long[0]
-            raise DataError(
-                f"{name}: record {ids[i]!r} has length {len(seqs[i])} > max_len {max_len}; "
-                "raise --set max_len=... or pass --set invalid=drop to skip long records"
-            )
-        keep = [i for i in keep if len(seqs[i]) <= max_len]
+    limit = max_len or MAX_LEN_DEFAULT
+    if not drop:  # before anything scans the sequences: a 1 Mb record is refused at once
+        _refuse_long(seqs, ids, name, limit, explicit=bool(max_len))
+    alphabet_name = guess_alphabet(seqs) if o["alphabet"] == "auto" else o["alphabet"]
+    alphabet = resolve_alphabet(alphabet_name)
+    keep = check_symbols(seqs, alphabet, ids, name, drop=drop)
+    keep = [i for i in keep if len(seqs[i]) <= limit]
     dropped = len(seqs) - len(keep)
     seqs = [seqs[i] for i in keep]
     if cond is not None:
         cond = cond[keep]
     if len(seqs) < 2:
         raise DataError(f"{name}: need at least 2 valid sequences, found {len(seqs)}")
+    lengths = [len(s) for s in seqs]
+    length = max_len or max(lengths)
+    symbols = len(alphabet) + (min(lengths) != length)  # + the end token for variable lengths
+    check_allocation(
+        (len(seqs), symbols, length),
+        ONE_HOT_BYTES,
+        f"{name}: the one-hot encoding (sequences, symbols, length)",
+        DataError,
+    )
     info = {
         "kind": "user",
         "alphabet": alphabet,
-        "max_len": max_len or max(len(s) for s in seqs),
+        "max_len": length,
         "records": len(seqs),
         "dropped": dropped,
         "condition": o["condition"] or None,
         "coding": False,
     }
     return Dataset(name, seqs, cond, info)
+
+
+def _refuse_long(seqs: list[str], ids: list[str], name: str, limit: int, *, explicit: bool) -> None:
+    """A DataError naming the first record longer than ``limit``, its length and the fixes."""
+    i = next((i for i, s in enumerate(seqs) if len(s) > limit), None)
+    if i is None:
+        return
+    what = f"> max_len {limit:,}" if explicit else f"over the default limit of {limit:,} (max_len)"
+    raise DataError(
+        f"{name}: record {ids[i][:80]!r} has length {len(seqs[i]):,} {what}; raise it with "
+        "--set max_len=N, cut records into windows with --set window=N, or skip long records "
+        "with --set invalid=drop"
+    )
+
+
+def _windows(
+    seqs: list[str], ids: list[str], cond: Any, window: int, stride: int, name: str
+) -> tuple[list[str], list[str], Any]:
+    """Every record cut into windows of ``window`` symbols every ``stride`` (0: ``window``);
+    a record's tail shorter than a window is dropped, as for ``ecoli``. Ids become
+    ``id:start-end`` (1-based, inclusive); windows inherit their record's condition."""
+    stride = stride or window
+    if window < 1 or stride < 1:
+        raise DataError(f"--set window={window} stride={stride}: both must be >= 1")
+    starts = [range(0, len(s) - window + 1, stride) for s in seqs]
+    total = sum(len(r) for r in starts)
+    check_allocation(
+        (total, window), 1, f"{name}: windows (count, window) of the records", DataError
+    )
+    if not total:
+        raise DataError(f"{name}: no record is {window:,} symbols long; lower --set window=N")
+    out, out_ids, rows = [], [], []
+    for r, (s, seq_id, rs) in enumerate(zip(seqs, ids, starts, strict=True)):
+        for a in rs:
+            out.append(s[a : a + window])
+            out_ids.append(f"{seq_id}:{a + 1}-{a + window}")
+        rows.extend([r] * len(rs))
+    return out, out_ids, (None if cond is None else np.asarray(cond)[rows])
 
 
 def write_sequences(samples: Any, conditions: Any, path: Path) -> None:
