@@ -424,8 +424,8 @@ def _read_text(path: Path, *, newline: str | None = "", what: str = "save it as 
     Checked before it is opened: a regular file (a FIFO would block the reader forever) no
     larger than the memory limit; a gzip file is decompressed only that far, so a small
     gzip bomb cannot fill memory either."""
+    check_readable_file(path, DataError, memory=True)
     limit = memory_limit()
-    check_readable_file(path, DataError, limit=limit)
     gz = _is_gzip(path)
     opener = gzip.open if gz else open
     try:
