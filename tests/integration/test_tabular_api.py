@@ -28,6 +28,7 @@ MIXED_OPTIONS = {
     "outcomes": ["yield", "count", "stirred"],
     "sum_to_one": [["frac_a", "frac_b", "frac_c"]],
     "missing": "drop",
+    "drop": ["date"],  # neither a condition nor an outcome (else an IgnoredColumnsWarning)
 }
 
 

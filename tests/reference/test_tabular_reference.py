@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_breast_cancer_tstr_close_to_trtr():
     metrics = Synthesizer(domain="tabular", seed=0).fit("breast_cancer").evaluate()["metrics"]
     assert metrics["tstr_ratio"]["value"] >= 0.9
-    assert metrics["detection_auc"]["value"] <= 0.7
+    assert metrics["detection_auc"]["value"] <= 0.2  # |AUC − 0.5|: AUC within [0.3, 0.7]
 
 
 def test_suzuki_case_1_experiment_mode():

@@ -9,8 +9,10 @@ Two modes, chosen by the data options (``--set KEY=VALUE`` / ``options={...}``):
 
 A seeded hold-out (``holdout``, default 25 %) is never trained on; :meth:`TabularDomain.evaluate`
 measures against it, with the same statistic for an equally large real training subset as the
-floor. Loading lives in ``data.py``, evaluation in ``metrics.py``; see ``README.md`` in this
-folder for options, metrics, data and the files.
+floor. Evaluations during training (which pick the ``best`` checkpoint) use a validation split of
+the training rows instead (:meth:`TabularDomain.selection_reference`): the test hold-out is read
+once, for the reported number. Loading lives in ``data.py``, evaluation in ``metrics.py``; see
+``README.md`` in this folder for options, metrics, data and the files.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from scigan.domains.base import (
 )
 from scigan.domains.tabular import design, experiments, nets
 from scigan.domains.tabular import figures as tabular_figures
-from scigan.domains.tabular.data import SHIPPED, load_table, write_table
+from scigan.domains.tabular.data import (
+    SHIPPED,
+    TabularDataset,
+    load_table,
+    validation_view,
+    write_table,
+)
 from scigan.domains.tabular.encoding import TabularEncoder
 from scigan.domains.tabular.metrics import DETECTION_AUC, evaluate_table
 from scigan.errors import DataError
@@ -99,6 +107,13 @@ class TabularDomain(ExperimentDomain):
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
         return load_table(source, options=options, seed=seed)
+
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """Training-time evaluations (the ``best`` checkpoint) score against a validation split
+        of the training rows, never the test hold-out: :func:`data.validation_view`."""
+        if not isinstance(dataset, TabularDataset):
+            return dataset
+        return validation_view(dataset)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         max_modes = cfg.options.get("max_modes", 10)

@@ -24,9 +24,10 @@ import csv
 import io
 import json
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,10 @@ MIN_TRAIN_ROWS = 4096  # table mode: rows drawn by training-by-sampling for the 
 # A table wider than this is refused before it is parsed (a 1.3 MB CSV can hold 120,000
 # columns); raise it with --set max_columns=N.
 MAX_COLUMNS = 10_000
+
+
+class IgnoredColumnsWarning(UserWarning):
+    """Columns of the table that are neither conditions nor outcomes are not modelled."""
 
 
 @dataclass
@@ -429,12 +434,13 @@ def load_frame(
 
 
 def split_holdout(
-    df: pd.DataFrame, fraction: float, seed: int, stratify: str | None
+    df: pd.DataFrame, fraction: float, seed: int, stratify: str | None, *, stream: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, holdout) row indices; stratified on ``stratify`` when every level can be.
 
     The hold-out rows are never trained on: utility (TSTR), privacy (DCR) and per-condition
-    metrics are computed against them.
+    metrics are computed against them. ``stream`` names the random stream (5: the test
+    hold-out; :func:`validation_view` splits the training rows with another).
     """
     n = len(df)
     n_hold = round(fraction * n)
@@ -443,7 +449,7 @@ def split_holdout(
             f"{n} rows cannot be split into train and a {fraction:.0%} hold-out with at least "
             "2 rows each; add rows or change --set holdout=FRACTION"
         )
-    rng = np.random.default_rng([seed, 5])
+    rng = np.random.default_rng([seed, stream])
     if stratify is not None:
         labels = df[stratify].astype(str).to_numpy()
         hold: list[int] = []
@@ -526,15 +532,20 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
     schema = with_categories(schema, df)
     modelled = set(schema.names)
     ignored = [c for c in df.columns if c not in modelled]  # not a condition or outcome
+    if ignored:
+        warnings.warn(
+            f"{name}: column(s) {ignored} are neither conditions nor outcomes and are not "
+            "modelled; name them in conditions=[...] or outcomes=[...] to model them, or in "
+            "drop=[...] to silence this warning",
+            IgnoredColumnsWarning,
+            stacklevel=2,
+        )
     df = df[schema.names]
     _validate_constraints(df, schema, name)
     fraction = opts.get("holdout", 0.25)
     if not isinstance(fraction, int | float) or not 0.05 <= fraction <= 0.5:
         raise DataError(f"{name}: holdout={fraction!r} must be a fraction in [0.05, 0.5]")
-    discrete_conds = [c for c in schema.conditions if schema.column(c).discrete]
-    strat = discrete_conds[0] if discrete_conds else None
-    if not schema.experiment and schema.column(schema.target).discrete:
-        strat = schema.target
+    strat = _stratify_column(schema)
     try:
         tr, ho = split_holdout(df, float(fraction), seed, strat)
     except DataError as exc:
@@ -562,6 +573,52 @@ def load_table(source: Any, *, options: Mapping[str, Any], seed: int) -> Tabular
     else:
         _training_by_sampling(ds, sampling, seed)
     return ds
+
+
+def _stratify_column(schema: Schema) -> str | None:
+    """The column splits are stratified on: the first categorical condition, or in table mode
+    a categorical target."""
+    discrete_conds = [c for c in schema.conditions if schema.column(c).discrete]
+    strat = discrete_conds[0] if discrete_conds else None
+    if not schema.experiment and schema.column(schema.target).discrete:
+        strat = schema.target
+    return strat
+
+
+VALIDATION_STREAM = 6  # random stream of the validation split (the test hold-out uses 5)
+
+
+def validation_view(ds: TabularDataset) -> TabularDataset:
+    """The dataset as training-time evaluations see it: the test hold-out replaced.
+
+    The training rows are split (seeded by the split seed, stream :data:`VALIDATION_STREAM`,
+    same fraction and stratification as the hold-out) into a "train" part and a "validation"
+    part that plays the hold-out's role; schema, mode and info are kept. Everything that
+    selects — the ``best`` checkpoint, any tuned setting — is scored on this view, so the test
+    hold-out is read once, for the reported number. The validation rows are training rows
+    (the model has seen them): selection scores are optimistic, never the reported ones.
+
+    A table too small for two validation and two train rows splits its training rows in two
+    halves; with fewer than 4 training rows both parts are all of them.
+    """
+    train = ds.train
+    if train is None or ds.schema is None:
+        raise DataError("a validation view needs a table loaded by the tabular domain")
+    fraction = float(ds.info.get("holdout", 0.25))
+    seed = int(ds.info.get("split_seed", 0))
+    if len(train) < 4:
+        part, val = train, train
+    else:
+        try:
+            tr, va = split_holdout(
+                train, fraction, seed, _stratify_column(ds.schema), stream=VALIDATION_STREAM
+            )
+        except DataError:  # too few rows for the fraction: two halves
+            perm = np.random.default_rng([seed, VALIDATION_STREAM]).permutation(len(train))
+            tr, va = np.sort(perm[len(train) // 2 :]), np.sort(perm[: len(train) // 2])
+        part, val = train.iloc[tr], train.iloc[va]
+    info = {**ds.info, "split": "validation", "n_train": len(part), "n_holdout": len(val)}
+    return replace(ds, info=info, train=part, holdout=val)
 
 
 def _validate_constraints(df: pd.DataFrame, schema: Schema, name: str) -> None:
