@@ -24,6 +24,8 @@ def sample_design(
     n: int,
     rng: np.random.Generator,
     fixed: Mapping[str, Any] | None = None,
+    *,
+    balanced: bool = False,
 ) -> pd.DataFrame:
     """``n`` condition rows drawn uniformly from the design space; ``fixed`` columns held.
 
@@ -32,6 +34,9 @@ def sample_design(
         n: rows.
         rng: numpy generator.
         fixed: ``{condition: value}`` broadcast to every row.
+        balanced: categorical conditions take each level equally often (``n // L`` or one
+            more rows, shuffled) instead of independent uniform draws: every level is a
+            candidate as soon as ``n`` reaches the number of levels.
     """
     schema = encoder.schema_
     if not schema.experiment:
@@ -60,7 +65,12 @@ def sample_design(
                 raise DataError(f"set all of the sum_to_one group {g['columns']} or none of it")
         elif spec.discrete:
             levels = [v for v in encoder.columns_[name]["levels"] if v != MISSING]
-            out[name] = [levels[i] for i in rng.integers(len(levels), size=n)]
+            if balanced:
+                # Level order shuffled too: with n < L the levels taken are a random subset.
+                codes = rng.permutation(len(levels))[rng.permutation(n) % len(levels)]
+            else:
+                codes = rng.integers(len(levels), size=n)
+            out[name] = [levels[i] for i in codes]
         else:
             lo, hi = encoder.bounds(name)
             out[name] = enforce_numeric(rng.uniform(lo, hi, size=n), spec, lo, hi)

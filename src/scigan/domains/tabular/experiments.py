@@ -7,9 +7,12 @@ it:
 
 - :func:`predict`: for each condition row, ``draws`` generated outcomes → mean, standard
   deviation and a central interval (empirical quantiles);
-- :func:`suggest`: ``k`` new condition rows from the design space, ranked by Monte-Carlo
-  expected improvement ``E[max(Y − y*, 0)]`` over the generator's draws (or one Thompson draw
-  per candidate).
+- :func:`suggest`: ``k`` new condition rows from the design space (every level of a categorical
+  condition equally often), ranked by expected improvement over the best measured value
+  ``y*`` — the closed form for a normal predictive with the mean μ and standard deviation σ of
+  the generator's draws, ``EI = (μ − y* − ξ)Φ(z) + σφ(z)``, ``z = (μ − y* − ξ)/σ`` (Jones et
+  al. 1998), ranked by log EI so that candidates far below ``y*`` still order by how far
+  (Ament et al. 2023) — or by one Thompson draw per candidate.
 
 Caveat, stated plainly: the spread of a conditional generator is its model of the *noise* of
 an experiment (aleatoric), not of its own ignorance (epistemic); far from the measured
@@ -23,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from scipy.special import erfcx, ndtr
 
 from scigan.domains.tabular.data import TabularDataset
 from scigan.domains.tabular.design import sample_design
@@ -109,6 +113,54 @@ def predict(
     return out
 
 
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
+
+def _log_h(z: np.ndarray) -> np.ndarray:
+    """log(φ(z) + zΦ(z)), accurate for very negative z (where the sum underflows).
+
+    For z < −1: φ(z) + zΦ(z) = φ(z)(1 + z·√(π/2)·erfcx(−z/√2)), since Φ(z)/φ(z) =
+    √(π/2)·erfcx(−z/√2); below z = −1e4 the bracket is 1/z² to working precision.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    out = np.empty_like(z)
+    big = z >= -1.0
+    zb = z[big]
+    out[big] = np.log(np.exp(-0.5 * zb**2 - _LOG_SQRT_2PI) + zb * ndtr(zb))
+    small = ~big
+    zs = z[small]
+    log_phi = -0.5 * zs**2 - _LOG_SQRT_2PI
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bracket = np.log1p(zs * np.sqrt(np.pi / 2) * erfcx(-zs / np.sqrt(2)))
+    far = zs < -1e4
+    bracket[far] = -2.0 * np.log(-zs[far])
+    out[small] = log_phi + bracket
+    return out
+
+
+def expected_improvement(
+    mean: np.ndarray, std: np.ndarray, incumbent: float, xi: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(EI, log EI) of a normal predictive N(mean, std²) over ``incumbent`` (maximising).
+
+    ``EI = (μ − y* − ξ)Φ(z) + σφ(z)``, ``z = (μ − y* − ξ)/σ`` (Jones, Schonlau & Welch 1998,
+    *Efficient global optimization*); ``max(μ − y* − ξ, 0)`` where σ = 0. The log is
+    computed without forming EI, so it stays finite (and orders candidates) where EI
+    underflows to 0 (Ament et al. 2023, *Unexpected improvements to expected improvement*,
+    NeurIPS). NaN in, NaN out.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    gain = mean - incumbent - xi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = gain / std
+        noisy = std > 0
+        log_ei = np.where(noisy, np.log(np.where(noisy, std, 1.0)), np.log(np.maximum(gain, 0)))
+        log_ei[noisy] += _log_h(z[noisy])
+    log_ei[np.isnan(mean) | np.isnan(std)] = np.nan
+    return np.exp(log_ei), log_ei
+
+
 def suggest(
     model: ExperimentModel,
     k: int = 5,
@@ -117,6 +169,7 @@ def suggest(
     goal: str | None = None,
     incumbent: float | None = None,
     method: str = "ei",
+    xi: float = 0.0,
     n_candidates: int = 2000,
     draws: int = 64,
     fixed: Mapping[str, Any] | None = None,
@@ -130,14 +183,19 @@ def suggest(
         target: outcome to optimise (default: the schema's target).
         goal: ``maximize``/``minimize`` (default: the schema's goal).
         incumbent: best value measured so far (default: best in the model's training rows).
-        method: ``ei`` (Monte-Carlo expected improvement) or ``thompson``.
-        n_candidates: random design points scored.
+        method: ``ei`` (expected improvement, closed form from the draws' mean and standard
+            deviation; see :func:`expected_improvement`) or ``thompson``.
+        xi: the improvement EI asks for beyond ``incumbent``, in the target's units (0).
+        n_candidates: random design points scored; every level of a categorical condition
+            appears equally often among them.
         draws: generated outcomes per candidate.
         fixed: conditions held at a value, e.g. ``{"catalyst": "P1-L1"}``.
         seed: seed of the candidates and the draws.
 
     Returns:
-        ``k`` condition rows with ``predicted_mean``, ``predicted_std`` and ``score``, best first.
+        ``k`` condition rows with ``predicted_mean``, ``predicted_std`` and ``score`` (EI in
+        the target's units for ``ei``, the drawn value for ``thompson``), best first. EI ties
+        (σ = 0 and no predicted gain) are broken by the predicted mean.
     """
     enc = _experiment_encoder(model)
     schema = enc.schema_
@@ -153,11 +211,13 @@ def suggest(
         raise DataError(f"method must be 'ei' or 'thompson', got {method!r}")
     if not 1 <= k <= n_candidates:
         raise DataError(f"k must be in [1, n_candidates={n_candidates}], got {k}")
+    if not np.isfinite(xi) or xi < 0:
+        raise DataError(f"xi must be a finite number >= 0, got {xi!r}")
     sign = 1.0 if goal == "maximize" else -1.0
     rng = np.random.default_rng([seed, 31])
-    cand = sample_design(enc, n_candidates, rng, fixed)
+    cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
     gen = _draw(model, cand, draws, seed)
-    y = sign * _numeric(gen, target).reshape(n_candidates, draws)  # larger is better
+    y = sign * _numeric(gen, target).reshape(n_candidates, draws)  # (C, draws), larger is better
     if incumbent is None:
         ds = model.dataset_
         if ds is None:
@@ -166,15 +226,18 @@ def suggest(
     else:
         incumbent = sign * float(incumbent)
     with np.errstate(all="ignore"):
+        mean, std = np.nanmean(y, axis=1), np.nanstd(y, axis=1)  # (C,), (C,)
         if method == "ei":
-            score = np.nanmean(np.maximum(y - incumbent, 0.0), axis=1)
-            order = np.argsort(-score, kind="stable")[:k]
+            score, log_score = expected_improvement(mean, std, incumbent, xi)
+            # Best first by log EI, then by the predicted mean; NaN last.
+            order = np.lexsort((-np.nan_to_num(mean, nan=-np.inf),
+                                -np.nan_to_num(log_score, nan=-np.inf)))[:k]  # fmt: skip
         else:
             score = y[np.arange(n_candidates), rng.integers(draws, size=n_candidates)]
             order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")[:k]
-        out = cand.iloc[order].reset_index(drop=True)
-        out["predicted_mean"] = sign * np.nanmean(y[order], axis=1)
-        out["predicted_std"] = np.nanstd(y[order], axis=1)
+    out = cand.iloc[order].reset_index(drop=True)
+    out["predicted_mean"] = sign * mean[order]
+    out["predicted_std"] = std[order]
     out["score"] = score[order]
     return out
 
@@ -248,4 +311,10 @@ def response_surface_figure(
     return fig
 
 
-__all__ = ["ExperimentModel", "predict", "response_surface_figure", "suggest"]
+__all__ = [
+    "ExperimentModel",
+    "expected_improvement",
+    "predict",
+    "response_surface_figure",
+    "suggest",
+]
