@@ -18,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from scigan.config import TrainConfig
+from scigan.domains.arrays import without_extrapolation_warnings
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -102,7 +103,8 @@ class SequencesDomain(AbstractDomain):
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
-        return sm.evaluate(sample, reference, n=n, seed=seed)
+        # the reference's conditions (--data of evaluate) may lie outside the training range
+        return sm.evaluate(without_extrapolation_warnings(sample), reference, n=n, seed=seed)
 
     # ------------------------------------------------------------------ output
     def write_samples(self, samples: Any, conditions: Any, path: Path) -> None:

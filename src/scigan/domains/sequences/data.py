@@ -534,6 +534,14 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         seqs = [s.upper() for s in seqs]
     if o["window"]:
         seqs, ids, cond = _windows(seqs, ids, cond, o["window"], o["stride"], name)
+    if cond is not None and cond.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(cond))
+        if len(bad):
+            i = int(bad[0])
+            raise DataError(
+                f"{name}: record {ids[i][:80]!r} has condition {o['condition']}={cond[i]}, not "
+                "a finite number; fix or remove the row"
+            )
     max_len = o["max_len"]
     limit = max_len or MAX_LEN_DEFAULT
     if not drop:  # before anything scans the sequences: a 1 Mb record is refused at once

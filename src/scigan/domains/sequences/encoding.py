@@ -5,10 +5,17 @@ convolutions). Variable-length data get one extra channel, the end/padding token
 position after the sequence is ``$``, and decoding stops at the first ``$`` a generator emits.
 The generator's output layout is declared as L identical spans ``OutputSpan(V, softmax)``
 (one categorical per position); the generator applies them in one vectorised call.
+
+A numeric condition keeps its training range (``cond_min``/``cond_max`` in ``encoder.json``):
+a requested value outside it warns with :class:`~scigan.domains.arrays.ExtrapolationWarning`
+naming the value, the range and the distance; a non-finite value is refused. Encoders saved
+before the range was recorded load without it (no range check).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,14 +25,17 @@ from torch import Tensor
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
+from scigan.domains.arrays import ExtrapolationWarning
 from scigan.domains.base import AbstractEncoder, Dataset
 from scigan.errors import DataError
+from scigan.limits import check_allocation
 
 DNA = "ACGT"
 RNA = "ACGU"
 PROTEIN = "ACDEFGHIKLMNPQRSTVWY"
 ALPHABETS: dict[str, str] = {"dna": DNA, "rna": RNA, "protein": PROTEIN}
 END = "$"  # end / padding token (never a residue)
+ONE_HOT_BYTES = 4  # float32
 
 
 def resolve_alphabet(name: str) -> str:
@@ -78,7 +88,9 @@ class SequenceEncoder(AbstractEncoder):
 
     Learned state: ``alphabet_`` (residue symbols), ``max_len_``, ``pad_`` (an end channel is
     present), ``cond_kind_`` (None, "label" or "number"), ``cond_levels_`` or
-    ``cond_mean_``/``cond_std_`` and ``cond_name_``.
+    ``cond_mean_``/``cond_std_`` and ``cond_name_``; ``cond_min_``/``cond_max_``: the
+    training range of a numeric condition (None for a label, or an encoder saved before
+    ranges were recorded).
     """
 
     def __init__(self, activation: str = "softmax") -> None:
@@ -95,12 +107,17 @@ class SequenceEncoder(AbstractEncoder):
         self.pad_ = bool(min(lengths) != self.max_len_ or dataset.info.get("variable"))
         self.cond_name_ = dataset.info.get("condition")
         self.cond_kind_: str | None = None
+        self.cond_min_: float | None = None
+        self.cond_max_: float | None = None
         if dataset.conditions is not None:
             c = np.asarray(dataset.conditions)
             if c.dtype.kind in "fiu" and len(np.unique(c)) > 10:
                 self.cond_kind_ = "number"
-                self.cond_mean_ = float(c.astype(float).mean())
-                self.cond_std_ = float(c.astype(float).std() or 1.0)
+                v = c.astype(float)
+                self._check_finite(v, f"{dataset.name}: condition", "record")
+                self.cond_mean_ = float(v.mean())
+                self.cond_std_ = float(v.std() or 1.0)
+                self.cond_min_, self.cond_max_ = float(v.min()), float(v.max())
             else:
                 self.cond_kind_ = "label"
                 self.cond_levels_ = sorted({str(v) for v in c})
@@ -120,6 +137,12 @@ class SequenceEncoder(AbstractEncoder):
     def encode(self, samples: Any) -> Tensor:
         seqs = list(samples)
         vocab = self.vocab
+        check_allocation(
+            (len(seqs), len(vocab), self.max_len_),
+            ONE_HOT_BYTES,
+            "sequences: the one-hot encoding (sequences, symbols, length)",
+            DataError,
+        )
         lookup = np.full(256, -1, dtype=np.int64)
         for i, ch in enumerate(vocab):
             lookup[ord(ch)] = i
@@ -152,9 +175,12 @@ class SequenceEncoder(AbstractEncoder):
         c = np.asarray(conditions).reshape(-1)
         if self.cond_kind_ == "number":
             try:
-                v = (c.astype(np.float64) - self.cond_mean_) / self.cond_std_
-            except ValueError:
+                raw = c.astype(np.float64)
+            except (TypeError, ValueError):
                 raise DataError(f"condition {self.cond_name_}: expected numbers") from None
+            self._check_finite(raw, "condition", "row")
+            self._warn_extrapolation(raw)
+            v = (raw - self.cond_mean_) / self.cond_std_
             return torch.from_numpy(v.astype(np.float32)[:, None])
         levels = {lv: i for i, lv in enumerate(self.cond_levels_)}
         out = np.zeros((len(c), len(levels)), dtype=np.float32)
@@ -166,6 +192,38 @@ class SequenceEncoder(AbstractEncoder):
                 )
             out[r, levels[str(v)]] = 1.0
         return torch.from_numpy(out)
+
+    def _check_finite(self, v: np.ndarray, where: str, unit: str) -> None:
+        """A DataError naming the first NaN/inf value of the numeric condition."""
+        bad = np.flatnonzero(~np.isfinite(v))
+        if len(bad):
+            i = int(bad[0])
+            raise DataError(
+                f"{where} {self.cond_name_}={v[i]} ({unit} {i + 1}) is not a finite number; "
+                "pass a finite value"
+            )
+
+    def _warn_extrapolation(self, v: np.ndarray) -> None:
+        """An :class:`ExtrapolationWarning` when values lie outside the training range, naming
+        the farthest one and by how much it lies outside."""
+        if self.cond_min_ is None or self.cond_max_ is None:
+            return  # an encoder saved before the range was recorded
+        lo, hi = self.cond_min_, self.cond_max_
+        gap = np.maximum(np.maximum(lo - v, v - hi), 0.0)
+        outside = int((gap > 0).sum())
+        if not outside:
+            return
+        i = int(np.argmax(gap))
+        side = "above its maximum" if v[i] > hi else "below its minimum"
+        scale = f", {gap[i] / (hi - lo):.3g}× the range's width" if hi > lo else ""
+        rows = f" ({outside} of {len(v)} rows)" if outside < len(v) else ""
+        warnings.warn(
+            f"condition {self.cond_name_}={v[i]:g} is outside the training range "
+            f"[{lo:g}, {hi:g}]: {gap[i]:g} {side}{scale}{rows}; the generator extrapolates "
+            "there — treat these sequences as a guess",
+            ExtrapolationWarning,
+            stacklevel=3,  # the caller of encode_conditions
+        )
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -181,6 +239,7 @@ class SequenceEncoder(AbstractEncoder):
             state["cond_levels"] = self.cond_levels_
         elif self.cond_kind_ == "number":
             state["cond_mean"], state["cond_std"] = self.cond_mean_, self.cond_std_
+            state["cond_min"], state["cond_max"] = self.cond_min_, self.cond_max_
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -190,6 +249,9 @@ class SequenceEncoder(AbstractEncoder):
         self.pad_ = bool(state["pad"])
         self.cond_name_ = state["cond_name"]
         self.cond_kind_ = state["cond_kind"]
+        lo, hi = state.get("cond_min"), state.get("cond_max")  # absent in older files
+        self.cond_min_ = None if lo is None else float(lo)
+        self.cond_max_ = None if hi is None else float(hi)
         if self.cond_kind_ == "label":
             self.cond_levels_ = list(state["cond_levels"])
         elif self.cond_kind_ == "number":
@@ -223,9 +285,12 @@ def parse_conditions(enc: SequenceEncoder, values: Mapping[str, str], n: int) ->
     value = values[name]
     if enc.cond_kind_ == "number":
         try:
-            return np.full(n, float(value))
+            number = float(value)
         except ValueError:
             raise DataError(f"--condition {name}={value!r}: expected a number") from None
+        if not math.isfinite(number):
+            raise DataError(f"--condition {name}={value}: not a finite number; pass one")
+        return np.full(n, number)
     return np.array([value] * n, dtype=object)
 
 

@@ -29,6 +29,7 @@ from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan, ProjectionHead, apply_spans, maybe_sn
 from scigan.domains.sequences.encoding import SequenceEncoder
 from scigan.errors import DataError
+from scigan.limits import check_allocation
 
 _RES_SCALE = 0.3  # Gulrajani et al.'s residual branch scale
 
@@ -134,6 +135,15 @@ class SeqDiscriminator(nn.Module):
 # ----------------------------------------------------------------------------- from the config
 def build_generator(cfg: TrainConfig, enc: SequenceEncoder) -> SeqGenerator:
     """The generator for ``cfg`` (``--set dilation=N``) and the fitted encoder's layout."""
+    # The first layer maps z to a (width, L) map: its weight grows with L (8 GB at L = 10**6),
+    # held four times in training (weights, gradients, two Adam moments), float32.
+    check_allocation(
+        (cfg.net.g_width * enc.max_len_, cfg.net.z_dim + enc.cond_dim),
+        4 * 4,
+        f"sequences generator: first layer for length {enc.max_len_:,} (lower --g-width, "
+        "--set max_len=N or --set window=N)",
+        DataError,
+    )
     return SeqGenerator(
         cfg.net.z_dim,
         enc.output_spans(),
