@@ -84,6 +84,7 @@ def test_training_time_evaluation_reads_only_the_validation_rows(suzuki):
     assert seen and seen <= train_conditions and not seen & test_only
     assert _tuples(view.holdout, conds) <= seen  # evaluated at the validation conditions
     assert out[M.COLUMN_SHAPE]["n"] == len(view.holdout)
+    assert {e["split"] for e in out.values()} == {"validation"}
 
 
 def test_detection_is_the_distance_of_the_auc_from_one_half(suzuki):
@@ -95,6 +96,7 @@ def test_detection_is_the_distance_of_the_auc_from_one_half(suzuki):
 
     out = evaluate_table(shifted, suzuki, n=500, seed=0)
     entry = out[M.DETECTION_AUC]
+    assert {e["split"] for e in out.values()} == {"test"}
     assert entry["better"] == "lower"
     assert entry["value"] == pytest.approx(abs(entry["auc"] - 0.5))
     assert entry["floor"] == pytest.approx(abs(entry["floor_auc"] - 0.5))

@@ -268,6 +268,10 @@ def evaluate_table(
 ) -> MetricResult:
     """All tabular metrics against the hold-out; floors from equally many real training rows.
 
+    ``reference`` is the loaded dataset (the test hold-out) or its
+    :func:`~scigan.domains.tabular.data.validation_view` (training-time evaluations); each
+    entry's ``split`` says which.
+
     Shape, trend, detection and DCR compare ``s = min(n, |train|, |hold-out|)`` generated rows
     (floor: ``s`` real training rows) with ``s`` hold-out rows. Utility trains on
     ``k = min(n, |train|)`` generated rows (TSTR; floor: ``k`` real rows, TRTR) and scores on
@@ -333,6 +337,11 @@ def evaluate_table(
     out[DCR] = metric_entry(np.median(dcr_v), np.median(dcr_f), s, seed, "higher")
     if schema.experiment:
         out.update(_experiment_metrics(sample, reference, seed))
+    # Which rows played the hold-out: "validation" (training rows; data.validation_view, what
+    # selects the best checkpoint) or "test" (the seeded hold-out, the reported number).
+    split = str(reference.info.get("split", "test"))
+    for entry in out.values():
+        entry["split"] = split
     return out
 
 
