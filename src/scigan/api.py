@@ -41,6 +41,11 @@ from scigan.registry import DATASETS, DOMAINS
 from scigan.sampling import generate
 
 
+def _seed(seed: int | None) -> int:
+    """``seed``, or fresh randomness when None."""
+    return int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+
+
 def _check_same_data(source: str, data_hash: str, saved_hash: str) -> None:
     if saved_hash and data_hash != saved_hash:
         raise DataError(
@@ -264,7 +269,7 @@ class Synthesizer:
         if not isinstance(n, int | np.integer) or n < 1:
             raise ConfigError(f"n must be a positive integer, got {n!r}")
         n = int(n)
-        seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+        seed = _seed(seed)
         return generate(
             self.state_.ema.shadow,
             self.encoder_,
@@ -315,6 +320,12 @@ class Synthesizer:
                 f"{path}: {what}; choose a new name or overwrite it with --force "
                 "(API: overwrite=True)"
             )
+        if conditions is None and self.encoder_.cond_dim and self.cond_pool_ is not None:
+            # Drawn at training conditions: draw them here, so the file carries them.
+            rows = torch.randint(
+                len(self.cond_pool_), (n,), generator=torch.Generator().manual_seed(_seed(seed))
+            )
+            conditions = self.encoder_.decode_conditions(self.cond_pool_[rows])
         samples = self.sample(n, seed=seed, conditions=conditions)
         domain.write_samples(samples, conditions, path)
         return path

@@ -418,6 +418,11 @@ COMMANDS = {
 }
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line on stderr (``scigan: warning: ...``), without source lines."""
+    print(f"scigan: warning: {cap_message(str(message))}", file=sys.stderr)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -432,6 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(), progress.enabled(not getattr(args, "quiet", False)):
             warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
             return COMMANDS[args.command](args)
     except SciganError as exc:
         print(f"scigan: error: {cap_message(str(exc))}", file=sys.stderr)

@@ -72,9 +72,10 @@ def check_allocation(
         total *= int(s)
     limit = memory_limit()
     if total > limit:
+        why = f"{MEMORY_ENV}" if _env_float(MEMORY_ENV) else "half the available memory"
         raise error(
             f"{where}: shape {tuple(int(s) for s in shape)} needs {_human(total)}, over the "
-            f"{_human(limit)} limit (half the available memory); pass smaller data or raise "
+            f"{_human(limit)} limit ({why}); pass smaller data or raise "
             f"the limit with {MEMORY_ENV}=<GB>"
         )
 

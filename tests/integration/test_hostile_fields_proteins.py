@@ -211,12 +211,6 @@ def test_conditional_samples_carry_their_conditions(ising_run, tmp_path, capsys)
         assert back.samples.shape == (4, 1, 8, 8) and (back.conditions == 2.2).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: without --condition the conditions are drawn inside sampling.generate "
-    "and not returned, so Synthesizer.write_samples passes conditions=None to the domain "
-    "(issue 24); needs generate/sample to hand the drawn conditions back",
-)
 def test_samples_drawn_at_training_conditions_carry_them(ising_run, tmp_path):
     out = tmp_path / "pool.npz"
     assert main(["sample", str(ising_run), "-n", "4", "--out", str(out)]) == 0

@@ -55,6 +55,7 @@ from scigan.core.nets import OutputSpan, observables
 from scigan.domains.base import (
     AbstractEncoder,
     Dataset,
+    ExtrapolationWarning,
     SampleFn,
     as_float_tensor,
     check_finite,
@@ -65,8 +66,6 @@ from scigan.limits import check_allocation, check_readable_file
 HELD_BYTES = 8  # bytes per value as scigan holds user arrays (float64 while fitting)
 
 
-class ExtrapolationWarning(UserWarning):
-    """A requested condition lies outside the range the model was trained on."""
 
 
 def without_extrapolation_warnings(sample: SampleFn) -> SampleFn:
@@ -408,6 +407,19 @@ class ArrayEncoder(AbstractEncoder):
         self._warn_extrapolation(c)
         c = (self._cond_forward(c) - np.asarray(self.cond_mean_)) / np.asarray(self.cond_std_)
         return torch.from_numpy(c.astype(np.float32))
+
+    def decode_conditions(self, cond: Tensor) -> np.ndarray:
+        """The inverse of :meth:`encode_conditions`; snapped to the training conditions when
+        there are few of them (Ising temperatures), so a written ``cond`` is exact."""
+        c = cond.detach().cpu().numpy().astype(np.float64)
+        c = c * np.asarray(self.cond_std_) + np.asarray(self.cond_mean_)
+        if self.cond_transform_ == "log":
+            c = np.exp(c)
+        if self.cond_values_:
+            values = np.asarray(self.cond_values_, dtype=np.float64)
+            nearest = np.abs(c[:, None, :] - values[None, :, :]).sum(-1).argmin(1)
+            c = values[nearest]
+        return c
 
     def _domains(self) -> list[list[str]]:
         if len(self.cond_domains_) == len(self.cond_names_):

@@ -101,6 +101,12 @@ class AbstractEncoder(abc.ABC):
             raise DataError("this model is unconditional; do not pass conditions")
         return None
 
+    def decode_conditions(self, cond: Tensor) -> Any:
+        """Encoded conditions ``(N, cond_dim)`` → raw conditions (the form
+        :meth:`encode_conditions` takes), or None when the encoding cannot be inverted
+        (the default). Lets samples drawn at training conditions be written with them."""
+        return None
+
     def adapt(
         self, dataset: Dataset, draw: Any, *, seed: int, steps: int
     ) -> tuple[dict[str, Tensor], dict[str, float]] | None:
@@ -127,6 +133,10 @@ class AbstractEncoder(abc.ABC):
     @abc.abstractmethod
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore from :meth:`state_dict` output."""
+
+
+class ExtrapolationWarning(UserWarning):
+    """A requested condition lies outside the range the model was trained on."""
 
 
 class AbstractDomain(abc.ABC):
