@@ -501,7 +501,7 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         ids = [f"#{i}" for i in range(len(seqs))]
     elif isinstance(source, str | Path):
         path = Path(source)
-        if not path.exists():
+        if not path.exists() or path.is_dir():  # a FIFO or device: refused by _read_text
             raise DataError(
                 f"{path}: file not found (and not a registered dataset: ecoli, amp, motif, orf, "
                 "markov); check the path"
