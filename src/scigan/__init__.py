@@ -12,6 +12,7 @@ Public API::
 from scigan._version import __version__
 from scigan.api import Synthesizer
 from scigan.config import TrainConfig
+from scigan.domains.base import ExtrapolationWarning
 from scigan.errors import (
     CheckpointError,
     ConfigError,
@@ -30,6 +31,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "ExtrapolationWarning",
     "MissingDependencyError",
     "OutputError",
     "SciganError",

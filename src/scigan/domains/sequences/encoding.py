@@ -25,8 +25,7 @@ from torch import Tensor
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.domains.arrays import ExtrapolationWarning
-from scigan.domains.base import AbstractEncoder, Dataset
+from scigan.domains.base import AbstractEncoder, Dataset, ExtrapolationWarning
 from scigan.errors import DataError
 from scigan.limits import check_allocation
 

@@ -43,7 +43,7 @@ import torch
 from torch import Tensor
 
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset
+from scigan.domains.base import AbstractEncoder, Dataset, ExtrapolationWarning
 from scigan.domains.tabular.schema import ColumnSpec, Schema
 from scigan.errors import DataError
 
@@ -55,10 +55,6 @@ ALPHA_ACTIVATION = "identity"
 PASSTHROUGH_SHIFT = 20  # condition copies are scaled by 2^-20 (see TabularEncoder.fit)
 MODE_WEIGHT_EPS = 0.005  # CTGAN drops mixture components lighter than this
 MISSING = "<missing>"  # the level that stands for an empty categorical cell
-
-
-class ExtrapolationWarning(UserWarning):
-    """A requested numeric condition lies outside the range the model was trained on."""
 
 
 # ---------------------------------------------------------------------------- value parsing
