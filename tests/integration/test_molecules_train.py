@@ -64,6 +64,18 @@ def test_latent_gan_samples_evaluates_and_reloads(latent):
     assert again.sample(40, seed=3) == s  # the autoencoder travels inside encoder.json
 
 
+def test_evaluations_during_training_score_the_validation_split(latent):
+    """The eval rows logged while training (they choose `best`) name the validation metrics;
+    no test or scaffold-test metric is computed before training ends (issues 26, 28)."""
+    rows = [json.loads(x) for x in (latent.run_dir_ / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if r["kind"] == "eval"]
+    assert evals and evals[-1]["step"] == TINY["steps"]
+    for r in evals:
+        assert "FCD/Val" in r["metrics"] and "SNN/Val" in r["metrics"]
+        assert not [k for k in r["metrics"] if "Test" in k]
+    assert (latent.run_dir_ / "checkpoints" / "best.json").exists()  # chosen by FCD/Val
+
+
 def test_decoder_adapted_to_the_gan_is_saved_and_reloaded(tmp_path):
     """After training, a copy of the decoder is fitted to the GAN's codes (adapt_steps); it is
     logged, kept in the checkpoint (latest and the best tag that shares its file), reloads to

@@ -11,7 +11,10 @@ Two models behind one interface (``--set model=...``):
 Property-guided generation: ``--set conditions=[QED,logP]`` trains a conditional model (the
 condition is fed to G and a projection critic); ``scigan sample --condition QED=0.9``.
 Evaluation: the MOSES metrics (``metrics.py``) with the floor = the same metrics of an equally
-large sample of real training molecules (MOSES' "Train" row). See README.md in this folder.
+large sample of real training molecules (MOSES' "Train" row). Evaluations during training
+(which choose the ``best`` checkpoint) score against a validation split of the training side
+(FCD/Val, :meth:`MoleculesDomain.selection_reference`), never against the test split. See
+README.md in this folder.
 
 This file holds the domain class and its registration; ``data.py`` loads and writes,
 ``encoding.py`` turns molecules into GAN tensors, ``nets.py`` builds the networks,
@@ -36,7 +39,12 @@ from scigan.domains.base import (
     SampleFn,
 )
 from scigan.domains.molecules import nets
-from scigan.domains.molecules.data import load_molecules, write_molecules
+from scigan.domains.molecules.data import (
+    MoleculeDataset,
+    load_molecules,
+    validation_view,
+    write_molecules,
+)
 from scigan.domains.molecules.encoding import make_encoder, parse_conditions
 from scigan.domains.molecules.metrics import evaluate_molecules
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -73,7 +81,7 @@ class MoleculesDomain(AbstractDomain):
 
     name = "molecules"
     sample_suffixes = (".smi", ".txt", ".csv")
-    best_metric = ("FCD/Test", True)
+    best_metric = ("FCD/Val", True)  # during training: the validation split, never the test
     demo = DemoSpec(
         science="Chemistry: molecules",
         data="moses",
@@ -94,6 +102,13 @@ class MoleculesDomain(AbstractDomain):
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
         return load_molecules(source, options=options, seed=seed)
+
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """Training-time evaluations (the ``best`` checkpoint) score against the validation
+        split of the training side, named ``Val`` (FCD/Val): :func:`data.validation_view`."""
+        if not isinstance(dataset, MoleculeDataset):
+            return dataset
+        return validation_view(dataset)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         return make_encoder(cfg)
@@ -124,7 +139,8 @@ register_dataset(
     DatasetInfo(
         "moses", "molecules", "1,584,663 train / 176,074 test SMILES",
         "molsets==0.3.1 wheel (ZINC Clean Leads; Polykovskiy et al. 2020)", "MIT",
-        "MOSES benchmark; metrics against the stored test / scaffold-test statistics",
+        "MOSES benchmark; metrics against the stored test / scaffold-test statistics; "
+        "checkpoints chosen on a validation split of train (FCD/Val)",
     )
 )  # fmt: skip
 register_dataset(

@@ -14,10 +14,14 @@ downloaded by ``bash scripts/fetch_molecules_data.sh`` into ``$SCIGAN_DATA`` /
 
 User files: ``.smi`` / ``.txt`` (one SMILES per line, optional name after whitespace),
 ``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf``.
-Invalid molecules are an error naming the line and SMILES unless ``invalid=skip``.
+Invalid molecules are an error naming the line and SMILES unless ``invalid=skip``. A file is
+checked before it is opened (a regular file no larger than the memory limit: a FIFO or device
+is refused, never read), and a SMILES longer than ``max_smiles_length`` characters (default
+1,000) is refused before RDKit or the tokeniser sees it.
 
 The domain's loader :func:`load_molecules` (options checked by :func:`check_options`; training
-subset, test split and property conditions) and writer :func:`write_molecules` end this file.
+subset, validation split, test split and property conditions), the selection reference
+:func:`validation_view` and the writer :func:`write_molecules` end this file.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import io
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +45,25 @@ from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.molecules import chem
 from scigan.errors import DataError
+from scigan.limits import check_readable_file
 
 DATA_ENV = "SCIGAN_DATA"
 FETCH_COMMAND = "bash scripts/fetch_molecules_data.sh"
 SMILES_SUFFIXES = (".smi", ".txt", ".csv", ".tsv", ".sdf")
 _SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "smiles_string", "mol", "molecule")
+# The longest SMILES read (characters; --set max_smiles_length=N). Drug-like molecules are
+# under 100 (MOSES: at most 57, QM9: 40); ChEMBL's longest peptides and natural products run
+# to ~1,000. The latent GAN reads at most 128 tokens anyway; the cap keeps a hostile line (a
+# megabyte of "C") away from RDKit and the tokeniser.
+MAX_SMILES_LENGTH = 1_000
+# The names of the two references a dataset can carry (metric keys FCD/Test, FCD/Val, ...).
+TEST, VAL = "Test", "Val"
+# Validation split: a seeded VAL_FRACTION of the training-side molecules, at least VAL_MIN (or
+# a tenth of them, whichever is fewer) and at most VAL_MAX, never trained on. Evaluations during
+# training (which choose the `best` checkpoint) score against it, never against the test split.
+VAL_FRACTION = 0.02
+VAL_MIN = 100
+VAL_MAX = 5_000  # ChemNet statistics of 5,000 molecules: about a minute once, then cached
 
 
 @dataclass
@@ -55,11 +73,15 @@ class MoleculeDataset(Dataset):
     Attributes:
         samples: training SMILES (canonical).
         conditions: ``(N, P)`` property values (float64 DataFrame) when conditioning, else None.
-        test: held-out SMILES (MOSES test, or a seeded split of a user file).
+        test: held-out SMILES the metrics compare with (MOSES test, or a seeded split of a user
+            file; in :func:`validation_view` the validation SMILES).
         test_sf: MOSES scaffold-split test SMILES (None for other data).
         pool: real training-side molecules the floor sample is drawn from.
-        moses: True when ``test``'s statistics are MOSES' stored ones.
+        moses: True for MOSES: ``test``'s statistics are MOSES' stored ones (when ``reference``
+            is ``Test``) and novelty is measured against the whole MOSES train split.
         novelty_train: canonical training set for novelty (filled lazily; MOSES has 1.6 M).
+        val: the validation SMILES: a seeded sample of the training side, never trained on.
+        reference: the name of ``test`` in metric keys: ``Test`` (FCD/Test) or ``Val``.
     """
 
     test: list[str] = field(default_factory=list)
@@ -67,6 +89,8 @@ class MoleculeDataset(Dataset):
     pool: list[str] = field(default_factory=list)
     moses: bool = False
     novelty_train: set[str] | None = None
+    val: list[str] = field(default_factory=list)
+    reference: str = TEST
 
 
 def package_bytes(package: str, wheel: str, relpath: str) -> bytes:
@@ -225,12 +249,19 @@ def b3db_frame() -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- user files
 def read_smiles_file(
-    path: str | Path, *, smiles_column: str | None = None, invalid: str = "error"
+    path: str | Path,
+    *,
+    smiles_column: str | None = None,
+    invalid: str = "error",
+    max_length: int = MAX_SMILES_LENGTH,
 ) -> tuple[list[str], pd.DataFrame | None]:
     """(canonical SMILES, the file's other columns or None) from a user file.
 
     Invalid molecules raise a DataError listing the first few (line number and SMILES) unless
     ``invalid="skip"``, which drops them (their count is reported by :func:`validate_smiles`).
+    The file must be a regular file no larger than the memory limit (checked before it is
+    opened: a FIFO would block the reader); a SMILES longer than ``max_length`` characters is
+    an error naming its line.
     """
     p = Path(path)
     if not p.exists():
@@ -238,6 +269,7 @@ def read_smiles_file(
     suffix = p.suffix.lower()
     if suffix not in SMILES_SUFFIXES:
         raise DataError(f"{p}: unsupported file type '{suffix}'; use {', '.join(SMILES_SUFFIXES)}")
+    check_readable_file(p, DataError, memory=True)
     frame = None
     if suffix == ".sdf":
         smiles, lines = _read_sdf(p)
@@ -247,7 +279,9 @@ def read_smiles_file(
         smiles, lines = _read_lines(p)
     if not smiles:
         raise DataError(f"{p}: no molecules found; expected one SMILES per line")
-    canon, keep = validate_smiles(smiles, lines, where=str(p), invalid=invalid)
+    canon, keep = validate_smiles(
+        smiles, lines, where=str(p), invalid=invalid, max_length=max_length
+    )
     if frame is not None:
         frame = frame.iloc[keep].reset_index(drop=True)
     return canon, frame
@@ -307,16 +341,30 @@ def _read_sdf(p: Path) -> tuple[list[str], list[int]]:
 
 
 def validate_smiles(
-    smiles: Sequence[str], lines: Sequence[int], *, where: str, invalid: str = "error"
+    smiles: Sequence[str],
+    lines: Sequence[int],
+    *,
+    where: str,
+    invalid: str = "error",
+    max_length: int = MAX_SMILES_LENGTH,
 ) -> tuple[list[str], list[int]]:
-    """Canonicalise; invalid entries raise (first five listed) or are skipped."""
+    """Canonicalise; invalid entries raise (first five listed) or are skipped. A SMILES longer
+    than ``max_length`` characters raises before any is parsed (skipping does not apply: such a
+    line is not a drug-sized molecule but a broken or hostile file)."""
     if invalid not in ("error", "skip"):
         raise DataError(f"invalid={invalid!r} must be error or skip")
+    unit = "record" if where.lower().endswith(".sdf") else "line"
+    for i, s in enumerate(smiles):
+        if len(s) > max_length:
+            raise DataError(
+                f"{where}: {unit} {lines[i]}: a SMILES of {len(s):,} characters, over the "
+                f"limit of {max_length:,}; fix the file or raise the limit with --set "
+                "max_smiles_length=N"
+            )
     with chem.quiet_rdkit():
         canon = chem.canonical_many(smiles)
     bad = [i for i, c in enumerate(canon) if c is None]
     if bad and invalid == "error":
-        unit = "record" if where.lower().endswith(".sdf") else "line"
         shown = "; ".join(f"{unit} {lines[i]}: {smiles[i]!r}" for i in bad[:5])
         raise DataError(
             f"{where}: {len(bad)} invalid molecule(s) of {len(smiles)} ({shown}); fix them or "
@@ -336,6 +384,8 @@ OPTIONS = (
     "smiles_column",
     "invalid",
     "test_fraction",
+    "val_fraction",
+    "max_smiles_length",
     "max_len",
     "ae_steps",
     "ae_minutes",
@@ -366,7 +416,39 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(conds, str):
         conds = [c for c in conds.strip("[]").split(",") if c.strip()]
     opts["conditions"] = [str(c).strip() for c in conds]
+    opts["val_fraction"] = _bounded(opts.get("val_fraction", VAL_FRACTION), "val_fraction",
+                                    0.01, 0.5, f"default {VAL_FRACTION}")  # fmt: skip
+    limit = _bounded(opts.get("max_smiles_length", MAX_SMILES_LENGTH), "max_smiles_length", 10,
+                     100_000, f"characters, default {MAX_SMILES_LENGTH:,}")  # fmt: skip
+    if limit != int(limit):
+        raise DataError(f"max_smiles_length={opts['max_smiles_length']!r} must be a whole number")
+    opts["max_smiles_length"] = int(limit)
+    if "max_len" in opts:  # tokens per molecule: the one-hot and autoencoder widths scale with it
+        max_len = _bounded(opts["max_len"], "max_len", 0, MAX_TOKENS,
+                           "tokens; 0 = the 99.9 % quantile of the training molecules")  # fmt: skip
+        if max_len != int(max_len):
+            raise DataError(f"max_len={opts['max_len']!r} must be a whole number")
+        opts["max_len"] = int(max_len)
     return opts
+
+
+MAX_TOKENS = 1_000  # the largest max_len: a molecule of at most MAX_SMILES_LENGTH characters
+
+
+def _bounded(value: Any, name: str, lo: float, hi: float, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not lo <= x <= hi:
+        raise DataError(f"{name}={value!r} must be a number in [{lo:g}, {hi:g}] ({what})")
+    return x
+
+
+def validation_size(n: int, fraction: float) -> int:
+    """Validation molecules out of ``n`` training-side ones: ``fraction`` of them, at least
+    VAL_MIN or a tenth (whichever is fewer; 2 at the least, for a covariance), at most VAL_MAX."""
+    return max(2, min(VAL_MAX, max(round(fraction * n), min(VAL_MIN, n // 10))))
 
 
 def _subset(smiles: list[str], n: int, seed: int) -> tuple[list[str], list[str]]:
@@ -384,13 +466,18 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
     info: dict[str, Any] = {"model": opts["model"]}
     table: pd.DataFrame | None = None  # the file's other columns, aligned with `smiles`
     smiles: list[str] = []
+    val_fraction = opts["val_fraction"]
     if isinstance(source, str) and source == "moses":
         train_all = moses_smiles("train")
-        train, pool = _subset(train_all, n_train, seed)
+        n_val = validation_size(len(train_all), val_fraction)
+        # the validation molecules end the seeded permutation, the training subset starts it:
+        # with n_train ≤ 1,579,663 (default 250,000) the subset is what it was without them
+        train, pool = _subset(train_all, min(n_train, len(train_all) - n_val), seed)
         test, test_sf = moses_smiles("test"), moses_smiles("test_scaffolds")
         ds = MoleculeDataset(
-            "moses", train, None, info, test=test, test_sf=test_sf, pool=pool, moses=True
-        )
+            "moses", train, None, info, test=test, test_sf=test_sf, pool=pool, moses=True,
+            val=pool[len(pool) - n_val :],
+        )  # fmt: skip
         info.update(n_source=len(train_all), reference="MOSES test / test_scaffolds (stored)")
     else:
         if isinstance(source, str) and source == "qm9":
@@ -404,14 +491,14 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
         elif isinstance(source, str | Path):
             smiles, table = read_smiles_file(
                 source, smiles_column=opts.get("smiles_column"),
-                invalid=opts.get("invalid", "error"),
+                invalid=opts.get("invalid", "error"), max_length=opts["max_smiles_length"],
             )  # fmt: skip
             name = str(source)
         elif isinstance(source, list | tuple | pd.Series):
             items = [str(s) for s in source]
             smiles, _ = validate_smiles(
                 items, list(range(1, len(items) + 1)), where="<in-memory>",
-                invalid=opts.get("invalid", "error"),
+                invalid=opts.get("invalid", "error"), max_length=opts["max_smiles_length"],
             )  # fmt: skip
             name = "<in-memory>"
         else:
@@ -425,10 +512,13 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
         if not 0.02 <= frac <= 0.5:
             raise DataError(f"test_fraction={frac} must be in [0.02, 0.5]")
         rest, test = _subset(smiles, round(len(smiles) * (1 - frac)), seed)
-        train, pool = rest[:n_train], rest
-        ds = MoleculeDataset(name, train, None, info, test=test, pool=pool)
+        n_val = validation_size(len(rest), val_fraction)
+        train, pool = rest[: min(n_train, len(rest) - n_val)], rest
+        ds = MoleculeDataset(
+            name, train, None, info, test=test, pool=pool, val=rest[len(rest) - n_val :]
+        )
         info.update(n_source=len(smiles), reference=f"seeded {frac:.0%} test split")
-    info.update(n_train=len(ds.samples), n_test=len(ds.test))
+    info.update(n_train=len(ds.samples), n_val=len(ds.val), n_test=len(ds.test))
     if opts["conditions"]:
         ds.conditions = _condition_frame(ds.samples, opts["conditions"], table, smiles)
         info["conditions"] = list(ds.conditions.columns)
@@ -464,13 +554,42 @@ def _condition_frame(
     return pd.DataFrame(out)
 
 
+def validation_view(ds: MoleculeDataset) -> MoleculeDataset:
+    """The reference for evaluations during training (which choose the ``best`` checkpoint):
+    the validation SMILES in place of the test split, under the name ``Val`` (FCD/Val, SNN/Val,
+    ...); never the test or scaffold-test molecules.
+
+    Its ChemNet statistics are computed once and cached by hash, as for a user file's test
+    split; the floor draws real molecules from the training side without the validation ones,
+    and novelty counts a validation molecule as novel (the GAN never saw it).
+    """
+    if not ds.val:
+        raise DataError(
+            f"{ds.name}: no validation split to choose checkpoints on; load the data with "
+            "scigan.domains.molecules.data.load_molecules"
+        )
+    held = set(ds.val)
+    return replace(
+        ds,
+        info={**ds.info, "reference": f"validation split of the training side ({len(held):,})"},
+        test=list(ds.val),
+        test_sf=None,
+        pool=[s for s in ds.pool if s not in held],
+        novelty_train=None,
+        val=[],
+        reference=VAL,
+    )
+
+
 def novelty_set(ds: MoleculeDataset) -> set[str]:
-    """The canonical training set novelty is measured against (MOSES: its whole train split)."""
+    """The canonical training set novelty is measured against (MOSES: its whole train split;
+    in :func:`validation_view` without the validation molecules)."""
     if ds.novelty_train is None:
-        if ds.moses:
-            ds.novelty_train = moses_train_canonical()
-        else:
-            ds.novelty_train = set(ds.pool) | set(ds.samples)
+        train = moses_train_canonical() if ds.moses else set(ds.pool) | set(ds.samples)
+        if ds.reference == VAL:  # the validation molecules were never trained on
+            with chem.quiet_rdkit():
+                train.difference_update(chem.canonical_many(ds.test))  # a fresh set: edit it
+        ds.novelty_train = train
     return ds.novelty_train
 
 

@@ -62,7 +62,13 @@ from scipy.stats import wasserstein_distance
 
 from scigan.domains.base import MetricResult, SampleFn
 from scigan.domains.molecules import chem
-from scigan.domains.molecules.data import MoleculeDataset, cache_dir, novelty_set, package_bytes
+from scigan.domains.molecules.data import (
+    TEST,
+    MoleculeDataset,
+    cache_dir,
+    novelty_set,
+    package_bytes,
+)
 from scigan.errors import DataError, MissingDependencyError
 from scigan.metrics.floor import metric_entry
 from scigan.metrics.frechet import frechet_distance
@@ -792,8 +798,10 @@ _FLOORS: dict[tuple, dict[str, float]] = {}
 
 
 def references(ds: MoleculeDataset) -> dict[str, ReferenceStats]:
-    """``{"Test": stats, "TestSF": stats}`` (MOSES, stored) or ``{"Test": ...}`` (computed)."""
-    if ds.moses:
+    """``{"Test": stats, "TestSF": stats}`` (MOSES, stored) or ``{ds.reference: stats}``
+    computed from ``ds.test`` (a user file's test split, or the validation split of
+    :func:`~.data.validation_view`: ``{"Val": ...}``), cached on disk by the SMILES' hash."""
+    if ds.moses and ds.reference == TEST:
         return {"Test": moses_reference("test"), "TestSF": moses_reference("test_scaffolds")}
     import hashlib
 
@@ -801,16 +809,23 @@ def references(ds: MoleculeDataset) -> dict[str, ReferenceStats]:
     if key not in _REFERENCES:
         stats = ReferenceStats.load(f"ref-{key}")
         if stats is None:
+            from scigan import progress
+
+            progress.stage(f"reference statistics of {len(ds.test):,} {ds.reference} molecules")
             stats = ReferenceStats.from_molecules(Molecules.from_smiles(ds.test))
             stats.save(f"ref-{key}")
-        _REFERENCES[key] = {"Test": stats}
-    return _REFERENCES[key]
+        _REFERENCES[key] = stats
+    return {ds.reference: _REFERENCES[key]}
 
 
 def evaluate_molecules(
     sample: SampleFn, reference: MoleculeDataset, *, n: int, seed: int
 ) -> MetricResult:
-    """MOSES metrics of n generated molecules; floor = n real training molecules (MOSES 'Train')."""
+    """MOSES metrics of n generated molecules; floor = n real training molecules (MOSES 'Train').
+
+    Against ``reference.test`` under ``reference.reference``'s name: the test split after
+    training (FCD/Test, and FCD/TestSF for MOSES), the validation split during training
+    (:func:`~.data.validation_view`: FCD/Val)."""
     if not isinstance(reference, MoleculeDataset):
         raise DataError("molecule evaluation needs a reference loaded by the molecules domain")
     refs = references(reference)
@@ -818,7 +833,7 @@ def evaluate_molecules(
     ks = [k for k in (1000, 10000) if k <= n] or [n]
     generated = sample(n, None, seed)
     value = moses_metrics(generated, refs, train=train, ks=ks)
-    fkey = (reference.name, len(reference.pool), n, seed)
+    fkey = (reference.name, reference.reference, len(reference.pool), n, seed)
     if fkey not in _FLOORS:
         rng = np.random.default_rng([seed, 41])
         pool = reference.pool if len(reference.pool) >= n else reference.samples
