@@ -235,8 +235,8 @@ class Synthesizer:
         source = self.config_.data if data is None else str(data)
         if data is None and not Path(source).exists() and source not in DATASETS:
             raise DataError(
-                f"{source}: training data not found (moved or deleted?); pass its new place "
-                "with --data PATH (API: resume(data=...))"
+                f"{source}: training data file not found (moved or deleted?); pass its new "
+                "place with --data PATH (API: resume(data=...))"
             )
         if data is not None and Path(source).exists():
             source = str(Path(source).resolve())

@@ -189,6 +189,10 @@ def load_checkpoint(directory: str | Path, tag: str = "latest") -> tuple[dict, d
             "the same folder — restore the file or retrain"
         )
     path = directory / fname
+    if not path.exists():
+        raise CheckpointError(
+            f"{path}: cannot read checkpoint (file not found); restore it from a backup or retrain"
+        )
     check_readable_file(path, CheckpointError, memory=True)
     try:
         data = path.read_bytes()
