@@ -420,7 +420,7 @@ COMMANDS = {
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line on stderr (``scigan: warning: ...``), without source lines."""
-    print(f"scigan: warning: {cap_message(str(message))}", file=sys.stderr)
+    print(f"scigan: warning: {category.__name__}: {cap_message(str(message))}", file=sys.stderr)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -23,7 +23,7 @@ from numpy.lib import format as npy_format
 
 from scigan import Synthesizer
 from scigan.cli import main
-from scigan.domains.arrays import ExtrapolationWarning
+from scigan.domains.base import ExtrapolationWarning
 from scigan.domains.fields import FieldsDomain
 from scigan.domains.fields.encoding import FieldEncoder
 from scigan.domains.proteins import ProteinsDomain
@@ -179,7 +179,10 @@ def test_temperature_outside_the_training_range_warns_and_samples(ising_run, tmp
 def test_api_conditions_are_checked_and_warn_outside_the_range(ising_run):
     gan = Synthesizer.load(ising_run)
     assert gan.encoder_.cond_min_ == [2.0] and gan.encoder_.cond_max_ == [2.5]  # saved
-    with pytest.warns(ExtrapolationWarning, match=r"T=3 is outside .* by 0\.5 \(2 of 4 rows\)"):
+    with pytest.warns(
+        ExtrapolationWarning,
+        match=r"T=3 is outside .* by 0\.5 \(above its maximum.* 2 of 4 rows outside\)",
+    ):
         x = gan.sample(4, seed=0, conditions=np.array([[2.0], [3.0], [3.0], [2.5]]))
     assert np.isfinite(x).all()
     gan.sample(4, seed=0, conditions=np.full((4, 1), 2.269))  # inside: no warning

@@ -34,7 +34,7 @@ from safetensors.torch import save as st_save
 
 from scigan import Synthesizer
 from scigan.cli import main
-from scigan.domains.tabular.encoding import ExtrapolationWarning
+from scigan.domains.base import ExtrapolationWarning
 from scigan.errors import DataError
 
 # Tiny networks: every training below takes well under a second on one thread.

@@ -26,7 +26,7 @@ import pytest
 
 from scigan import Synthesizer
 from scigan.cli import main
-from scigan.domains.arrays import ExtrapolationWarning
+from scigan.domains.base import ExtrapolationWarning
 from scigan.domains.sequences import data as sdata
 from scigan.errors import DataError
 from scigan.limits import MEMORY_ENV
@@ -235,7 +235,9 @@ def test_api_conditions_and_the_saved_range(cond_run, tmp_path):
     assert (state["cond_min"], state["cond_max"]) == (30.0, 88.5)
     gan = Synthesizer.load(cond_run)
     gan.sample(2, seed=0, conditions=np.array([30.0, 88.5]))  # inside: no warning
-    with pytest.warns(ExtrapolationWarning, match=r"temp=10 .*\[30, 88.5\]: 20 below its minimum"):
+    with pytest.warns(
+        ExtrapolationWarning, match=r"temp=10 .*\[30, 88.5\] by 20 \(below its minimum"
+    ):
         gan.sample(3, seed=0, conditions=np.array([10.0, 50.0, 60.0]))
     for bad in (np.nan, np.inf):
         with pytest.raises(DataError, match=r"temp=.* not a finite number"):

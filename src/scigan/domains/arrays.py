@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -55,30 +54,14 @@ from scigan.core.nets import OutputSpan, observables
 from scigan.domains.base import (
     AbstractEncoder,
     Dataset,
-    ExtrapolationWarning,
-    SampleFn,
     as_float_tensor,
     check_finite,
+    warn_extrapolation,
 )
 from scigan.errors import DataError
 from scigan.limits import check_allocation, check_readable_file
 
 HELD_BYTES = 8  # bytes per value as scigan holds user arrays (float64 while fitting)
-
-
-
-
-def without_extrapolation_warnings(sample: SampleFn) -> SampleFn:
-    """``sample`` without :class:`ExtrapolationWarning`: evaluation asks for the reference's
-    conditions (a held-out trajectory, a fresh simulator draw), which may lie a little outside
-    the training range, and measuring the model there is the point."""
-
-    def quiet(n: int, conditions: Any, seed: int) -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExtrapolationWarning)
-            return sample(n, conditions, seed)
-
-    return quiet
 
 
 # ---------------------------------------------------------------------------- condition domains
@@ -448,20 +431,12 @@ class ArrayEncoder(AbstractEncoder):
         if len(self.cond_min_) != self.cond_dim or len(self.cond_max_) != self.cond_dim:
             return  # a run saved before the range was recorded
         for j, name in enumerate(self.cond_names_):
-            lo, hi = self.cond_min_[j], self.cond_max_[j]
-            v = c[:, j]
-            gap = np.maximum(np.maximum(lo - v, v - hi), 0.0)
-            outside = int((gap > 0).sum())
-            if not outside:
-                continue
-            i = int(np.argmax(gap))
-            rows = f" ({outside} of {len(v)} rows)" if outside < len(v) else ""
-            warnings.warn(
-                f"{name}={_num(v[i])} is outside the training range [{_num(lo)}, {_num(hi)}] "
-                f"by {_num(gap[i])}{rows}; the generator extrapolates — samples there are "
-                "not checked against physics",
-                ExtrapolationWarning,
-                stacklevel=3,  # the caller of encode_conditions
+            warn_extrapolation(
+                name,
+                c[:, j],
+                self.cond_min_[j],
+                self.cond_max_[j],
+                consequence="samples there are not checked against physics",
             )
 
     # ------------------------------------------------------------------ state

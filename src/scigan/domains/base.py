@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,46 @@ class ExtrapolationWarning(UserWarning):
     """A requested condition lies outside the range the model was trained on."""
 
 
+def _g(x: float) -> str:
+    return f"{float(x):.6g}"
+
+
+def warn_extrapolation(
+    name: str,
+    values: np.ndarray,
+    lo: float,
+    hi: float,
+    *,
+    consequence: str,
+    gap: np.ndarray | None = None,
+    fmt: Callable[[float], str] = _g,
+    fmt_gap: Callable[[float], str] | None = None,
+    stacklevel: int = 4,
+) -> None:
+    """An :class:`ExtrapolationWarning` when any of ``values`` (one condition, one per row)
+    lies outside the training range ``[lo, hi]``, naming the farthest value, by how much and
+    on which side. ``gap``: the distance outside per row when the caller measures it itself
+    (e.g. only on the sides without a declared bound); ``stacklevel`` 4 points at the caller
+    of the encoder method that called the encoder's own check."""
+    v = np.asarray(values, dtype=np.float64)
+    if gap is None:
+        gap = np.maximum(np.maximum(lo - v, v - hi), 0.0)
+    outside = int((gap > 0).sum())
+    if not outside:
+        return
+    i = int(np.argmax(gap))
+    side = "above its maximum" if v[i] > hi else "below its minimum"
+    scale = f"; {gap[i] / (hi - lo):.3g}× the range's width" if hi > lo else ""
+    rows = f"; {outside} of {len(v)} rows outside" if len(v) > 1 else ""
+    warnings.warn(
+        f"{name}={fmt(v[i])} is outside the training range [{fmt(lo)}, {fmt(hi)}] by "
+        f"{(fmt_gap or fmt)(gap[i])} ({side}{scale}{rows}); the generator extrapolates "
+        f"there — {consequence}",
+        ExtrapolationWarning,
+        stacklevel=stacklevel,
+    )
+
+
 class AbstractDomain(abc.ABC):
     """A scientific domain. Subclasses are final and registered in ``scigan.registry.DOMAINS``.
 
@@ -256,6 +297,19 @@ def hash_tensors(*tensors: Tensor | None) -> str:
         h.update(str(arr.shape).encode() + str(arr.dtype).encode())
         h.update(arr.tobytes())
     return "sha256:" + h.hexdigest()
+
+
+def without_extrapolation_warnings(sample: SampleFn) -> SampleFn:
+    """``sample`` without :class:`ExtrapolationWarning`: evaluation asks for the reference's
+    conditions (a held-out trajectory, a fresh simulator draw, hold-out rows), which may lie
+    a little outside the training range, and measuring the model there is the point."""
+
+    def quiet(n: int, conditions: Any, seed: int) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            return sample(n, conditions, seed)
+
+    return quiet
 
 
 def check_finite(array: np.ndarray, where: str) -> None:

@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm, wasserstein_distance
 
-from scigan.domains.arrays import without_extrapolation_warnings
-from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.base import Dataset, MetricResult, SampleFn, without_extrapolation_warnings
 from scigan.domains.fields.exact import gaussian_minkowski, ising_exact, telegraph_moments
 from scigan.domains.fields.simulators import CALO_R_EDGES, power_law_spectrum
 from scigan.errors import DataError

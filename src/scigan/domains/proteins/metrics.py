@@ -33,8 +33,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
 from scigan import progress
-from scigan.domains.arrays import without_extrapolation_warnings
-from scigan.domains.base import Dataset, MetricResult, SampleFn
+from scigan.domains.base import Dataset, MetricResult, SampleFn, without_extrapolation_warnings
 from scigan.domains.proteins import data as pdata
 from scigan.domains.proteins import geometry as geo
 from scigan.errors import DataError

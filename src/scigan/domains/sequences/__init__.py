@@ -18,7 +18,6 @@ from typing import Any
 from torch import nn
 
 from scigan.config import TrainConfig
-from scigan.domains.arrays import without_extrapolation_warnings
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -26,6 +25,7 @@ from scigan.domains.base import (
     DemoSpec,
     MetricResult,
     SampleFn,
+    without_extrapolation_warnings,
 )
 from scigan.domains.sequences import data as sdata
 from scigan.domains.sequences import encoding, nets

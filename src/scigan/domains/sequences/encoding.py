@@ -15,7 +15,6 @@ before the range was recorded load without it (no range check).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from torch import Tensor
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset, ExtrapolationWarning
+from scigan.domains.base import AbstractEncoder, Dataset, warn_extrapolation
 from scigan.errors import DataError
 from scigan.limits import check_allocation
 
@@ -207,21 +206,12 @@ class SequenceEncoder(AbstractEncoder):
         the farthest one and by how much it lies outside."""
         if self.cond_min_ is None or self.cond_max_ is None:
             return  # an encoder saved before the range was recorded
-        lo, hi = self.cond_min_, self.cond_max_
-        gap = np.maximum(np.maximum(lo - v, v - hi), 0.0)
-        outside = int((gap > 0).sum())
-        if not outside:
-            return
-        i = int(np.argmax(gap))
-        side = "above its maximum" if v[i] > hi else "below its minimum"
-        scale = f", {gap[i] / (hi - lo):.3g}× the range's width" if hi > lo else ""
-        rows = f" ({outside} of {len(v)} rows)" if outside < len(v) else ""
-        warnings.warn(
-            f"condition {self.cond_name_}={v[i]:g} is outside the training range "
-            f"[{lo:g}, {hi:g}]: {gap[i]:g} {side}{scale}{rows}; the generator extrapolates "
-            "there — treat these sequences as a guess",
-            ExtrapolationWarning,
-            stacklevel=3,  # the caller of encode_conditions
+        warn_extrapolation(
+            self.cond_name_,
+            v,
+            self.cond_min_,
+            self.cond_max_,
+            consequence="treat these sequences as a guess",
         )
 
     # ------------------------------------------------------------------ state

@@ -43,7 +43,7 @@ import torch
 from torch import Tensor
 
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset, ExtrapolationWarning
+from scigan.domains.base import AbstractEncoder, Dataset, warn_extrapolation
 from scigan.domains.tabular.schema import ColumnSpec, Schema
 from scigan.errors import DataError
 
@@ -563,21 +563,15 @@ class TabularEncoder(AbstractEncoder):
             v = numeric_values(df[spec.name], spec, "conditions")
             below = np.maximum(lo - v, 0.0) if spec.low is None else np.zeros_like(v)
             above = np.maximum(v - hi, 0.0) if spec.high is None else np.zeros_like(v)
-            gap = np.maximum(below, above)
-            outside = int((gap > 0).sum())
-            if not outside:
-                continue
-            i = int(np.argmax(gap))
-            side = "above its maximum" if v[i] > hi else "below its minimum"
-            width = hi - lo
-            scale = f"{gap[i] / width:.3g}× the range's width; " if width > 0 else ""
-            warnings.warn(
-                f"condition {spec.name}={_show(v[i], spec)} is outside the training range "
-                f"[{_show(lo, spec)}, {_show(hi, spec)}]: {_show_gap(gap[i], spec)} {side} "
-                f"({scale}{outside} of {len(v)} rows outside); the model extrapolates there — "
-                "treat its outcomes as a guess",
-                ExtrapolationWarning,
-                stacklevel=3,  # the caller of encode_conditions
+            warn_extrapolation(
+                spec.name,
+                v,
+                lo,
+                hi,
+                gap=np.maximum(below, above),
+                fmt=lambda x, spec=spec: _show(x, spec),
+                fmt_gap=lambda x, spec=spec: _show_gap(x, spec),
+                consequence="treat its outcomes as a guess",
             )
 
     def _encode_conditions(self, df: pd.DataFrame, *, passthrough_only: bool = False) -> np.ndarray:

@@ -24,18 +24,16 @@ metrics (condition hit rate, per-condition mean outcomes, best-condition recover
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp, spearmanr
 
-from scigan.domains.base import MetricResult, SampleFn
+from scigan.domains.base import MetricResult, SampleFn, without_extrapolation_warnings
 from scigan.domains.tabular.data import TabularDataset
-from scigan.domains.tabular.encoding import MISSING, ExtrapolationWarning, _is_missing, _key
+from scigan.domains.tabular.encoding import MISSING, _is_missing, _key
 from scigan.domains.tabular.schema import Schema
 from scigan.errors import DataError
 
@@ -282,7 +280,7 @@ def evaluate_table(
 
     if not isinstance(reference, TabularDataset):
         raise DataError("tabular evaluation needs a reference loaded by the tabular domain")
-    sample = _without_extrapolation_warnings(sample)
+    sample = without_extrapolation_warnings(sample)
     schema, train, hold = reference.schema, reference.train, reference.holdout
     rng = np.random.default_rng([seed, 23])
     k = int(min(n, len(train)))
@@ -343,18 +341,6 @@ def evaluate_table(
     for entry in out.values():
         entry["split"] = split
     return out
-
-
-def _without_extrapolation_warnings(sample: SampleFn) -> SampleFn:
-    """``sample`` without :class:`ExtrapolationWarning`: hold-out conditions may lie a little
-    outside the training rows' range, and measuring the model there is the point."""
-
-    def quiet(n: int, conditions: Any, seed: int) -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExtrapolationWarning)
-            return sample(n, conditions, seed)
-
-    return quiet
 
 
 def _predicted_means(
