@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hostile import MAX_LINE, cli, one_error, snapshot
 from numpy.lib import format as npy_format
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
@@ -46,44 +47,9 @@ EXPERIMENT = "temperature,cat,y\n" + "".join(
     f"{30 + 2 * i},{'pq'[i % 2]},{0.5 * i}\n" for i in range(41)
 )
 TAB = ["--steps", "2", *TINY, "--set", "conditions=[temperature,cat]", "--set", "outcomes=[y]"]
-MAX_LINE = 600
 
 
 # ---------------------------------------------------------------------------- helpers
-def cli(capsys, *args: object) -> tuple[int, list[str]]:
-    """``scigan ARGS`` in this process: (exit code, stderr lines)."""
-    capsys.readouterr()
-    try:
-        rc = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse errors
-        rc = exc.code
-    return rc, capsys.readouterr().err.splitlines()
-
-
-def one_error(rc: int, lines: list[str], *needles: str) -> str:
-    """Exit code 2 and exactly one stderr line, ``scigan: error: ...``, holding ``needles``."""
-    assert rc == 2, lines
-    assert len(lines) == 1 and lines[0].startswith("scigan: error: "), lines
-    assert len(lines[0]) <= MAX_LINE + len("scigan: error: "), lines[0][:200]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every path under ``root`` with a hash of its bytes (folders, pipes and links by kind)."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = str(p.relative_to(root))
-        if p.is_symlink():
-            out[rel] = "link:" + os.readlink(p)
-        elif p.is_dir():
-            out[rel] = "dir"
-        elif not p.is_file():
-            out[rel] = "special"
-        else:
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def run_processes(cases: dict[str, tuple[list[str], Path]], timeout: float = 60) -> dict:

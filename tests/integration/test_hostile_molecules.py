@@ -8,60 +8,22 @@ timeout; the rest call ``scigan.cli.main``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("rdkit")
 
-from scigan.cli import main
+from hostile import cli, one_error, snapshot
 
 TINY = ["--steps", "1", "--n-critic", "1", "--batch-size", "8", "--z-dim", "4", "--g-width",
         "8", "--d-width", "8", "--g-depth", "1", "--d-depth", "1", "--threads", "1",
         "--quiet"]  # fmt: skip
-MAX_LINE = 600
 GOOD = ["CCO", "CCN", "c1ccccc1", "CC(=O)O", "CCCl", "CC(C)O"] * 5  # 30 valid molecules
 MEGA = "C" * 1_000_000  # a 1 MB "SMILES": a valid alkane to RDKit, a bomb to the tokeniser
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every path under ``root`` with a hash of its bytes (pipes and links by kind)."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = str(p.relative_to(root))
-        if p.is_symlink():
-            out[rel] = "link:" + os.readlink(p)
-        elif p.is_dir():
-            out[rel] = "dir"
-        elif not p.is_file():
-            out[rel] = "special"
-        else:
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
-def one_error(rc: int, lines: list[str], *needles: str) -> str:
-    """Exit code 2 and exactly one stderr line, ``scigan: error: ...``, holding ``needles``."""
-    assert rc == 2, lines
-    assert len(lines) == 1 and lines[0].startswith("scigan: error: "), lines
-    assert len(lines[0]) <= MAX_LINE + len("scigan: error: "), lines[0][:200]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def cli(capsys, *args: object) -> tuple[int, list[str]]:
-    capsys.readouterr()
-    try:
-        rc = main([str(a) for a in args])
-    except SystemExit as exc:
-        rc = exc.code
-    return rc, capsys.readouterr().err.splitlines()
 
 
 def test_pipes_and_devices_as_molecule_files_are_refused_without_hanging(tmp_path):

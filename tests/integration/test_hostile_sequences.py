@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile import cli, one_error, snapshot
 
 from scigan import Synthesizer
 from scigan.cli import main
@@ -34,45 +34,12 @@ from scigan.limits import MEMORY_ENV
 TINY = ["--z-dim", "4", "--g-width", "8", "--d-width", "8", "--g-depth", "1", "--d-depth", "1",
         "--batch-size", "16", "--n-critic", "1", "--eval-every", "0", "--threads", "1",
         "--quiet"]  # fmt: skip
-MAX_LINE = 600
 RNG = np.random.default_rng(0)
 SHORT = ["".join(RNG.choice(list("ACGT"), 20)) for _ in range(40)]  # 40 × 20 bp
 TEMPS = [30.0 + 1.5 * i for i in range(40)]  # a numeric condition, 30 … 88.5
 
 
 # ---------------------------------------------------------------------------- helpers
-def cli(capsys, *args: object) -> tuple[int, list[str]]:
-    """``scigan ARGS`` in this process: (exit code, stderr lines)."""
-    capsys.readouterr()
-    try:
-        rc = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse errors
-        rc = exc.code
-    return rc, capsys.readouterr().err.splitlines()
-
-
-def one_error(rc: int, lines: list[str], *needles: str) -> str:
-    """Exit code 2 and exactly one stderr line, ``scigan: error: ...``, holding ``needles``."""
-    assert rc == 2, lines
-    assert len(lines) == 1 and lines[0].startswith("scigan: error: "), lines
-    assert len(lines[0]) <= MAX_LINE + len("scigan: error: "), lines[0][:200]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every path under ``root`` with a hash of its bytes (folders and pipes by kind)."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = str(p.relative_to(root))
-        if p.is_dir():
-            out[rel] = "dir"
-        elif not p.is_file():
-            out[rel] = "special"
-        else:
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def train(capsys, data: Path, out: Path, *extra: object) -> tuple[int, list[str]]:
