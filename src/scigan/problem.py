@@ -8,6 +8,7 @@ domain, and holds the names of the extra tensors a checkpoint may carry.
 from __future__ import annotations
 
 import platform
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from scigan.core.losses import make_loss, make_regularisers
 from scigan.core.training_loop import Problem
 from scigan.domains.base import AbstractDomain, AbstractEncoder, Dataset, hash_tensors
 from scigan.errors import ConfigError, DataError, SciganError
+from scigan.limits import check_readable_file
 from scigan.registry import DATASETS, DOMAINS
 from scigan.sampling import generate
 
@@ -52,7 +54,7 @@ def infer_domain(domain: str | None, data: Any, cfg_values: Mapping[str, Any]) -
         return DATASETS.get(data).domain
     if isinstance(data, str) and not Path(data).exists() and "/" not in data and "." not in data:
         DATASETS.get(data)  # raises UnknownNameError listing the registered datasets
-    if isinstance(data, str | Path) and Path(data).is_file():
+    if isinstance(data, str | Path) and Path(data).exists():
         return _domain_of_file(Path(data))
     raise ConfigError(
         "cannot tell the domain of this data; pass domain=... (CLI: --domain toy|fields|...)"
@@ -77,6 +79,7 @@ def _domain_of_file(path: Path) -> str:
     if suffix in _SUFFIX_DOMAIN:
         return _SUFFIX_DOMAIN[suffix]
     if suffix in (".csv", ".tsv", ".txt"):
+        check_readable_file(path, DataError, limit=sys.maxsize)  # never open a FIFO or device
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
         lines = [ln for ln in head.decode("utf-8", errors="replace").splitlines() if ln.strip()]

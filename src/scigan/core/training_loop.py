@@ -346,7 +346,15 @@ def _evaluate(
             "elapsed_s": state.elapsed_s,
         }
     )
-    if not problem.best_metric or problem.best_metric not in result:
+    if not problem.best_metric:
+        return False
+    if problem.best_metric not in result:
+        warnings.warn(
+            f"best metric '{problem.best_metric}' is not among the metrics evaluated during "
+            f"training ({', '.join(sorted(result))}); no best checkpoint is kept — pass "
+            "--best-metric with one of them",
+            stacklevel=2,
+        )
         return False
     value = float(result[problem.best_metric]["value"])
     better = state.best_value is None or (
