@@ -225,6 +225,7 @@ def build_problem(
         regularisers=make_regularisers(cfg.objective),
         evaluate=evaluate,
         best_metric=cfg.best_metric or best,
+        best_metric_chosen=bool(cfg.best_metric),
         best_lower_is_better=lower,
         extra_tensors=extra,
         data_hash=hash_tensors(data, cond),

@@ -179,3 +179,16 @@ def test_evaluate_table_leads_with_the_verdict(run, capsys):
     marks = {line.split()[1]: line.split()[0] for line in lines[2:]}
     assert set(marks.values()) <= {"pass", "miss", "info"}
     assert "modes_covered" in marks
+
+
+def test_a_best_metric_never_scored_warns(tmp_path):
+    from scigan import Synthesizer
+
+    gan = Synthesizer(
+        domain="toy", steps=4, eval_every=2, eval_n=200, best_metric="no_such_metric",
+        z_dim=8, g_width=16, d_width=16, g_depth=1, d_depth=1, batch_size=32,
+        options={"n": 400},
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="'no_such_metric' is not among the metrics"):
+        gan.fit("ring8", out=tmp_path / "run")
+    assert not (tmp_path / "run" / "checkpoints" / "best.json").exists()

@@ -74,6 +74,7 @@ class Problem:
     regularisers: list[Regulariser]
     evaluate: EvalFn | None = None
     best_metric: str | None = None
+    best_metric_chosen: bool = False  # named by the user (--best-metric): warn if never scored
     best_lower_is_better: bool = True
     extra_tensors: dict[str, Tensor] = field(default_factory=dict)
     data_hash: str = ""
@@ -349,6 +350,8 @@ def _evaluate(
     if not problem.best_metric:
         return False
     if problem.best_metric not in result:
+        if not problem.best_metric_chosen:  # the domain's default, absent for this data
+            return False
         warnings.warn(
             f"best metric '{problem.best_metric}' is not among the metrics evaluated during "
             f"training ({', '.join(sorted(result))}); no best checkpoint is kept — pass "
