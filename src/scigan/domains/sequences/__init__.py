@@ -30,7 +30,10 @@ from scigan.domains.base import (
 from scigan.domains.sequences import data as sdata
 from scigan.domains.sequences import encoding, nets
 from scigan.domains.sequences import metrics as sm
+from scigan.domains.sequences.data import as_seqrecords
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
+
+__all__ = ["DEFAULTS", "SequencesDomain", "as_seqrecords"]
 
 # Shipped defaults, sized for 2 CPU cores (benchmarks/sequences.py measures them).
 _DEFAULTS: dict[str, Any] = {

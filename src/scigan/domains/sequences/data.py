@@ -12,7 +12,7 @@ import csv
 import gzip
 import io
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from scigan.domains.sequences.encoding import (
     resolve_alphabet,
 )
 from scigan.domains.sequences.markov import MarkovChain, random_table
-from scigan.errors import DataError
+from scigan.errors import DataError, MissingDependencyError
 from scigan.limits import MEMORY_ENV, check_allocation, check_readable_file, memory_limit
 
 MODLAMP_WHEEL = "modlamp-4.3.3-py3-none-any.whl"
@@ -496,9 +496,9 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
     _check_options("user data", options, set(USER_DEFAULTS))
     o = {k: _opt(options, USER_DEFAULTS, k) for k in USER_DEFAULTS}
     cond = None
-    if isinstance(source, list | tuple) and all(isinstance(s, str) for s in source):
-        name, seqs = "<in-memory>", list(source)
-        ids = [f"#{i}" for i in range(len(seqs))]
+    if isinstance(source, list | tuple | Iterator):
+        name = "<in-memory>"
+        ids, seqs = in_memory_records(source)
     elif isinstance(source, str | Path):
         path = Path(source)
         if not path.exists() or path.is_dir():  # a FIFO or device: refused by _read_text
@@ -525,7 +525,7 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
     else:
         raise DataError(
             f"cannot read sequences from {type(source).__name__}; pass a FASTA/CSV path, a "
-            "registered name or a list of strings"
+            "registered name, or a list of strings or Biopython SeqRecords"
         )
     if o["invalid"] not in ("error", "drop"):
         raise DataError(f"--set invalid={o['invalid']!r}: choose error or drop")
@@ -575,6 +575,76 @@ def load_user(source: Any, options: Mapping[str, Any]) -> Dataset:
         "coding": False,
     }
     return Dataset(name, seqs, cond, info)
+
+
+def _biopython_seq_types() -> tuple[type, type]:
+    """(``Bio.Seq.Seq``, ``Bio.SeqRecord.SeqRecord``), or a MissingDependencyError."""
+    try:
+        from Bio.Seq import Seq
+        from Bio.SeqRecord import SeqRecord
+    except ImportError:
+        raise MissingDependencyError(
+            "Biopython SeqRecords need Biopython: pip install 'scigan[bio]'"
+        ) from None
+    return Seq, SeqRecord
+
+
+def in_memory_records(source: Iterable[Any]) -> tuple[list[str], list[str]]:
+    """(ids, sequences) of plain strings, Biopython ``Seq``s or ``SeqRecord``s (a list, a
+    tuple or an iterator such as ``Bio.SeqIO.parse(...)``, mixed if need be).
+
+    A SeqRecord keeps its id (error messages name it); strings and Seqs are ``#i``."""
+    items = list(source)
+    ids, seqs = [f"#{i}" for i in range(len(items))], [""] * len(items)
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            seqs[i] = item
+            continue
+        Seq, SeqRecord = _biopython_seq_types()
+        from Bio.Seq import UndefinedSequenceError
+
+        if isinstance(item, SeqRecord):
+            if item.id and item.id != "<unknown id>":
+                ids[i] = item.id
+            item = item.seq
+        if not isinstance(item, Seq):
+            raise DataError(
+                f"in-memory sequences: item {ids[i][:80]!r} is a {type(item).__name__}; pass "
+                "strings, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord objects"
+            )
+        try:
+            seqs[i] = str(item)
+        except UndefinedSequenceError as exc:  # Seq(None, length): length known, letters not
+            raise DataError(f"in-memory sequences: item {ids[i][:80]!r}: {exc}") from None
+    return ids, seqs
+
+
+def as_seqrecords(samples: Iterable[str], prefix: str = "gen", conditions: Any = None) -> list:
+    """Generated sequences as Biopython ``SeqRecord``s with ids ``{prefix}_{i}`` (the ids
+    ``scigan sample --out x.fasta`` writes); a condition per sample goes in the description.
+
+    Example::
+
+        from Bio import SeqIO
+        from scigan.domains.sequences import as_seqrecords
+
+        records = as_seqrecords(model.sample(100, seed=0))
+        SeqIO.write(records, "generated.fasta", "fasta")
+    """
+    Seq, SeqRecord = _biopython_seq_types()
+    seqs = list(samples)
+    conds = [None] * len(seqs) if conditions is None else list(np.asarray(conditions))
+    if len(conds) != len(seqs):
+        raise DataError(f"{len(conds)} conditions for {len(seqs)} sequences")
+    return [
+        SeqRecord(
+            Seq(s),
+            id=f"{prefix}_{i}",
+            name=f"{prefix}_{i}",
+            description="" if c is None else f"condition={c}",
+        )
+        for i, (s, c) in enumerate(zip(seqs, conds, strict=True))
+    ]
 
 
 def _refuse_long(seqs: list[str], ids: list[str], name: str, limit: int, *, explicit: bool) -> None:
