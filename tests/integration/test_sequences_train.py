@@ -45,7 +45,7 @@ def test_orf_fit_sample_evaluate_save_load(tmp_path):
     res = gan.evaluate(n=24)
     m = res["metrics"]
     _check_entries(m)
-    assert {"orf_validity", "kmer_jsd_6", "gc_w1", "nn_identity", "classifier_auc"} <= set(m)
+    assert {"orf_validity", "kmer_jsd_6", "gc_w1", "nearest_identity", "classifier_auc"} <= set(m)
     assert m["orf_validity"]["floor"] == 1.0  # real ORFs are all valid
     assert m["kmer_jsd_1"]["value"] >= 0
     gan.save(tmp_path / "run")

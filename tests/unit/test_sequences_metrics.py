@@ -146,6 +146,6 @@ def test_evaluate_sets_on_a_copy_of_the_reference():
     for k in range(1, 7):
         assert m[f"kmer_jsd_{k}"]["value"] == 0.0 and m[f"kmer_jsd_{k}"]["floor"] > 0
     assert m["exact_copy_fraction"]["value"] == 1.0 and m["exact_copy_fraction"]["floor"] == 0.0
-    assert m["nn_identity"]["value"] == 1.0 and m["nn_identity"]["floor"] < 0.9
+    assert m["nearest_identity"]["value"] == 1.0 and m["nearest_identity"]["floor"] < 0.9
     assert m["gc_w1"]["value"] == 0.0 and m["validity"]["value"] == 1.0
     assert "orf_validity" not in m and "charge_w1" not in m
