@@ -43,7 +43,7 @@ def test_pipes_and_devices_as_molecule_files_are_refused_without_hanging(tmp_pat
     cases["dev-zero"] = (["--domain", "molecules", "--data", str(zero)], (str(zero), "regular"))
     # without --domain the engine does not take a pipe for a data file (problem.infer_domain
     # asks for a regular file before it reads the suffix): one line, no hang
-    cases["fifo-inferred-domain"] = (["--data", str(pipes["m.smi"])], ("--domain",))
+    cases["fifo-inferred-domain"] = (["--data", str(pipes["m.smi"])], ("m.smi", "regular file"))
     before = snapshot(tmp_path)
     env = {**os.environ, "PYTHONWARNINGS": "default", "SCIGAN_CACHE": str(tmp_path / "c")}
     procs = {

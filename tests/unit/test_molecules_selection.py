@@ -65,9 +65,11 @@ def test_selection_reference_of_a_dataset_without_validation_split_is_an_error()
         MoleculesDomain().selection_reference(ds)
 
 
-def test_validation_metrics_are_named_val_and_cached_by_hash(cache):
+def test_validation_metrics_are_named_val_and_cached_by_hash(cache, monkeypatch):
     pytest.importorskip("fcd_torch")
     from scigan.domains.molecules import metrics as M
+
+    monkeypatch.setattr(M, "_REFERENCES", {})  # an earlier test may hold it in memory
 
     ds = D.load_molecules(str(FIXTURE), options={}, seed=0)
     view = MoleculesDomain().selection_reference(ds)
