@@ -7,7 +7,16 @@ import pytest
 
 from scigan.config import TrainConfig
 from scigan.domains.base import Dataset
-from scigan.domains.sequences.feedback import CachedScorer, feedback_train, peptide_features
+from scigan.domains.sequences import data as sdata
+from scigan.domains.sequences.data_files import wheel_dir
+from scigan.domains.sequences.feedback import (
+    AmpProxyClassifier,
+    CachedScorer,
+    _check_independent,
+    feedback_train,
+    independent_amp_oracles,
+    peptide_features,
+)
 from scigan.domains.sequences.figures import make_figures
 from scigan.errors import ConfigError
 
@@ -46,11 +55,28 @@ def test_feedback_loop_replaces_oldest_rows_with_high_scorers():
          "n_critic": 1, "loss": "wgan-gp", "log_every": 1000, "eval_every": 0, "threads": 1}
     )  # fmt: skip
     scorer = CachedScorer(lambda s: np.array([x.count("A") / len(x) for x in s]), budget=10_000)
+    judged: list[list[str]] = []
+
+    def judge(seqs):  # an independent oracle: sees every round's samples, never steers
+        judged.append(list(seqs))
+        return np.array([x.count("T") / len(x) for x in seqs])
+
+    with pytest.raises(ConfigError, match="drives the loop"):
+        feedback_train(cfg, ds, scorer, pretrain_steps=1, rounds=0, steps_per_round=1,
+                       judge=scorer.oracle)  # fmt: skip
     res = feedback_train(
         cfg, ds, scorer, pretrain_steps=2, rounds=2, steps_per_round=2, n_generate=40,
-        threshold=0.0, replace_max=5,
+        threshold=0.0, replace_max=5, judge=judge, judge_name="T fraction",
     )  # fmt: skip
     h = res.history
+    assert len(judged) == 3 and all(len(g) == 40 for g in judged)
+    assert res.scored_by == "T fraction" and "CachedScorer" not in res.driven_by
+    for r, g in zip(h, judged, strict=True):
+        expect = np.array([x.count("T") / len(x) for x in g])
+        assert r["judge_mean_score"] == pytest.approx(expect.mean())
+    assert res.gain == h[-1]["judge_positive_fraction"] - h[0]["judge_positive_fraction"]
+    assert res.driver_gain == h[-1]["positive_fraction"] - h[0]["positive_fraction"]
+    assert res.summary()["scored_by"] == "T fraction"
     assert [r["round"] for r in h] == [0, 1, 2] and [r["step"] for r in h] == [2, 4, 6]
     assert h[0]["replaced"] == 5 and h[-1]["replaced"] == 0
     assert res.final_data[10:] == seqs[10:]  # only the 10 oldest rows were replaced
@@ -66,3 +92,26 @@ def test_figures_for_dna_and_protein():
     prot = Dataset("p", ["KLAKLAK", "GIGKF"], None, {"alphabet": "ACDEFGHIKLMNPQRSTVWY"})
     figs = make_figures(["KKLLA", "GIGAV"], prot)
     assert any("Peptide" in t for t in figs)
+
+
+@pytest.mark.skipif(
+    not (wheel_dir() / sdata.MODLAMP_WHEEL).is_file(), reason="modlamp wheel not downloaded"
+)
+def test_the_judge_is_another_model_trained_on_other_rows():
+    import copy
+
+    driver, judge = independent_amp_oracles(seed=0)
+    assert judge is not driver and type(judge.model_) is not type(driver.model_)
+    assert (driver.model, judge.model) == ("logistic", "forest")
+    assert len(np.intersect1d(driver.train_rows_, judge.train_rows_)) == 0
+    assert driver.train_sequences_.isdisjoint(judge.train_sequences_)
+    assert driver.n_train_ + judge.n_train_ == len(sdata.amp_records(50)[0])
+    assert driver.test_auc_ > 0.8 and judge.test_auc_ > 0.8
+    scorer = CachedScorer(driver, budget=10)
+    _check_independent(scorer, judge)  # accepted
+    with pytest.raises(ConfigError, match=r"share .* training peptides"):
+        _check_independent(scorer, copy.copy(driver))  # another object, the same rows
+    with pytest.raises(ConfigError, match="drives the loop"):
+        _check_independent(scorer, CachedScorer(driver, budget=10))
+    with pytest.raises(ConfigError, match="model="):
+        AmpProxyClassifier(model="svm").fit()
