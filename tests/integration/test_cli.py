@@ -192,3 +192,14 @@ def test_a_best_metric_never_scored_warns(tmp_path):
     with pytest.warns(UserWarning, match="'no_such_metric' is not among the metrics"):
         gan.fit("ring8", out=tmp_path / "run")
     assert not (tmp_path / "run" / "checkpoints" / "best.json").exists()
+
+
+def test_resume_refreshes_an_existing_report(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "ring8", "--steps", "4", "--out", str(out), *SMALL]) == 0
+    assert main(["report", str(out), "-n", "200"]) == 0
+    before = (out / "report.html").read_text()
+    assert main(["resume", str(out), "--steps", "6", "--quiet"]) == 0
+    after = (out / "report.html").read_text()
+    assert '4 <span class="muted">of 4 configured' in before
+    assert '6 <span class="muted">of 6 configured' in after  # the report after the resume
