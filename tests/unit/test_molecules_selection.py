@@ -144,3 +144,19 @@ def test_no_test_smiles_reach_the_selection_evaluation_of_a_training_run(tmp_pat
     (ref,) = seen
     assert ref.reference == "Val" and not set(ref.test) & set(ds.test)
     assert problem.best_metric == "FCD/Val" and problem.best_lower_is_better
+
+
+def test_property_conditions_outside_the_training_range_warn():
+    import pandas as pd
+
+    from scigan import ExtrapolationWarning
+    from scigan.domains.molecules.encoding import _Conditions
+
+    c = _Conditions()
+    c.fit(pd.DataFrame({"qed": [0.3, 0.5, 0.7]}))
+    c.encode(pd.DataFrame({"qed": [0.4, 0.6]}))  # inside: no warning (warnings are errors)
+    with pytest.warns(ExtrapolationWarning, match=r"qed=1\.5 is outside the training range"):
+        c.encode(pd.DataFrame({"qed": [1.5, 0.5]}))
+    old = _Conditions()
+    old.load({"names": ["qed"], "mean": [0.5], "std": [0.1]})  # saved before ranges existed
+    old.encode(pd.DataFrame({"qed": [1.5]}))  # loads, no range check

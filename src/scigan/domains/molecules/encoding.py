@@ -27,7 +27,7 @@ from torch import Tensor
 from scigan import progress
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors
+from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors, warn_extrapolation
 from scigan.domains.molecules import chem
 from scigan.domains.molecules.autoencoder import (
     DECODER_PARTS,
@@ -84,6 +84,8 @@ class _Conditions:
         self.names_: list[str] = []
         self.mean_: list[float] = []
         self.std_: list[float] = []
+        self.min_: list[float] = []  # training range per property ([]: a run saved before it)
+        self.max_: list[float] = []
 
     def fit(self, frame: pd.DataFrame | None) -> None:
         if frame is None:
@@ -92,6 +94,7 @@ class _Conditions:
         x = frame.to_numpy(dtype=np.float64)
         self.mean_ = x.mean(axis=0).tolist()
         self.std_ = np.maximum(x.std(axis=0), 1e-8).tolist()
+        self.min_, self.max_ = x.min(axis=0).tolist(), x.max(axis=0).tolist()
 
     def encode(self, frame: Any) -> Tensor | None:
         if not self.names_:
@@ -108,16 +111,34 @@ class _Conditions:
         x = frame[self.names_].to_numpy(dtype=np.float64)
         if not np.isfinite(x).all():
             raise DataError("conditions contain NaN/inf; give a number for every property")
+        if len(self.min_) == len(self.names_):
+            for j, name in enumerate(self.names_):
+                warn_extrapolation(
+                    name,
+                    x[:, j],
+                    self.min_[j],
+                    self.max_[j],
+                    consequence="the property is asked of molecules unlike any trained on",
+                    stacklevel=5,
+                )
         z = (x - np.asarray(self.mean_)) / np.asarray(self.std_)
         return torch.from_numpy(z.astype(np.float32))
 
     def state(self) -> dict[str, Any]:
-        return {"names": self.names_, "mean": self.mean_, "std": self.std_}
+        return {
+            "names": self.names_,
+            "mean": self.mean_,
+            "std": self.std_,
+            "min": self.min_,
+            "max": self.max_,
+        }
 
     def load(self, state: Mapping[str, Any]) -> None:
         self.names_ = list(state["names"])
         self.mean_ = [float(v) for v in state["mean"]]
         self.std_ = [float(v) for v in state["std"]]
+        self.min_ = [float(v) for v in state.get("min", [])]  # runs saved before: no check
+        self.max_ = [float(v) for v in state.get("max", [])]
 
 
 class _MoleculeEncoder(AbstractEncoder):
