@@ -39,9 +39,15 @@ def _problem(cfg: TrainConfig):
 
 
 def minimal_loop(cfg: TrainConfig, steps: int) -> float:
-    """The plainest correct GAN loop (ns loss, Adam): returns steps/s."""
-    p = _problem(cfg)
-    G, D, data = p.G, p.D, p.data
+    """The plainest correct GAN loop (ns loss, Adam) on the toy nets: returns steps/s."""
+    return minimal_gan_loop(cfg, _problem(cfg), steps)
+
+
+def minimal_gan_loop(cfg: TrainConfig, p, steps: int) -> float:
+    """The plainest correct GAN loop (ns loss, Adam) on ``p``'s fresh networks, conditional
+    when ``p.cond`` is set (real rows keep their condition; G's step draws its own): steps/s.
+    Shared with benchmarks/ising_speed.py."""
+    G, D, data, cond = p.G, p.D, p.data, p.cond
     betas = (cfg.optim.beta1, cfg.optim.beta2)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.optim.lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.optim.lr_d, betas=betas)
@@ -49,15 +55,17 @@ def minimal_loop(cfg: TrainConfig, steps: int) -> float:
     torch.manual_seed(0)
     t0 = time.perf_counter()
     for _ in range(steps):
-        real = data[torch.randint(len(data), (b,))]
+        idx = torch.randint(len(data), (b,))
+        real, c = data[idx], None if cond is None else cond[idx]
         with torch.no_grad():
-            fake = G(torch.randn(b, z_dim))
-        logits = D(torch.cat([real, fake]))
+            fake = G(torch.randn(b, z_dim), c)
+        logits = D(torch.cat([real, fake]), None if c is None else torch.cat([c, c]))
         d_loss = F.softplus(-logits[:b]).mean() + F.softplus(logits[b:]).mean()
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
-        g_loss = F.softplus(-D(G(torch.randn(b, z_dim)))).mean()
+        c = None if cond is None else cond[torch.randint(len(cond), (b,))]
+        g_loss = F.softplus(-D(G(torch.randn(b, z_dim), c), c)).mean()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()

@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import scigan
+from engine import minimal_gan_loop  # benchmarks/ (the script's folder is on sys.path)
 from scigan.config import TrainConfig
 from scigan.core.training_loop import train
 from scigan.domains.fields import data as fdata
@@ -216,32 +216,9 @@ def part_a(sizes: list[int], seconds: float, chains: int, batch: int, seed: int)
 
 
 def minimal_loop(cfg: TrainConfig, steps: int, setup: tuple) -> float:
-    """The plainest correct conditional GAN loop (ns loss, Adam) on fresh default Ising nets:
-    returns steps/s."""
-    p = build_problem(cfg, *setup)
-    G, D, data, cond = p.G, p.D, p.data, p.cond
-    betas = (cfg.optim.beta1, cfg.optim.beta2)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.optim.lr_g, betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.optim.lr_d, betas=betas)
-    b, z_dim = cfg.optim.batch_size, cfg.net.z_dim
-    torch.manual_seed(0)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        idx = torch.randint(len(data), (b,))
-        real, c = data[idx], cond[idx]
-        with torch.no_grad():
-            fake = G(torch.randn(b, z_dim), c)
-        logits = D(torch.cat([real, fake]), torch.cat([c, c]))
-        d_loss = F.softplus(-logits[:b]).mean() + F.softplus(logits[b:]).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        c = cond[torch.randint(len(cond), (b,))]
-        g_loss = F.softplus(-D(G(torch.randn(b, z_dim), c), c)).mean()
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-    return steps / (time.perf_counter() - t0)
+    """The plainest correct conditional GAN loop (benchmarks/engine.py's, ns loss, Adam) on
+    fresh default Ising nets: returns steps/s."""
+    return minimal_gan_loop(cfg, build_problem(cfg, *setup), steps)
 
 
 def scigan_loop(cfg: TrainConfig, steps: int, setup: tuple) -> float:
