@@ -143,8 +143,9 @@ class Synthesizer:
         force: bool = False,
         restart_hash: str | None = None,
     ) -> Synthesizer:
-        """fit(); ``restart_hash``: start again in the existing run folder ``out`` (cleared by
-        :meth:`resume_run`), on data that must hash to the recorded value."""
+        """fit(); ``restart_hash``: start again in the existing run folder ``out`` (a run killed
+        before its first checkpoint: what it wrote is cleared once the lock is held), on data
+        that must hash to the recorded value."""
         t_start = time.perf_counter()
         cfg = self.resolve_config(data)
         dist.resolve_device(cfg.device)  # a bad --device fails before anything is written
@@ -163,6 +164,8 @@ class Synthesizer:
             run_dir = run_folder.create(out, force=force) if fresh else Path(out)
             dist.barrier()
         with run_folder.lock(run_dir if dist.is_main() else None):
+            if restart_hash is not None and dist.is_main():
+                run_folder.clear_for_restart(run_dir)  # under the same lock as the new run
             self._set_fitted(cfg, domain, encoder, dataset, problem, run_dir)
             if run_dir is not None and dist.is_main():
                 self._write_run_files(run_dir)
@@ -199,9 +202,6 @@ class Synthesizer:
             raise DataError(f"{path}: this run was trained on in-memory data; fit it again")
         if steps is not None:
             cfg = cfg.replace({"steps": steps})
-        with run_folder.lock(path if dist.is_main() else None):
-            if dist.is_main():
-                run_folder.clear_for_restart(path)
         source = str(Path(data).resolve()) if data is not None else cfg.data
         self = cls(domain=cfg.domain, config=cfg.replace({"data": source}).to_dict())
         saved_hash = str(info.get("data_hash", ""))
