@@ -242,14 +242,12 @@ def validate_state(state: dict[str, Any], tensors: dict[str, torch.Tensor], wher
     for name in ("lr_g", "lr_d"):
         if name in state:
             number(name, positive=True)
-    for name in ("rollbacks",):
-        if name in state:
-            number(name, integer=True)
+    if "rollbacks" in state:
+        number("rollbacks", integer=True)
     if "elapsed_s" in state:
         number("elapsed_s")
-    for name in ("best_step",):
-        if state.get(name) is not None:
-            number(name, integer=True)
+    if state.get("best_step") is not None:
+        number("best_step", integer=True)
     best = state.get("best_value")
     if best is not None and (isinstance(best, bool) or not isinstance(best, int | float)):
         raise bad("best_value", f"is {best!r}, not a number or null")

@@ -223,7 +223,6 @@ class RunLog:
     truncated_last: bool = False
 
 
-_KINDS = {"train": "train", "eval": "evals", "watchdog": "events"}
 STAGE_KINDS = ("setup", "adapt", "drs")  # stages with their own seconds
 IN_MEMORY = "<in-memory>"  # config "data" of a run fitted on a Python object
 
@@ -256,8 +255,9 @@ def read_metrics(run_dir: str | Path) -> RunLog:
                 log.bad_lines.append(i + 1)
             continue
         kind = row.get("kind")
-        if kind in _KINDS:
-            getattr(log, _KINDS[kind]).append(row)
+        rows = {"train": log.train, "eval": log.evals, "watchdog": log.events}.get(kind)
+        if rows is not None:
+            rows.append(row)
         elif kind in STAGE_KINDS:
             log.stages.append(row)
         else:
