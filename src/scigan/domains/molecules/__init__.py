@@ -16,9 +16,14 @@ large sample of real training molecules (MOSES' "Train" row). Evaluations during
 (FCD/Val, :meth:`MoleculesDomain.selection_reference`), never against the test split. See
 README.md in this folder.
 
-This file holds the domain class and its registration; ``data.py`` loads and writes,
-``encoding.py`` turns molecules into GAN tensors, ``nets.py`` builds the networks,
-``metrics.py`` evaluates, ``figures.py`` draws.
+Output a chemist takes to the next tool: ``scigan sample --out x.sdf`` (mol blocks with QED,
+logP, SA, MW and MOSES' filter alerts as SD properties) and :func:`as_mols` (RDKit ``Mol``
+objects with the same properties); training and reference data may be RDKit ``Mol`` objects or
+an ``SDMolSupplier``.
+
+This file holds the domain class and its registration; ``data.py`` loads, ``export.py``
+writes (SMILES, CSV, SD files, ``as_mols``), ``encoding.py`` turns molecules into GAN tensors,
+``nets.py`` builds the networks, ``metrics.py`` evaluates, ``figures.py`` draws.
 """
 
 from __future__ import annotations
@@ -40,13 +45,9 @@ from scigan.domains.base import (
     without_extrapolation_warnings,
 )
 from scigan.domains.molecules import nets
-from scigan.domains.molecules.data import (
-    MoleculeDataset,
-    load_molecules,
-    validation_view,
-    write_molecules,
-)
+from scigan.domains.molecules.data import MoleculeDataset, load_molecules, validation_view
 from scigan.domains.molecules.encoding import make_encoder, parse_conditions
+from scigan.domains.molecules.export import as_mols, write_molecules
 from scigan.domains.molecules.metrics import evaluate_molecules
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
@@ -81,7 +82,7 @@ class MoleculesDomain(AbstractDomain):
     """Molecule generation; see the module docstring and README.md."""
 
     name = "molecules"
-    sample_suffixes = (".smi", ".txt", ".csv")
+    sample_suffixes = (".smi", ".txt", ".csv", ".sdf")
     best_metric = ("FCD/Val", True)  # during training: the validation split, never the test
     demo = DemoSpec(
         science="Chemistry: molecules",
@@ -155,4 +156,4 @@ register_dataset(
     )
 )  # fmt: skip
 
-__all__ = ["MoleculesDomain", "evaluate_molecules", "load_molecules"]
+__all__ = ["MoleculesDomain", "as_mols", "evaluate_molecules", "load_molecules"]

@@ -13,15 +13,18 @@ downloaded by ``bash scripts/fetch_molecules_data.sh`` into ``$SCIGAN_DATA`` /
   blood–brain-barrier permeable (BBB+, 4,956) or not (BBB−, 2,851).
 
 User files: ``.smi`` / ``.txt`` (one SMILES per line, optional name after whitespace),
-``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf``.
-Invalid molecules are an error naming the line and SMILES unless ``invalid=skip``. A file is
+``.csv`` / ``.tsv`` with a SMILES column (auto-detected or ``smiles_column``), ``.sdf`` (read by
+RDKit's ``SDMolSupplier``; its SD properties are columns, usable as conditions). In memory: a
+list of SMILES and/or RDKit ``Mol`` objects, or an iterable of them such as an
+``SDMolSupplier`` (:func:`in_memory_smiles`). Invalid molecules are an error naming the line
+(SD record, list item) and SMILES unless ``invalid=skip``. A file is
 checked before it is opened (a regular file no larger than the memory limit: a FIFO or device
 is refused, never read), and a SMILES longer than ``max_smiles_length`` characters (default
 1,000) is refused before RDKit or the tokeniser sees it.
 
 The domain's loader :func:`load_molecules` (options checked by :func:`check_options`; training
-subset, validation split, test split and property conditions), the selection reference
-:func:`validation_view` and the writer :func:`write_molecules` end this file.
+subset, validation split, test split and property conditions) and the selection reference
+:func:`validation_view` end this file; the writers are in ``export.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import importlib.util
 import io
 import os
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scigan.core.checkpoint import atomic_write_text
 from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.molecules import chem
@@ -272,13 +274,14 @@ def read_smiles_file(
     check_readable_file(p, DataError, memory=True)
     frame = None
     if suffix == ".sdf":
-        smiles, lines = _read_sdf(p)
+        frame, smiles, lines = _read_sdf(p, invalid)
     elif suffix in (".csv", ".tsv"):
         frame, smiles, lines = _read_table(p, smiles_column, "\t" if suffix == ".tsv" else ",")
     else:
         smiles, lines = _read_lines(p)
     if not smiles:
-        raise DataError(f"{p}: no molecules found; expected one SMILES per line")
+        expected = "SD records" if suffix == ".sdf" else "one SMILES per line"
+        raise DataError(f"{p}: no molecules found; expected {expected}")
     canon, keep = validate_smiles(
         smiles, lines, where=str(p), invalid=invalid, max_length=max_length
     )
@@ -330,14 +333,71 @@ def _read_table(p: Path, column: str | None, sep: str) -> tuple[pd.DataFrame, li
     return df.drop(columns=[column]), smiles, lines
 
 
-def _read_sdf(p: Path) -> tuple[list[str], list[int]]:
+def _read_sdf(p: Path, invalid: str) -> tuple[pd.DataFrame | None, list[str], list[int]]:
+    """(SD properties, one row per readable record, or None; SMILES; record numbers from 1).
+
+    A record RDKit cannot read (a broken mol block, a molecule that does not sanitise) is an
+    error naming its number and title, unless ``invalid="skip"``."""
     Chem = chem.require_rdkit()
-    smiles, lines = [], []
+    smiles, lines, props, bad = [], [], [], []
     supplier = Chem.SDMolSupplier(str(p), sanitize=True)
-    for i, mol in enumerate(supplier, start=1):
-        smiles.append("" if mol is None else Chem.MolToSmiles(mol))
-        lines.append(i)  # record number for SD files
-    return smiles, lines
+    with chem.quiet_rdkit():
+        for i, mol in enumerate(supplier):
+            if mol is None:
+                title = supplier.GetItemText(i).partition("\n")[0].strip()[:60]
+                bad.append(f"record {i + 1}" + (f" ({title!r})" if title else ""))
+                continue
+            smiles.append(Chem.MolToSmiles(mol))
+            lines.append(i + 1)
+            props.append(mol.GetPropsAsDict())
+    if bad and invalid == "error":
+        raise DataError(
+            f"{p}: {len(bad)} unreadable record(s) of {len(bad) + len(smiles)} "
+            f"({'; '.join(bad[:5])}): RDKit cannot parse or sanitise them; fix them or skip "
+            "them with --set invalid=skip"
+        )
+    frame = pd.DataFrame(props) if any(props) else None
+    return frame, smiles, lines
+
+
+def in_memory_smiles(
+    source: Iterable[Any], invalid: str = "error"
+) -> tuple[list[str], list[int], pd.DataFrame | None]:
+    """(SMILES, positions counted from 1, the Mols' properties or None) of in-memory molecules:
+    SMILES strings and RDKit ``Mol`` objects, mixed if need be, in a list or any iterable (an
+    ``SDMolSupplier``, a generator).
+
+    A ``Mol`` is written as SMILES (canonicalised later like any SMILES); its properties
+    (``mol.GetPropsAsDict()``) become table columns, usable as conditions. A None item (what
+    ``SDMolSupplier`` yields for a record it cannot read) is an error naming its index, unless
+    ``invalid="skip"``.
+    """
+    Chem = chem.require_rdkit()
+    smiles: list[str] = []
+    lines: list[int] = []
+    props: list[dict[str, Any]] = []
+    missing: list[int] = []
+    for i, item in enumerate(source):
+        if item is None:
+            missing.append(i)
+            continue
+        if isinstance(item, Chem.Mol):
+            smiles.append(Chem.MolToSmiles(item))
+            props.append(item.GetPropsAsDict())
+        else:
+            smiles.append(str(item))
+            props.append({})
+        lines.append(i + 1)
+    if missing and invalid == "error":
+        shown = ", ".join(str(i) for i in missing[:5]) + (", …" if len(missing) > 5 else "")
+        raise DataError(
+            f"<in-memory>: {len(missing)} of {len(missing) + len(smiles)} molecules are None "
+            f"(index {shown}, counted from 0): RDKit could not read them (SDMolSupplier yields "
+            "None for a record it cannot parse or sanitise); fix those records or skip them "
+            "with invalid='skip'"
+        )
+    frame = pd.DataFrame(props) if any(props) else None
+    return smiles, lines, frame
 
 
 def validate_smiles(
@@ -494,17 +554,20 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
                 invalid=opts.get("invalid", "error"), max_length=opts["max_smiles_length"],
             )  # fmt: skip
             name = str(source)
-        elif isinstance(source, list | tuple | pd.Series):
-            items = [str(s) for s in source]
-            smiles, _ = validate_smiles(
-                items, list(range(1, len(items) + 1)), where="<in-memory>",
-                invalid=opts.get("invalid", "error"), max_length=opts["max_smiles_length"],
+        elif _in_memory(source):
+            invalid = opts.get("invalid", "error")
+            items, lines, table = in_memory_smiles(source, invalid)
+            smiles, keep = validate_smiles(
+                items, lines, where="<in-memory>", invalid=invalid,
+                max_length=opts["max_smiles_length"],
             )  # fmt: skip
+            if table is not None:
+                table = table.iloc[keep].reset_index(drop=True)
             name = "<in-memory>"
         else:
             raise DataError(
-                "molecules data must be 'moses', 'qm9', a .smi/.txt/.csv/.sdf file or a list of "
-                f"SMILES, got {type(source).__name__}"
+                "molecules data must be 'moses', 'qm9', a .smi/.txt/.csv/.sdf file, or a list "
+                f"of SMILES and/or RDKit Mols (or an SDMolSupplier), got {type(source).__name__}"
             )
         if len(smiles) < 20:
             raise DataError(f"{name}: {len(smiles)} valid molecules; need at least 20 to train")
@@ -525,6 +588,11 @@ def load_molecules(source: Any, *, options: Mapping[str, Any], seed: int) -> Mol
     return ds
 
 
+def _in_memory(source: Any) -> bool:
+    """A list, tuple, Series, SDMolSupplier or other iterable of molecules (not a table)."""
+    return isinstance(source, Iterable) and not isinstance(source, bytes | Mapping | pd.DataFrame)
+
+
 def _condition_frame(
     samples: list[str], names: list[str], table: pd.DataFrame | None, smiles: list[str]
 ) -> pd.DataFrame:
@@ -532,7 +600,7 @@ def _condition_frame(
     RDKit properties (``QED``, ``logP``, ``SA``, ``weight``) computed from the molecules."""
     columns = list(table.columns) if table is not None else []
     pos = {s: i for i, s in enumerate(smiles)}
-    resolved = [n if n in columns else chem.property_name(n) for n in names]
+    resolved = [n if n in columns else _property_name(n, columns) for n in names]
     computed = [n for n, r in zip(names, resolved, strict=True) if n not in columns]
     props = (
         molecule_properties(samples, [chem.property_name(n) for n in computed])
@@ -552,6 +620,14 @@ def _condition_frame(
         else:
             out[key] = props[key].to_numpy()
     return pd.DataFrame(out)
+
+
+def _property_name(name: str, columns: list[str]) -> str:
+    try:
+        return chem.property_name(name)
+    except DataError as exc:
+        have = f"its columns are {columns}" if columns else "it has no property columns"
+        raise DataError(f"{exc}, or a numeric column of the data ({have})") from None
 
 
 def validation_view(ds: MoleculeDataset) -> MoleculeDataset:
@@ -600,17 +676,3 @@ def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataF
     if any(m is None for m in mols):
         raise DataError("cannot compute properties of an invalid molecule")
     return pd.DataFrame(chem.properties(mols, names))
-
-
-def write_molecules(samples: Any, conditions: Any, path: Path) -> None:
-    """SMILES one a line, or a CSV (``smiles`` + ``target_<condition>`` columns)."""
-    smiles = [str(s) for s in samples]
-    path = Path(path)
-    if path.suffix == ".csv":
-        df = pd.DataFrame({"smiles": smiles})
-        if isinstance(conditions, pd.DataFrame):
-            for c in conditions.columns:
-                df[f"target_{c}"] = conditions[c].to_numpy()
-        atomic_write_text(path, df.to_csv(index=False))
-    else:
-        atomic_write_text(path, "".join(s + "\n" for s in smiles))
