@@ -178,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         help=(
-            "output file; format by extension: .csv .smi .fasta/.fa .npy .npz, .pdb (proteins: "
-            "recovered Cα models in one file) or a new folder name (proteins: one PDB per sample)"
+            "output file; format by extension: .csv .smi .sdf (molecules, with properties) "
+            ".fasta/.fa .npy .npz, .pdb (proteins: recovered Cα models in one file) or a new "
+            "folder name (proteins: one PDB per sample)"
         ),
     )
     p.add_argument("--seed", type=_seed, default=0, help="sampling seed")
