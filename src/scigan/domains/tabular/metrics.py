@@ -1,12 +1,25 @@
 """Tabular metrics: features → statistics → score, all pure functions of DataFrames.
 
-Scores (SDMetrics definitions, Patki et al. 2016; own code):
+Scores (own code):
 
-- ``column_shape``: mean over columns of 1 − KS statistic (numeric) or 1 − total-variation
-  distance of the level frequencies (categorical); 1 = identical marginals.
-- ``column_pair_trend``: mean over all column pairs of 1 − |r_a − r_b| / 2 (Pearson r, two
-  numeric columns) or 1 − TVD of the joint frequencies (otherwise; numbers in 10 quantile bins of
-  the reference); 1 = identical pairwise structure.
+- ``column_shape`` and ``column_pair_trend`` are TabSyn's "shape" and "trend" (Zhang et al.
+  2024, *Mixed-type tabular data synthesis with score-based diffusion in latent space*, ICLR),
+  which are sdmetrics' ``QualityReport`` properties (Patki et al. 2016). Reported as scores, 1 =
+  identical, higher is better; TabSyn's tables print the error rate 100 × (1 − score) %.
+
+  - ``column_shape``: mean over columns of 1 − KS statistic (numeric, two-sample
+    Kolmogorov–Smirnov; sdmetrics ``KSComplement``) or 1 − total-variation distance of the level
+    frequencies (categorical; ``TVComplement``). Deviation: missing values count — the KS term
+    is max(KS of the present values, |difference in missing fraction|) — where sdmetrics drops
+    them.
+  - ``column_pair_trend``: mean over column pairs of 1 − |r_a − r_b| / 2 (Pearson r, two numeric
+    columns; ``CorrelationSimilarity``) or 1 − TVD of the joint frequencies (a categorical column
+    in the pair; ``ContingencySimilarity``), a numeric column cut into 10 equal-width bins of the
+    reference's range with open outer bins (sdmetrics ``discretize_column``). Deviations: the
+    reference's bin edges are used for both tables (sdmetrics' ``QualityReport`` bins each table
+    on its own range, which hides a shifted column); a numeric pair whose correlation is
+    undefined (a constant column) is scored by contingency instead of being left out; tables
+    with more than :data:`MAX_PAIRS` pairs score a seeded subsample (:func:`column_pairs`).
 - ``detection_auc``: |AUC − 0.5| of a logistic-regression C2ST (Lopez-Paz & Oquab 2017); 0 = not
   distinguishable. An AUC below 0.5 is no better than the floor, so the distance from 0.5 is
   scored (lower is better); the raw AUC stays in the entry as ``auc``.
@@ -51,7 +64,10 @@ BEST_CONDITION_RECOVERED = "best_condition_recovered"
 BEST_CONDITION_REGRET = "best_condition_regret"
 #: TSTR / TRTR the synthetic table should reach (issue 5's target; see benchmarks/RESULTS.md).
 TSTR_RATIO_TARGET = 0.9
-_BINS = 10
+_BINS = 10  # sdmetrics' num_discrete_bins: equal-width bins of a numeric column in a mixed pair
+#: Column pairs ``column_pair_trend`` scores; wider tables score a seeded subsample of this many
+#: (a 100-column table has 4,950 pairs; scoring 5,000 pairs takes about a second).
+MAX_PAIRS = 5_000
 _DRAWS = 50  # generated outcomes per held-out condition row (per-condition metrics)
 
 
@@ -75,7 +91,9 @@ def _tvd(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def column_shapes(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> dict[str, float]:
-    """Per-column similarity of marginals: 1 − KS (numeric) or 1 − TVD (categorical)."""
+    """Per-column similarity of marginals (TabSyn's "shape"): 1 − KS (numeric, with
+    missingness, see the module docstring) or 1 − TVD of the level frequencies (categorical);
+    ``{column: score}``, 1 = identical."""
     out = {}
     for spec in schema.columns:
         if spec.discrete:
@@ -89,43 +107,126 @@ def column_shapes(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> dict[str,
     return out
 
 
-def _binned(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    codes = np.searchsorted(edges, x, side="right").astype(str)
-    return np.where(np.isnan(x), MISSING, codes)
+def column_pairs(
+    schema: Schema, *, max_pairs: int | None = None, seed: int = 0
+) -> tuple[list[tuple[str, str]], int]:
+    """(pairs scored, pairs in the table): every column pair, or a seeded subsample.
+
+    A table of p columns has p(p − 1)/2 pairs; above ``max_pairs`` (default
+    :data:`MAX_PAIRS`) a uniform random subset of that many, drawn with ``seed``, is scored
+    (in table order), so that wide tables stay fast. The count is stated in the metric entry.
+    """
+    names = schema.names
+    p = len(names)
+    total = p * (p - 1) // 2
+    cap = MAX_PAIRS if max_pairs is None else int(max_pairs)
+    if total <= cap:
+        return list(itertools.combinations(names, 2)), total
+    # Pair index m → (i, j), i < j, in the order of itertools.combinations.
+    m = np.sort(np.random.default_rng([seed, 29]).choice(total, size=cap, replace=False))
+    # Rows before i hold p−1, p−2, … pairs: start(i) = i·p − i(i + 1)/2.
+    i = np.floor((2 * p - 1 - np.sqrt((2 * p - 1) ** 2 - 8 * m)) / 2).astype(np.int64)
+    i -= (i * p - i * (i + 1) // 2) > m  # floating-point guard at row starts
+    i += ((i + 1) * p - (i + 1) * (i + 2) // 2) <= m
+    j = m - (i * p - i * (i + 1) // 2) + i + 1
+    return [(names[a], names[b]) for a, b in zip(i.tolist(), j.tolist(), strict=True)], total
 
 
-def column_pair_trends(a: pd.DataFrame, b: pd.DataFrame, schema: Schema) -> dict[str, float]:
-    """Per-pair similarity of dependence: correlation (numeric) or contingency (otherwise)."""
-    cols = schema.columns
-    cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+def _bin_edges(ref: np.ndarray) -> np.ndarray:
+    """sdmetrics' ``discretize_column``: ``_BINS`` equal-width bins over the reference's finite
+    values, the outer edges opened to ±inf so that values outside its range land in the end
+    bins."""
+    ok = ref[np.isfinite(ref)]
+    if not len(ok):
+        return np.array([-np.inf, np.inf])
+    edges = np.histogram_bin_edges(ok, bins=_BINS)
+    edges[0], edges[-1] = -np.inf, np.inf
+    return edges
 
-    def labels(name: str, discrete: bool) -> tuple[np.ndarray, np.ndarray]:
-        if discrete:
-            return _labels(a, name), _labels(b, name)
-        x, y = _numeric(a, name), _numeric(b, name)
-        edges = np.unique(np.nanquantile(y, np.linspace(0, 1, _BINS + 1)[1:-1]))
-        return _binned(x, edges), _binned(y, edges)
+
+def _codes(
+    a: pd.DataFrame, b: pd.DataFrame, name: str, discrete: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of one column in both tables and their count: the union of the levels,
+    or the bins of ``b`` (the reference) with one more code for a missing value."""
+    if discrete:
+        la, lb = _labels(a, name), _labels(b, name)
+        levels, inv = np.unique(np.concatenate([la, lb]), return_inverse=True)
+        return inv[: len(la)], inv[len(la) :], len(levels)
+    x, y = _numeric(a, name), _numeric(b, name)
+    edges = _bin_edges(y)
+    miss = len(edges) + 1  # np.digitize gives 0 … len(edges)
+
+    def digitize(v: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(v), miss, np.digitize(v, edges))
+
+    return digitize(x), digitize(y), miss + 1
+
+
+def _joint_tvd(ia: np.ndarray, ja: np.ndarray, ib: np.ndarray, jb: np.ndarray, nj: int) -> float:
+    """Total-variation distance between the joint code frequencies of two tables."""
+    ka, kb = ia * nj + ja, ib * nj + jb
+    keys, inv = np.unique(np.concatenate([ka, kb]), return_inverse=True)
+    pa = np.bincount(inv[: len(ka)], minlength=len(keys)) / len(ka)
+    pb = np.bincount(inv[len(ka) :], minlength=len(keys)) / len(kb)
+    return 0.5 * float(np.abs(pa - pb).sum())
+
+
+def column_pair_trends(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    schema: Schema,
+    pairs: Sequence[tuple[str, str]] | None = None,
+) -> dict[str, float]:
+    """Per-pair similarity of dependence between ``a`` and the reference ``b`` (TabSyn's
+    "trend", sdmetrics' ``CorrelationSimilarity`` / ``ContingencySimilarity``).
+
+    Two numeric columns: ``1 − |r_a − r_b| / 2`` with Pearson r on the rows where both are
+    present. Otherwise (a categorical column, or a numeric pair whose correlation is undefined:
+    a constant column or fewer than 3 complete rows): ``1 − TVD`` of the joint frequencies,
+    a numeric column binned into 10 equal-width bins of ``b``'s range (:func:`_bin_edges`),
+    a missing value a cell of its own.
+
+    Args:
+        a, b: the tables; ``b`` is the reference whose bins are used.
+        schema: column types.
+        pairs: the column pairs to score (default: all; see :func:`column_pairs`).
+
+    Returns:
+        ``{"col_i|col_j": score}``, 1 = identical pairwise structure.
+    """
+    spec = {c.name: c for c in schema.columns}
+    if pairs is None:
+        pairs = list(itertools.combinations(schema.names, 2))
+    codes: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+    nums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def code(name: str) -> tuple[np.ndarray, np.ndarray, int]:
+        if name not in codes:
+            codes[name] = _codes(a, b, name, spec[name].discrete)
+        return codes[name]
+
+    def num(name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in nums:
+            nums[name] = (_numeric(a, name), _numeric(b, name))
+        return nums[name]
 
     out = {}
-    for ci, cj in itertools.combinations(cols, 2):
-        key = f"{ci.name}|{cj.name}"
-        if not ci.discrete and not cj.discrete:
-            ra, rb = _pearson(a, ci.name, cj.name), _pearson(b, ci.name, cj.name)
+    for ni, nj in pairs:
+        key = f"{ni}|{nj}"
+        if not spec[ni].discrete and not spec[nj].discrete:
+            (xa, xb), (ya, yb) = num(ni), num(nj)
+            ra, rb = _pearson(xa, ya), _pearson(xb, yb)
             if ra is not None and rb is not None:
                 out[key] = 1.0 - abs(ra - rb) / 2.0
                 continue
-        for spec in (ci, cj):
-            if spec.name not in cache:
-                cache[spec.name] = labels(spec.name, spec.discrete)
-        (ia, ib), (ja, jb) = cache[ci.name], cache[cj.name]
-        joint_a = np.char.add(np.char.add(ia, "\x1f"), ja)
-        joint_b = np.char.add(np.char.add(ib, "\x1f"), jb)
-        out[key] = 1.0 - _tvd(joint_a, joint_b)
+        (ia, ib, _), (ja, jb, nj_codes) = code(ni), code(nj)
+        out[key] = 1.0 - _joint_tvd(ia, ja, ib, jb, nj_codes)
     return out
 
 
-def _pearson(df: pd.DataFrame, i: str, j: str) -> float | None:
-    x, y = _numeric(df, i), _numeric(df, j)
+def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson r on the rows where both are present; None where it is undefined."""
     ok = ~(np.isnan(x) | np.isnan(y))
     x, y = x[ok], y[ok]
     if len(x) < 3 or x.std() == 0 or y.std() == 0:
@@ -179,9 +280,11 @@ class FeatureMap:
 
 def detection_auc(real: pd.DataFrame, other: pd.DataFrame, schema: Schema, *, seed: int) -> float:
     """Logistic-regression C2ST AUC between two tables (features fitted on ``real``); the raw
-    AUC (:func:`evaluate_table` reports |AUC − 0.5|)."""
+    AUC (:func:`evaluate_table` reports |AUC − 0.5|); NaN with fewer than two rows a side."""
     from scigan.metrics import c2st_auc
 
+    if min(len(real), len(other)) < 2:  # cross-validation needs two rows a side
+        return float("nan")
     fmap = FeatureMap.fit(real, schema)
     a, b = fmap.transform(real), fmap.transform(other)
     keep = np.concatenate([a, b]).std(axis=0) > 0  # constant features carry nothing
@@ -204,7 +307,8 @@ def utility(
     depth-3 trees, learning rate 0.1): unlike the histogram variant (``min_samples_leaf=20``)
     it still learns from the 50–100-row experiment tables.
 
-    Returns macro F1 (categorical target) or R² (numeric target).
+    Returns macro F1 (categorical target) or R² (numeric target; NaN with fewer than two
+    rows on either side).
     """
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
     from sklearn.metrics import f1_score, r2_score
@@ -220,7 +324,7 @@ def utility(
         return float(f1_score(y_te, pred, average="macro", labels=np.unique(y_te)))
     y_tr, y_te = _numeric(train, target), _numeric(test, target)
     ok_tr, ok_te = ~np.isnan(y_tr), ~np.isnan(y_te)
-    if ok_tr.sum() < 2:
+    if ok_tr.sum() < 2 or ok_te.sum() < 2:  # R² needs two test rows
         return float("nan")
     model = GradientBoostingRegressor(random_state=seed).fit(x_tr[ok_tr], y_tr[ok_tr])
     return float(r2_score(y_te[ok_te], model.predict(x_te[ok_te])))
@@ -291,19 +395,29 @@ def evaluate_table(
     train_s = train.iloc[np.sort(rng.choice(len(train), s, replace=False))]
     hold_s = hold.iloc[np.sort(rng.choice(len(hold), s, replace=False))]
     out: MetricResult = {}
+    # Floors: the same score for s real training rows against the same s hold-out rows.
     shape_v, shape_f = (
         column_shapes(gen_s, hold_s, schema),
         column_shapes(train_s, hold_s, schema),
     )
     out[COLUMN_SHAPE] = metric_entry(
-        np.mean(list(shape_v.values())), np.mean(list(shape_f.values())), s, seed, "higher"
-    )
+        np.mean(list(shape_v.values())), np.mean(list(shape_f.values())), s, seed, "higher",
+        columns=len(shape_v),
+        description=f"mean over {len(shape_v)} columns of 1 − KS (numbers) or 1 − TVD "
+        "(levels); TabSyn's error rate is 1 − value",
+    )  # fmt: skip
     if len(schema.columns) > 1:
-        tr_v = column_pair_trends(gen_s, hold_s, schema)
-        tr_f = column_pair_trends(train_s, hold_s, schema)
+        pairs, total = column_pairs(schema, seed=seed)
+        tr_v = column_pair_trends(gen_s, hold_s, schema, pairs)
+        tr_f = column_pair_trends(train_s, hold_s, schema, pairs)
+        which = "all" if len(pairs) == total else f"a seeded sample of {len(pairs):,} of"
         out[COLUMN_PAIR_TREND] = metric_entry(
-            np.mean(list(tr_v.values())), np.mean(list(tr_f.values())), s, seed, "higher"
-        )
+            np.mean(list(tr_v.values())), np.mean(list(tr_f.values())), s, seed, "higher",
+            pairs=len(pairs), pairs_total=total,
+            description=f"mean over {which} {total:,} column pairs of 1 − |Δ Pearson r|/2 "
+            "(numbers) or 1 − TVD of joint frequencies (10 equal-width bins); TabSyn's error "
+            "rate is 1 − value",
+        )  # fmt: skip
     # Scored as |AUC − 0.5| (lower is better): an AUC below 0.5 is a classifier that fails
     # on these folds, not a generator better than the real rows (the floor).
     auc = detection_auc(hold_s, gen_s, schema, seed=seed)
