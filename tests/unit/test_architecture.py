@@ -77,7 +77,7 @@ def _layer(module: str) -> int:
 
 def _domain(module: str) -> str | None:
     parts = module.split(".")
-    if len(parts) >= 3 and parts[1] == "domains" and parts[2] not in ("base", "arrays"):
+    if len(parts) >= 3 and parts[1] == "domains" and parts[2] not in ("base", "arrays", "latent"):
         return parts[2]
     return None
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from scigan.domains.molecules.autoencoder import (
+from scigan.domains.latent import (
     AEConfig,
     SequenceAutoencoder,
     _after_eos,
@@ -223,7 +223,7 @@ def test_adapted_decoder_pairs_each_molecule_with_its_own_code():
     """A generator that emits exactly the training molecules' codes (shuffled) is matched back
     to them: the assignment's mean distance is 0, and the adaptation then lowers the decoder's
     loss on the true (code, molecule) pairs. The encoder is untouched."""
-    from scigan.domains.molecules.autoencoder import adapt_decoder
+    from scigan.domains.latent import adapt_decoder
 
     model = _model(beta=0.5, steps=1)
     data = torch.from_numpy(IDS)
@@ -255,7 +255,7 @@ def test_adapted_decoder_pairs_each_molecule_with_its_own_code():
 def test_adapted_decoder_coupling_is_optimal():
     """Each step's pairing minimises the summed distance: against every permutation of a small
     batch, the logged mean distance is the brute-force minimum (in posterior-σ units)."""
-    from scigan.domains.molecules.autoencoder import adapt_decoder
+    from scigan.domains.latent import adapt_decoder
 
     model = _model(beta=0.5, steps=1)
     data = torch.from_numpy(IDS)

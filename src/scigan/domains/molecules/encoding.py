@@ -4,8 +4,9 @@
   flattened to ``(N, L·V)``; the generator's head is one Gumbel-softmax
   :class:`~scigan.core.nets.OutputSpan` of width ``V`` per position.
 - :class:`LatentEncoder` (model ``latent-gan``, default): a molecule is the ``Z``-dimensional
-  code of a sequence autoencoder trained once and cached (:mod:`.autoencoder`); the generator's
-  head is one tanh span of width ``Z``, and decoding runs the autoencoder's decoder.
+  code of a sequence autoencoder trained once and cached (:mod:`scigan.domains.latent`, shared
+  with the sequences domain); the generator's head is one span of width ``Z``, and decoding runs
+  the autoencoder's decoder.
 
 Both can carry property conditions (``conditions=[QED, logP, ...]``), standardised to zero mean
 and unit variance on the training set.
@@ -13,9 +14,6 @@ and unit variance on the training set.
 
 from __future__ import annotations
 
-import base64
-import json
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,23 +22,20 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from scigan import progress
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset, hash_tensors, warn_extrapolation
-from scigan.domains.molecules import chem
-from scigan.domains.molecules.autoencoder import (
-    DECODER_PARTS,
-    AEConfig,
+from scigan.domains.base import AbstractEncoder, Dataset, warn_extrapolation
+from scigan.domains.latent import (
+    ADAPT_STEPS,
+    ADAPT_TEMPERATURE,
+    AUTO,
+    LatentCodes,
     SequenceAutoencoder,
-    adapt_decoder,
-    encode_batches,
-    reconstruction_accuracy,
-    train_autoencoder,
 )
+from scigan.domains.molecules import chem
 from scigan.domains.molecules.data import cache_dir, check_options
 from scigan.domains.molecules.tokens import Tokenizer, fit_length
-from scigan.errors import CheckpointError, DataError
+from scigan.errors import DataError
 
 # The decoding constants below were chosen on measurements against the MOSES *test* split,
 # before checkpoints were chosen on a validation split; README.md, "Selection and the test
@@ -63,18 +58,14 @@ TEMPERATURE = 0.75
 # GAN models only the active dimensions; the others are held at their mean. 0 = all dimensions.
 ACTIVE_VARIANCE = 0.0
 # After the GAN trains, a copy of the decoder is fitted to the GAN's codes (minibatch optimal
-# transport pairs each training molecule with a generated code; autoencoder.adapt_decoder) and
-# then draws its tokens at ADAPT_TEMPERATURE. Measured on MOSES (21k/22k-step GANs; FCD/Test at
-# N = 10k, floor 0.136): the original decoder 0.534 (T = 0.75); adapted for 2,000 steps of 256
-# pairs 0.420 at T = 1.0 (0.452 at 0.9, 0.546 at 1.1, 0.827 at 0.75); on the next run 0.425 after
-# 2,000 steps, 0.400 after 4,000, 0.403 after 2,000 of 512 pairs; pairs drawn at random instead
-# of by transport: 0.553. 0 steps = no adaptation; the default (AUTO) is a quarter of the GAN's
-# steps, at most ADAPT_STEPS.
-ADAPT_STEPS = 6000
-ADAPT_FRACTION = 4
-AUTO = -1
-ADAPT_TEMPERATURE = 1.0
-_ADAPT = "decoder."  # the adapted decoder's tensors in the checkpoint (after "extra.adapt.")
+# transport pairs each training molecule with a generated code; latent.adapt_decoder) and then draws
+# its tokens at ADAPT_TEMPERATURE (1.0). Measured on MOSES (21k/22k-step GANs; FCD/Test at N = 10k,
+# floor 0.136): the original decoder 0.534 (T = 0.75); adapted for 2,000 steps of 256 pairs 0.420 at
+# T = 1.0 (0.452 at 0.9, 0.546 at 1.1, 0.827 at 0.75); on the next run 0.425 after 2,000 steps,
+# 0.400 after 4,000, 0.403 after 2,000 of 512 pairs; pairs drawn at random instead of by transport:
+# 0.553. 0 steps = no adaptation; the default (AUTO) is a quarter of the GAN's steps, at most
+# ADAPT_STEPS (6,000). The constants live in scigan.domains.latent, shared with the sequences latent
+# GAN.
 
 
 class _Conditions:
@@ -220,13 +211,9 @@ class TokenEncoder(_MoleculeEncoder):
         self._load_base(state)
 
 
-def auto_adapt_steps(gan_steps: int) -> int:
-    """The default adaptation: a quarter of the GAN's steps, at most ADAPT_STEPS."""
-    return min(ADAPT_STEPS, gan_steps // ADAPT_FRACTION)
-
-
-class LatentEncoder(_MoleculeEncoder):
-    """Autoencoder codes ``(N, Z)`` for the latent GAN; the autoencoder is cached on disk."""
+class LatentEncoder(LatentCodes, _MoleculeEncoder):
+    """Autoencoder codes ``(N, Z)`` for the latent GAN; the autoencoder is cached on disk
+    (:class:`~scigan.domains.latent.LatentCodes`); invalid decodes are drawn again."""
 
     def __init__(
         self,
@@ -242,96 +229,16 @@ class LatentEncoder(_MoleculeEncoder):
         adapt_steps: int = AUTO,
         adapt_temperature: float = ADAPT_TEMPERATURE,
     ) -> None:
-        super().__init__(alphabet, max_len)
-        self.ae = dict(ae or {})
-        self.seed = seed
-        self.temperature = temperature  # decoding: 0 = greedy, > 0 = token draws (torch RNG)
+        _MoleculeEncoder.__init__(self, alphabet, max_len)
+        self._init_latent(
+            ae, seed, log, temperature, active_variance, adapt_steps, adapt_temperature
+        )
         self.retries = retries  # invalid decodes drawn again from the same code, at most this often
-        self.active_variance = active_variance
-        self.adapt_steps = adapt_steps  # decoder fitted to the GAN's codes (0 = never; AUTO)
-        self.adapt_temperature = adapt_temperature  # ... which then decodes at this temperature
-        self.decoder_: SequenceAutoencoder | None = None  # the adapted copy, when there is one
-        self.log = log
-        self.model_: SequenceAutoencoder | None = None
-        self.ae_info_: dict[str, Any] = {}
-        self.code_mean_: Tensor | None = None  # per-dimension standardisation (variational)
-        self.code_std_: Tensor | None = None
-        self.active_: Tensor | None = None  # the code dimensions the GAN models (variational)
 
     def fit(self, dataset: Dataset) -> LatentEncoder:
         ids = self._fit_tokens(dataset)
-        cfg = AEConfig(vocab=self.tokenizer_.size, length=self.length_, **self.ae)
-        key = cfg.key(hash_tensors(torch.from_numpy(ids)), self.seed)
-        path = cache_dir() / f"autoencoder-{key}.json"
-        # progress: training is minutes (a step bar; a time budget may end it early), the
-        # reconstruction probe and the encoding of every training molecule seconds to a minute
-        with progress.task("autoencoder"):
-            if path.exists():
-                progress.stage("load the cached autoencoder")
-                self._load_model(json.loads(path.read_text()))
-                self.ae_info_ = {**self.ae_info_, "cached": str(path)}
-            else:
-                progress.stage("train")
-                t0 = time.perf_counter()
-                budget = f", at most {cfg.max_minutes:g} min" if cfg.max_minutes else ""
-                with progress.bar(cfg.steps, f"train autoencoder{budget}", "step") as bar:
-                    model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log,
-                                                    bar=bar)  # fmt: skip
-                progress.stage("reconstruction probe")
-                rng = np.random.default_rng(self.seed)
-                probe = ids[rng.choice(len(ids), min(2000, len(ids)), False)]
-                info["reconstruction"] = reconstruction_accuracy(model, probe)
-                info["seconds"] = time.perf_counter() - t0
-                self.model_, self.ae_info_ = model, info
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(self._model_state()))
-                tmp.replace(path)
-            self.code_mean_ = self.code_std_ = self.active_ = None
-            if self.model_.cfg.variational:
-                progress.stage(f"encode {len(ids):,} training molecules")
-                self.fit_codes(encode_batches(self.model_, ids))
+        self._fit_autoencoder(ids, self.tokenizer_.size, self.length_, cache_dir(), "molecules")
         return self
-
-    def fit_codes(self, codes: Tensor) -> None:
-        """Per-dimension standardisation of the training molecules' posterior means ``(N, Z)``
-        and the active dimensions: variance above ``active_variance`` (at least one)."""
-        var = codes.var(dim=0)
-        self.code_mean_, self.code_std_ = codes.mean(dim=0), var.sqrt().clamp_min(1e-4)
-        active = torch.nonzero(var > self.active_variance).flatten()
-        self.active_ = active if len(active) else var.argmax().view(1)
-
-    @property
-    def latent_dim(self) -> int:
-        """The autoencoder's code size Z."""
-        return (
-            int(self.model_.cfg.latent)
-            if self.model_ is not None
-            else int(self.ae.get("latent", AEConfig.latent))
-        )
-
-    @property
-    def gan_dim(self) -> int:
-        """The width of the GAN's tensors: the active code dimensions (Z if deterministic)."""
-        return len(self.active_) if self.active_ is not None else self.latent_dim
-
-    def encode(self, samples: Any) -> Tensor:
-        """SMILES → the GAN's tensors ``(N, gan_dim)``: the active dimensions of the posterior
-        means, standardised (variational), or the bounded codes (deterministic)."""
-        codes = encode_batches(self._model(), self.ids(list(samples)))
-        if self.code_mean_ is not None:
-            a = self.active_
-            codes = (codes[:, a] - self.code_mean_[a]) / self.code_std_[a]
-        return codes
-
-    def to_codes(self, x: Tensor) -> Tensor:
-        """The GAN's tensors ``(N, gan_dim)`` → raw autoencoder codes ``(N, Z)``: standardisation
-        undone, inactive dimensions at their mean (variational); clamped to (−1, 1) otherwise."""
-        if self.code_mean_ is None:
-            return x.clamp(-1, 1)
-        a = self.active_
-        codes = self.code_mean_.expand(len(x), -1).clone()
-        codes[:, a] = x.to(codes.dtype) * self.code_std_[a] + self.code_mean_[a]
-        return codes
 
     def decode(self, x: Tensor) -> list[str]:
         return self.decode_codes(self.to_codes(x))
@@ -339,9 +246,7 @@ class LatentEncoder(_MoleculeEncoder):
     def decode_codes(self, x: Tensor, *, adapted: bool = True) -> list[str]:
         """Raw autoencoder codes ``(N, Z)`` → SMILES (sampled at the decoding temperature; the
         decoder adapted to the GAN, when the run has one and ``adapted``, at its own)."""
-        own = self.decoder_ is None or not adapted
-        model = self._model() if own else self.decoder_
-        temperature = self.temperature if own else self.adapt_temperature
+        model, temperature = self._decoding(adapted)
         smiles = self._generate(model, x, temperature)
         if not self.retries:
             return smiles
@@ -360,120 +265,24 @@ class LatentEncoder(_MoleculeEncoder):
         return smiles
 
     def _generate(self, model: SequenceAutoencoder, x: Tensor, temperature: float) -> list[str]:
-        out = [
-            model.generate(x[i : i + 4096], self.length_, temperature=temperature)
-            for i in range(0, len(x), 4096)
-        ]
-        return self.tokenizer_.from_ids(torch.cat(out).numpy())
-
-    def adapt(
-        self, dataset: Dataset, draw: Any, *, seed: int, steps: int
-    ) -> tuple[dict[str, Tensor], dict[str, float]] | None:
-        """Fit a copy of the decoder to the codes of a GAN trained for ``steps`` (variational
-        autoencoder only): ``adapt_steps`` steps, or with AUTO :func:`auto_adapt_steps`;
-        see :func:`~.autoencoder.adapt_decoder`."""
-        n = auto_adapt_steps(steps) if self.adapt_steps == AUTO else self.adapt_steps
-        if n <= 0 or self.code_mean_ is None:
-            return None
-        self.decoder_ = None
-        model = self._model()
-        ids = self.ids(list(dataset.samples))
-
-        def codes(rows: Tensor, s: int) -> Tensor:
-            return self.to_codes(draw(rows, s))
-
-        with progress.bar(n, "adapt decoder", "step") as bar:
-            dec, info = adapt_decoder(model, ids, codes, steps=n, seed=seed, log=self.log, bar=bar)
-        self.decoder_ = dec
-        tensors = {
-            _ADAPT + k: v.detach().clone()
-            for k, v in dec.state_dict().items()
-            if k.startswith(DECODER_PARTS)
-        }
-        return tensors, {**info, "temperature": self.adapt_temperature}
-
-    def load_adaptation(self, tensors: Mapping[str, Tensor]) -> None:
-        """The adapted decoder from a checkpoint's tensors; none = the autoencoder's own."""
-        self.decoder_ = None
-        if not tensors:
-            return
-        import copy
-
-        dec = copy.deepcopy(self._model())
-        state = dec.state_dict()
-        names = {k[len(_ADAPT) :] for k in tensors}
-        expected = {k for k in state if k.startswith(DECODER_PARTS)}
-        if names != expected:
-            raise CheckpointError(
-                f"the checkpoint's adapted decoder has tensors {sorted(names ^ expected)[:3]} "
-                "that do not match this autoencoder; the run folder is damaged — retrain"
-            )
-        state.update({k[len(_ADAPT) :]: v for k, v in tensors.items()})
-        dec.load_state_dict(state)
-        dec.eval()
-        self.decoder_ = dec
-
-    def output_spans(self) -> list[OutputSpan]:
-        # variational codes are unbounded (standardised posterior means); the others lie in (−1, 1)
-        return [OutputSpan(self.gan_dim, "identity" if self.code_mean_ is not None else "tanh")]
-
-    def _model(self) -> SequenceAutoencoder:
-        if self.model_ is None:
-            raise CheckpointError("the latent encoder has no autoencoder; fit or load it first")
-        return self.model_
-
-    # weights travel inside encoder.json as base64 safetensors bytes: JSON only, no pickle
-    def _model_state(self) -> dict[str, Any]:
-        from safetensors.torch import save
-
-        model = self._model()
-        blob = save({k: v.contiguous() for k, v in model.state_dict().items()})
-        cfg = {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}
-        return {"config": cfg, "info": self.ae_info_, "weights": base64.b64encode(blob).decode()}
-
-    def _load_model(self, state: Mapping[str, Any]) -> None:
-        from safetensors.torch import load
-
-        # runs saved before the variational autoencoder have no beta: they were deterministic
-        cfg = AEConfig(**{"beta": 0.0, **state["config"]})
-        model = SequenceAutoencoder(cfg)
-        model.load_state_dict(load(base64.b64decode(state["weights"])))
-        model.eval()
-        self.model_, self.ae_info_ = model, dict(state.get("info", {}))
+        return self.tokenizer_.from_ids(self._generate_ids(model, x, temperature).numpy())
 
     def state_dict(self) -> dict[str, Any]:
-        codes = None
-        if self.code_mean_ is not None:
-            codes = {"mean": self.code_mean_.tolist(), "std": self.code_std_.tolist(),
-                     "active": self.active_.tolist()}  # fmt: skip
+        latent = self._latent_state()
         return {
             "kind": "latent",
             **self._base_state(),
-            "autoencoder": self._model_state(),
-            "codes": codes,
-            "temperature": self.temperature,
+            "autoencoder": latent.pop("autoencoder"),
+            "codes": latent.pop("codes"),
+            "temperature": latent.pop("temperature"),
             "retries": self.retries,
-            "active_variance": self.active_variance,
-            "adapt_steps": self.adapt_steps,
-            "adapt_temperature": self.adapt_temperature,
+            **latent,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._load_base(state)
-        self._load_model(state["autoencoder"])
-        self.temperature = float(state.get("temperature", 0.0))  # older runs decoded greedily
+        self._load_latent(state, default_temperature=0.0)  # older runs decoded greedily
         self.retries = int(state.get("retries", 0))  # ... and kept invalid decodes
-        codes = state.get("codes")  # absent in runs saved before the variational autoencoder
-        self.active_variance = float(state.get("active_variance", 0.0))  # older: all dimensions
-        self.adapt_steps = int(state.get("adapt_steps", 0))  # older runs: never adapted
-        self.adapt_temperature = float(state.get("adapt_temperature", ADAPT_TEMPERATURE))
-        self.decoder_ = None  # the adapted decoder lives in the checkpoint (load_adaptation)
-        self.code_mean_ = self.code_std_ = self.active_ = None
-        if codes is not None:
-            self.code_mean_ = torch.tensor(codes["mean"], dtype=torch.float32)
-            self.code_std_ = torch.tensor(codes["std"], dtype=torch.float32)
-            every = list(range(len(codes["mean"])))
-            self.active_ = torch.tensor(codes.get("active", every), dtype=torch.long)
 
 
 # ---------------------------------------------------------------------------- from the config
