@@ -460,7 +460,8 @@ def split_holdout(
             k = min(max(k, 1 if len(idx) >= 3 else 0), len(idx) - 1)
             hold += idx[:k].tolist()
             rest += idx[k:].tolist()
-        return np.sort(np.array(rest)), np.sort(np.array(hold))
+        if len(hold) >= 2 and len(rest) >= 2:  # else (levels of 1–2 rows): not stratified
+            return np.sort(np.array(rest)), np.sort(np.array(hold))
     perm = rng.permutation(n)
     return np.sort(perm[n_hold:]), np.sort(perm[:n_hold])
 

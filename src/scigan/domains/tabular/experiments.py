@@ -30,7 +30,7 @@ from scipy.special import erfcx, ndtr
 
 from scigan.domains.tabular.data import TabularDataset
 from scigan.domains.tabular.design import sample_design
-from scigan.domains.tabular.encoding import TabularEncoder
+from scigan.domains.tabular.encoding import MISSING, TabularEncoder, _key
 from scigan.domains.tabular.metrics import _numeric
 from scigan.errors import DataError
 
@@ -161,6 +161,33 @@ def expected_improvement(
     return np.exp(log_ei), log_ei
 
 
+#: Length scale of the exploration kernel, in units of each numeric condition's design range.
+EXPLORE_LENGTH = 0.25
+_JITTER = 1e-6  # added to the kernel diagonal (repeated conditions make it singular)
+
+
+def _kernel_inputs(enc: TabularEncoder, *tables: pd.DataFrame) -> list[np.ndarray]:
+    """Condition rows → points where the exploration kernel is a unit RBF: each number scaled
+    to its design range and divided by :data:`EXPLORE_LENGTH`; each categorical condition
+    one-hot (a different level is √2 away: correlation e⁻¹ at equal numbers)."""
+    schema = enc.schema_
+    parts: list[list[np.ndarray]] = [[] for _ in tables]
+    for name in schema.conditions:
+        if schema.column(name).discrete:
+            labels = [np.array([_key(v) for v in t[name].tolist()]) for t in tables]
+            levels = np.unique(np.concatenate(labels))
+            for part, lab in zip(parts, labels, strict=True):
+                part.append((lab[:, None] == levels[None, :]).astype(np.float64))
+        else:
+            lo, hi = enc.bounds(name)
+            span = hi - lo if np.isfinite(hi - lo) and hi > lo else 1.0
+            for part, t in zip(parts, tables, strict=True):
+                x = (_numeric(t, name) - lo) / (span * EXPLORE_LENGTH)
+                part.append(np.nan_to_num(x)[:, None])
+    return [np.concatenate(p, axis=1) if p else np.zeros((len(t), 0)) for p, t in
+            zip(parts, tables, strict=True)]  # fmt: skip
+
+
 def suggest(
     model: ExperimentModel,
     k: int = 5,
@@ -168,8 +195,10 @@ def suggest(
     target: str | None = None,
     goal: str | None = None,
     incumbent: float | None = None,
+    measured: pd.DataFrame | None = None,
     method: str = "ei",
     xi: float = 0.0,
+    explore: bool = True,
     n_candidates: int = 2000,
     draws: int = 64,
     fixed: Mapping[str, Any] | None = None,
@@ -177,15 +206,42 @@ def suggest(
 ) -> pd.DataFrame:
     """The next ``k`` experiments to run, drawn from the design space and ranked.
 
+    The generator's draws at a candidate give a mean μ and a spread σ_noise — its model of
+    the experiment's noise, not of its own ignorance: at a catalyst it never saw, its output
+    is a guess with an equally small spread. With ``explore`` (default) each candidate's
+    standard deviation also carries σ_explore = s·√v, where v is the posterior variance
+    fraction of a Gaussian process over the conditions already measured (1 far from every
+    measured condition, 0 at one; RBF kernel, length :data:`EXPLORE_LENGTH` of each numeric
+    range, levels one-hot — it needs only *where* experiments were run) and s the standard
+    deviation of the measured target values. EI then uses σ = √(σ_noise² + σ_explore²).
+    The ``k`` rows are picked one at a time (a batch, not the top ``k`` of one ranking):
+    after each pick its conditions count as measured (σ_explore shrinks around it) and its
+    predicted mean as reached (the incumbent rises to it: "kriging believer", Ginsbourger et
+    al. 2010), so the batch spreads over the design space instead of repeating one corner.
+
+    Levels never measured come first (with ``explore``, method ``ei``): no measured row has passed through
+    the generator's input for a catalyst it never saw, so its output there is not a
+    prediction, and the chemist's rule "try every candidate catalyst once" applies. Each
+    categorical level (not ``fixed``) absent from the measured rows is proposed at the
+    conditions of the best measured experiment (else of the best-predicted candidate), that
+    one condition changed; these rows take the first places of the batch, ordered by their
+    EI, and count as measured for the rest of it.
+
     Args:
         model: fitted experiment-mode model.
         k: experiments to propose (distinct candidates).
         target: outcome to optimise (default: the schema's target).
         goal: ``maximize``/``minimize`` (default: the schema's goal).
-        incumbent: best value measured so far (default: best in the model's training rows).
-        method: ``ei`` (expected improvement, closed form from the draws' mean and standard
-            deviation; see :func:`expected_improvement`) or ``thompson``.
+        incumbent: best value measured so far (default: best of ``measured``'s target when
+            it has the column, else of the model's training rows).
+        measured: the experiments run so far (condition columns; the target column too for
+            the default incumbent and s). Default: the model's training rows.
+        method: ``ei`` (expected improvement, closed form; see :func:`expected_improvement`)
+            or ``thompson`` (one generator draw per candidate, plus σ_explore·N(0, 1) with
+            ``explore``; the top ``k``).
         xi: the improvement EI asks for beyond ``incumbent``, in the target's units (0).
+        explore: add σ_explore and pick the batch sequentially (above); False: the
+            generator's spread alone and the top ``k`` of one EI ranking.
         n_candidates: random design points scored; every level of a categorical condition
             appears equally often among them.
         draws: generated outcomes per candidate.
@@ -193,9 +249,11 @@ def suggest(
         seed: seed of the candidates and the draws.
 
     Returns:
-        ``k`` condition rows with ``predicted_mean``, ``predicted_std`` and ``score`` (EI in
-        the target's units for ``ei``, the drawn value for ``thompson``), best first. EI ties
-        (σ = 0 and no predicted gain) are broken by the predicted mean.
+        ``k`` condition rows, in the order picked, with ``predicted_mean``, ``predicted_std``
+        (σ_noise), ``explore_std`` (σ_explore when picked; 0 without ``explore``), ``untried``
+        (the row tries a level never measured) and ``score`` (EI in the target's units when
+        picked, for ``ei``; the drawn value for ``thompson``). EI ties (σ = 0 and no
+        predicted gain) are broken by the predicted mean.
     """
     enc = _experiment_encoder(model)
     schema = enc.schema_
@@ -214,32 +272,188 @@ def suggest(
     if not np.isfinite(xi) or xi < 0:
         raise DataError(f"xi must be a finite number >= 0, got {xi!r}")
     sign = 1.0 if goal == "maximize" else -1.0
-    rng = np.random.default_rng([seed, 31])
-    cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
-    gen = _draw(model, cand, draws, seed)
-    y = sign * _numeric(gen, target).reshape(n_candidates, draws)  # (C, draws), larger is better
+    ds = model.dataset_
+    if measured is not None:
+        measured = pd.DataFrame(measured).reset_index(drop=True)
+        missing = [c for c in schema.conditions if c not in measured.columns]
+        if missing:
+            raise DataError(f"suggest: measured rows need every condition; missing {missing}")
+    elif ds is not None:
+        measured = ds.train
+    y_measured = None
+    if measured is not None and target in measured.columns:
+        y_measured = sign * _numeric(measured, target)
+    elif ds is not None:
+        y_measured = sign * _numeric(ds.train, target)
     if incumbent is None:
-        ds = model.dataset_
-        if ds is None:
+        if y_measured is None or not np.isfinite(y_measured).any():
             raise DataError("suggest: pass incumbent= (the best measured value so far)")
-        incumbent = float(np.nanmax(sign * _numeric(ds.train, target)))
+        incumbent = float(np.nanmax(y_measured))
     else:
         incumbent = sign * float(incumbent)
-    with np.errstate(all="ignore"):
-        mean, std = np.nanmean(y, axis=1), np.nanstd(y, axis=1)  # (C,), (C,)
-        if method == "ei":
-            score, log_score = expected_improvement(mean, std, incumbent, xi)
-            # Best first by log EI, then by the predicted mean; NaN last.
-            order = np.lexsort((-np.nan_to_num(mean, nan=-np.inf),
-                                -np.nan_to_num(log_score, nan=-np.inf)))[:k]  # fmt: skip
+    rng = np.random.default_rng([seed, 31])
+    cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
+    mean, std, y = _moments(model, cand, target, sign, draws, seed)
+    n_untried = 0
+    if explore and method == "ei":
+        if y_measured is not None and measured is not None and len(measured) == len(y_measured):
+            anchor = measured.iloc[[int(np.nanargmax(y_measured))]] if np.isfinite(
+                y_measured).any() else cand.iloc[[int(np.nanargmax(mean))]]  # fmt: skip
         else:
-            score = y[np.arange(n_candidates), rng.integers(draws, size=n_candidates)]
-            order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")[:k]
+            anchor = cand.iloc[[int(np.nanargmax(np.nan_to_num(mean, nan=-np.inf)))]]
+        untried = _untried_levels(enc, measured, anchor, fixed)
+        if len(untried):
+            n_untried = len(untried)
+            m2, s2, y2 = _moments(model, untried, target, sign, draws, seed + 1)
+            cand = pd.concat([untried, cand], ignore_index=True)
+            mean, std = np.concatenate([m2, mean]), np.concatenate([s2, std])
+            y = np.concatenate([y2, y])
+    explorer = None
+    if explore:
+        # s: how much the target varies between measured experiments (else: between the
+        # model's predicted means over the design space).
+        ok = y_measured[np.isfinite(y_measured)] if y_measured is not None else np.array([])
+        spread = float(np.std(ok)) if len(ok) >= 2 else float(np.nanstd(mean))
+        conds = measured[schema.conditions] if measured is not None else cand.iloc[:0]
+        xs, xm = _kernel_inputs(enc, cand, conds)
+        explorer = _Explorer(xs, xm, spread)
+    if method == "thompson":
+        score = y[np.arange(n_candidates), rng.integers(draws, size=n_candidates)]
+        explore_sd = np.zeros(n_candidates) if explorer is None else explorer.std()
+        score = score + explore_sd * rng.standard_normal(n_candidates)
+        order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")[:k]
+        picked_sd, picked_score = explore_sd[order], score[order]
+    elif explorer is None:
+        score, log_score = expected_improvement(mean, std, incumbent, xi)
+        # Best first by log EI, then by the predicted mean; NaN last.
+        order = np.lexsort((-np.nan_to_num(mean, nan=-np.inf),
+                            -np.nan_to_num(log_score, nan=-np.inf)))[:k]  # fmt: skip
+        picked_sd, picked_score = np.zeros(k), score[order]
+    else:
+        order, picked_sd, picked_score = _pick_batch(
+            mean, std, incumbent, xi, k, explorer, first=n_untried
+        )
     out = cand.iloc[order].reset_index(drop=True)
     out["predicted_mean"] = sign * mean[order]
     out["predicted_std"] = std[order]
-    out["score"] = score[order]
+    out["explore_std"] = picked_sd
+    out["untried"] = np.asarray(order) < n_untried
+    out["score"] = picked_score
     return out
+
+
+def _moments(
+    model: ExperimentModel, cand: pd.DataFrame, target: str, sign: float, draws: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean (C,), std (C,), draws (C, draws)) of the signed target at each candidate."""
+    gen = _draw(model, cand, draws, seed)
+    y = sign * _numeric(gen, target).reshape(len(cand), draws)  # larger is better
+    with np.errstate(all="ignore"):
+        return np.nanmean(y, axis=1), np.nanstd(y, axis=1), y
+
+
+def _untried_levels(
+    enc: TabularEncoder,
+    measured: pd.DataFrame | None,
+    anchor: pd.DataFrame,
+    fixed: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """One row per categorical level (of a condition not in ``fixed``) that no measured row
+    has: the ``anchor`` row's conditions with that one level changed."""
+    if measured is None:
+        return anchor.iloc[:0]
+    schema = enc.schema_
+    rows = []
+    for name in schema.conditions:
+        if not schema.column(name).discrete or name in (fixed or {}):
+            continue
+        seen = {_key(v) for v in measured[name].tolist()}
+        for level in enc.columns_[name]["levels"]:
+            if level != MISSING and _key(level) not in seen:
+                row = anchor[schema.conditions].copy()
+                row[name] = [level]
+                rows.append(row)
+    if not rows:
+        return anchor[schema.conditions].iloc[:0]
+    return pd.concat(rows, ignore_index=True)
+
+
+class _Explorer:
+    """σ_explore of every candidate, updated as batch members are picked (rank-one updates of
+    the GP posterior: picking p removes c_p(x)²/v_p from each variance, c_p the posterior
+    covariance with p)."""
+
+    def __init__(self, xs: np.ndarray, xm: np.ndarray, spread: float) -> None:
+        self.xs, self.spread = xs, spread
+        self.kxm = _rbf(xs, xm)  # (C, M)
+        if len(xm):
+            from scipy.linalg import cho_factor, cho_solve
+
+            gram = _rbf(xm, xm) + _JITTER * np.eye(len(xm))
+            self.a = cho_solve(cho_factor(gram, lower=True), self.kxm.T).T  # (C, M): K⁻¹k
+        else:
+            self.a = self.kxm
+        self.var = np.clip(1.0 - (self.kxm * self.a).sum(1), 0.0, 1.0)  # (C,)
+        self.cols: list[np.ndarray] = []
+
+    def std(self) -> np.ndarray:
+        return self.spread * np.sqrt(self.var)
+
+    def measure(self, j: int) -> None:
+        """Count candidate ``j`` as measured."""
+        v = self.var[j]
+        if v <= 1e-12:
+            return
+        c = _rbf(self.xs, self.xs[j : j + 1])[:, 0] - self.a @ self.kxm[j]
+        for u in self.cols:
+            c -= u * u[j]
+        u = c / np.sqrt(v)
+        self.cols.append(u)
+        self.var = np.clip(self.var - u * u, 0.0, 1.0)
+
+
+def _rbf(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """k(a, b) = exp(−|a − b|²/2), (len(a), len(b))."""
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return np.exp(-0.5 * np.maximum(d2, 0.0))
+
+
+def _pick_batch(
+    mean: np.ndarray,
+    std: np.ndarray,
+    incumbent: float,
+    xi: float,
+    k: int,
+    explorer: _Explorer,
+    *,
+    first: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pick ``k`` candidates one at a time by EI with σ² = σ_noise² + σ_explore², the first
+    ``first`` candidates (untried levels) before the others; each pick counts as measured and
+    its predicted mean as reached. (order, σ_explore, EI) when picked."""
+    taken = np.zeros(len(mean), dtype=bool)
+    order, sds, scores = [], [], []
+    best = incumbent
+    for _ in range(k):
+        sd_explore = explorer.std()
+        with np.errstate(all="ignore"):
+            ei, log_ei = expected_improvement(mean, np.sqrt(std**2 + sd_explore**2), best, xi)
+        if len(order) < first:  # untried levels left: only they compete
+            taken[first:] = True
+        else:
+            taken[first:] = False
+            taken[order] = True
+        key_ei = np.where(taken, -np.inf, np.nan_to_num(log_ei, nan=-np.inf))
+        key_mean = np.where(taken, -np.inf, np.nan_to_num(mean, nan=-np.inf))
+        j = int(np.lexsort((-key_mean, -key_ei))[0])
+        taken[j] = True
+        order.append(j)
+        sds.append(sd_explore[j])
+        scores.append(ei[j])
+        explorer.measure(j)
+        if np.isfinite(mean[j]):
+            best = max(best, float(mean[j]))  # kriging believer
+    return np.array(order), np.array(sds), np.array(scores)
 
 
 def response_surface_figure(
