@@ -8,7 +8,8 @@ The loop a chemist would run, simulated against measured data. For each shipped 
 2. Cold start: ``--start`` rows drawn at random (seeded) from the rows that do **not** use it.
 3. Fit the experiment-mode GAN on the measured rows (shipped defaults: every hyper-parameter and
    option as ``Synthesizer(domain="tabular")`` resolves them, except what the loop must set,
-   below), call ``suggest(k, incumbent=best measured yield)``.
+   below), call ``suggest(k, measured=<the rows measured so far>)`` (incumbent: their best
+   yield; exploration: their conditions).
 4. "Measure" each suggestion: the **nearest not-yet-measured row** of the table (fewest
    mismatching categorical conditions, then the smallest Euclidean distance of the numeric
    conditions scaled by their declared range) — a continuous design point never equals a
@@ -130,14 +131,13 @@ def run(
     while len(steps) < budget:
         kr = min(k, budget - len(steps))
         measured = df.loc[measured_idx]
-        incumbent = float(measured[target].max())
         if model == "gan":
             t0 = time.perf_counter()
             gan = _fit(measured, opts, seed, threads)
             fit_s += time.perf_counter() - t0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                sug = suggest(gan, kr, incumbent=incumbent, seed=seed * 100 + rounds)
+                sug = suggest(gan, kr, measured=measured, seed=seed * 100 + rounds)
         else:
             sug = random_points(kr, opts, rnd)
         for _, row in sug.iterrows():

@@ -219,9 +219,9 @@ def suggest(
     predicted mean as reached (the incumbent rises to it: "kriging believer", Ginsbourger et
     al. 2010), so the batch spreads over the design space instead of repeating one corner.
 
-    Levels never measured come first (with ``explore``, method ``ei``): no measured row has passed through
-    the generator's input for a catalyst it never saw, so its output there is not a
-    prediction, and the chemist's rule "try every candidate catalyst once" applies. Each
+    Levels never measured come first (with ``explore``, method ``ei``): no measured row has
+    passed through the generator's input for a catalyst it never saw, so its output there is
+    not a prediction, and the chemist's rule "try every candidate catalyst once" applies. Each
     categorical level (not ``fixed``) absent from the measured rows is proposed at the
     conditions of the best measured experiment (else of the best-predicted candidate), that
     one condition changed; these rows take the first places of the batch, ordered by their
