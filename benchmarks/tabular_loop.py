@@ -54,6 +54,9 @@ from scigan.domains.tabular.experiments import suggest
 SUZUKI = [f"suzuki_case_{k}" for k in range(1, 5)]
 CN = ["cn_aniline", "cn_benzamide"]
 LEVEL = "catalyst"
+#: gan: suggest as shipped; gan_plain: suggest(explore=False) (top k by EI of the generator's
+#: spread alone, the behaviour before issue 26); random: uniform design points.
+MODELS = ("gan", "gan_plain", "random")
 
 
 def problem(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -131,13 +134,14 @@ def run(
     while len(steps) < budget:
         kr = min(k, budget - len(steps))
         measured = df.loc[measured_idx]
-        if model == "gan":
+        if model in ("gan", "gan_plain"):
             t0 = time.perf_counter()
             gan = _fit(measured, opts, seed, threads)
             fit_s += time.perf_counter() - t0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                sug = suggest(gan, kr, measured=measured, seed=seed * 100 + rounds)
+                sug = suggest(gan, kr, measured=measured, seed=seed * 100 + rounds,
+                              explore=model == "gan")  # fmt: skip
         else:
             sug = random_points(kr, opts, rnd)
         for _, row in sug.iterrows():
@@ -214,7 +218,8 @@ def _plain(v: Any) -> Any:
 
 
 def summarize(path: str) -> str:
-    """Markdown: per set and seed, GAN vs random (found@ or –, tried@, regret); then counts."""
+    """Markdown: per set and seed, GAN vs random vs plain EI (found@ or –, tried@, regret);
+    then the found counts per model and seed."""
     with open(path, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     by = {(r["dataset"], r["seed"], r["model"]): r for r in rows}
@@ -222,9 +227,10 @@ def summarize(path: str) -> str:
     seeds = sorted({r["seed"] for r in rows})
     head = (
         "| set | seed | best catalyst (yield) | start best | GAN found@ | GAN tried@ | GAN regret "
-        "| GAN catalysts suggested | random found@ | random tried@ | random regret |"
+        "| GAN catalysts suggested | random found@ | random tried@ | random regret "
+        "| plain found@ | plain tried@ |"
     )
-    out = [head, "|" + "---|" * 11]
+    out = [head, "|" + "---|" * 13]
 
     def at(r: dict[str, Any] | None, key: str) -> str:
         if r is None:
@@ -233,8 +239,8 @@ def summarize(path: str) -> str:
 
     for s in sets:
         for sd in seeds:
-            g, r = by.get((s, sd, "gan")), by.get((s, sd, "random"))
-            any_r = g or r
+            g, r, p = (by.get((s, sd, m)) for m in ("gan", "random", "gan_plain"))
+            any_r = g or r or p
             if any_r is None:
                 continue
             cells = [
@@ -243,12 +249,13 @@ def summarize(path: str) -> str:
                 at(g, "found_at"), at(g, "tried_at"), f"{g['regret']:.3g}" if g else "",
                 str(g["distinct_levels"]) if g else "",
                 at(r, "found_at"), at(r, "tried_at"), f"{r['regret']:.3g}" if r else "",
+                at(p, "found_at"), at(p, "tried_at"),
             ]  # fmt: skip
             out.append("| " + " | ".join(cells) + " |")
     out.append("")
     out.append("| model | seed | Suzuki cases found (of 4) | C–N sets found (of 2) | fit s (all) |")
     out.append("|---|---|---|---|---|")
-    for model in ("gan", "random"):
+    for model in MODELS:
         for sd in seeds:
             rs = [by[(s, sd, model)] for s in sets if (s, sd, model) in by]
             if not rs:
@@ -266,7 +273,7 @@ def summarize(path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="*", default=SUZUKI + CN)
-    p.add_argument("--models", nargs="*", default=["gan", "random"], choices=["gan", "random"])
+    p.add_argument("--models", nargs="*", default=["gan", "random"], choices=list(MODELS))
     p.add_argument("--seeds", nargs="*", type=int, default=[0])
     p.add_argument("--start", type=int, default=10, help="cold-start rows (10)")
     p.add_argument("--budget", type=int, default=10, help="suggestions in all (10)")
