@@ -453,9 +453,8 @@ class Synthesizer:
                 f"{', '.join(DOMAINS.names())}); install the scigan version that wrote this run"
             )
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
-        encoder = domain.make_encoder(cfg)
         try:
-            encoder.load_state_dict(run_folder.read_encoder(path))
+            encoder = domain.restore_encoder(cfg, run_folder.read_encoder(path))
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(
                 f"{path / 'encoder.json'}: invalid encoder state ({exc}); the run folder is "

@@ -213,6 +213,14 @@ class AbstractDomain(abc.ABC):
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         """A fresh (unfitted) encoder."""
 
+    def restore_encoder(self, cfg: TrainConfig, state: Mapping[str, Any]) -> AbstractEncoder:
+        """The encoder a saved run used, from its config and ``encoder.json`` state. Override
+        when the state, not the config, says which encoder class it is (a default that changed
+        between versions)."""
+        encoder = self.make_encoder(cfg)
+        encoder.load_state_dict(state)
+        return encoder
+
     @abc.abstractmethod
     def build_generator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         """``G(z, cond) -> (B, ...)`` following ``encoder.output_spans()``."""

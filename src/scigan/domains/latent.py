@@ -216,7 +216,9 @@ class SequenceAutoencoder(nn.Module):
         return self.generate(z, length, temperature=0.0)
 
     @torch.no_grad()
-    def generate(self, z: Tensor, length: int, *, temperature: float = 1.0) -> Tensor:
+    def generate(
+        self, z: Tensor, length: int, *, temperature: float = 1.0, banned: Tensor | None = None
+    ) -> Tensor:
         """z (B, Z) → token ids (B, length), read up to ``<eos>``.
 
         ``temperature`` 0: the argmax token per position (greedy); > 0: each token drawn from
@@ -226,18 +228,19 @@ class SequenceAutoencoder(nn.Module):
         tokens greedy 1.24, T = 0.5: 0.80, 0.75: 0.52, 1.0: 0.57 (the latent GAN's default is
         0.75); SELFIES tokens greedy 3.56, 0.7: 4.86, 1.0: 7.27 — there the decoder spreads its
         probability over ring-size tokens that break the molecule, and the argmax is better.
+        ``banned`` (V,) bool: tokens never drawn (fixed-length sequences ban the special ones).
         """
         if self.cfg.decoder == "mlp":
-            return self._pick(self.decode_logits(z, None), temperature)
+            return self._pick(self.decode_logits(z, None), temperature, banned)
         if self.cfg.decoder == "cnn":
-            return self._generate_cnn(z, length, temperature)
+            return self._generate_cnn(z, length, temperature, banned)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
             h = torch.tanh(self.from_z(z)).unsqueeze(0)
             tok = torch.full((len(z), 1), 1, dtype=torch.long)
             out, done = [], torch.zeros(len(z), 1, dtype=torch.bool)
             for _ in range(length):
                 y, h = self.gru(torch.cat([self.embed(tok), z.unsqueeze(1)], dim=2), h)
-                tok = self._pick(self.out(y).float(), temperature)  # (B, 1)
+                tok = self._pick(self.out(y).float(), temperature, banned)  # (B, 1)
                 out.append(tok)
                 done |= tok == 2
                 if bool(done.all()):
@@ -245,7 +248,9 @@ class SequenceAutoencoder(nn.Module):
             ids = torch.cat(out, dim=1)
         return F.pad(ids, (0, length - ids.shape[1]), value=0)
 
-    def _generate_cnn(self, z: Tensor, length: int, temperature: float) -> Tensor:
+    def _generate_cnn(
+        self, z: Tensor, length: int, temperature: float, banned: Tensor | None
+    ) -> Tensor:
         """Token by token with a cache: each block keeps its normalised inputs so far, so a new
         position costs one kernel-wide window per block (the same numbers as
         :meth:`decode_logits` on the finished sequence; a test checks it)."""
@@ -259,7 +264,7 @@ class SequenceAutoencoder(nn.Module):
             h = self.inp(self.embed(tok)) + self.pos[t] + fz  # (B, H)
             for block, cache, zb in zip(self.blocks, caches, zs, strict=True):
                 h = block.step(h, zb, cache, t)
-            tok = self._pick(self.out(F.gelu(h))[:, None], temperature)[:, 0]
+            tok = self._pick(self.out(F.gelu(h))[:, None], temperature, banned)[:, 0]
             out.append(tok)
             done |= tok == 2
             if bool(done.all()):
@@ -268,8 +273,11 @@ class SequenceAutoencoder(nn.Module):
         return F.pad(ids, (0, length - ids.shape[1]), value=0)
 
     @staticmethod
-    def _pick(logits: Tensor, temperature: float) -> Tensor:
-        """(B, T, V) logits → (B, T) token ids: argmax, or a draw at ``temperature``."""
+    def _pick(logits: Tensor, temperature: float, banned: Tensor | None = None) -> Tensor:
+        """(B, T, V) logits → (B, T) token ids: argmax, or a draw at ``temperature``; tokens
+        where the (V,) mask ``banned`` is true are never picked."""
+        if banned is not None:
+            logits = logits.masked_fill(banned, float("-inf"))
         if temperature <= 0:
             return logits.argmax(dim=2)
         probs = torch.softmax(logits / temperature, dim=2)
@@ -597,11 +605,20 @@ class LatentCodes:
             return self._model(), self.temperature
         return self.decoder_, self.adapt_temperature
 
-    def _generate_ids(self, model: SequenceAutoencoder, x: Tensor, temperature: float) -> Tensor:
-        """Raw codes ``(N, Z)`` → token ids ``(N, L)``, in batches of 4,096."""
-        length = int(model.cfg.length)
+    def _generate_ids(
+        self,
+        model: SequenceAutoencoder,
+        x: Tensor,
+        temperature: float,
+        *,
+        length: int | None = None,
+        banned: Tensor | None = None,
+    ) -> Tensor:
+        """Raw codes ``(N, Z)`` → token ids ``(N, length)`` (default: the autoencoder's L), in
+        batches of 4,096; ``banned``: see :meth:`SequenceAutoencoder.generate`."""
+        length = int(model.cfg.length) if length is None else length
         out = [
-            model.generate(x[i : i + 4096], length, temperature=temperature)
+            model.generate(x[i : i + 4096], length, temperature=temperature, banned=banned)
             for i in range(0, len(x), 4096)
         ]
         return torch.cat(out)

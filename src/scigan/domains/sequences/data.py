@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -39,13 +40,27 @@ STOPS = frozenset({"TAA", "TAG", "TGA"})
 SENSE = tuple(
     a + b + c for a in DNA for b in DNA for c in DNA if a + b + c not in STOPS
 )  # 61 sense codons
-MODEL_OPTIONS = frozenset({"output", "d_pool", "dilation"})  # read by the domain, not the loaders
+# read by the domain, not the loaders: the model choice, the direct GAN's heads and the latent
+# GAN's autoencoder, decoding and adaptation
+MODEL_OPTIONS = frozenset(
+    {"model", "output", "d_pool", "dilation", "ae_minutes", "ae_hidden", "ae_latent", "ae_beta",
+     "ae_steps", "temperature", "adapt_steps"}
+)  # fmt: skip
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
 # The longest record user data may hold when max_len is 0 (the longest record): every row is
 # padded to it, and the generator's first layer grows with it, so one stray 1 Mb contig would
 # make every row 1 Mb long. Genomes are cut into windows (--set window=N) instead.
 MAX_LEN_DEFAULT = 10_000
 ONE_HOT_BYTES = 4  # float32 per (sequence, symbol, position) of the one-hot encoding
+
+
+def cache_dir() -> Path:
+    """``$SCIGAN_CACHE`` or ``~/.cache/scigan``, ``/sequences``: trained autoencoders."""
+    env = os.environ.get("SCIGAN_CACHE")
+    root = Path(env).expanduser() if env else Path.home() / ".cache" / "scigan"
+    out = root / "sequences"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 @dataclass(frozen=True)
