@@ -9,6 +9,7 @@ built-in AMP proxy oracle. Writes a markdown report (``--out``) and prints it.
 
     python benchmarks/sequences.py --threads 1 --out /tmp/results_sequences.md  # -> RESULTS.md
     python benchmarks/sequences.py --datasets orf motif --no-feedback --steps 200   # quick look
+    python benchmarks/sequences.py --model latent-gan --datasets ecoli --no-feedback
 
 Targets (issue 6): ecoli 6-mer JSD ≤ 2× floor; motif hit fraction within 0.02 of the planted
 rate; orf validity ≥ 0.9; amp property W1 ≤ 2× floor; feedback raises the oracle-positive
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 
 from scigan.api import Synthesizer
-from scigan.domains.sequences import DEFAULTS, SequencesDomain
+from scigan.domains.sequences import SequencesDomain
 from scigan.domains.sequences.markov import MarkovChain
 
 DATASETS = ("ecoli", "motif", "orf", "amp", "markov")
@@ -64,6 +65,8 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"threads": args.threads, "seed": args.seed}
     if args.steps:
         overrides["steps"] = args.steps
+    if args.model != "direct":
+        overrides["options"] = {"model": args.model}
     domain = SequencesDomain()
     t0 = time.perf_counter()
     gan = Synthesizer(domain="sequences", **overrides).fit(data)
@@ -81,7 +84,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
             lambda n, c, s, ch=chain: ch.sample(n, seed=s), dataset, n=args.eval_n, seed=args.seed
         )
     results["steps"] = gan.config_.steps
-    results["config"] = {k: v for k, v in DEFAULTS[data].items()} | overrides
+    results["config"] = gan.config_.to_dict()  # the resolved config the GAN trained with
     return results
 
 
@@ -210,6 +213,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-n", type=int, default=2000)
     p.add_argument("--steps", type=int, default=0, help="override the shipped steps (0 = keep)")
+    p.add_argument(
+        "--model",
+        default="direct",
+        choices=("direct", "latent-gan"),
+        help="the GAN: direct (one-hot, default) or latent-gan (autoencoder codes)",
+    )
     p.add_argument("--no-feedback", action="store_true")
     p.add_argument("--fb-pretrain", type=int, default=1000)
     p.add_argument("--fb-rounds", type=int, default=15)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -357,3 +358,13 @@ def parse_named_conditions(
 
 def as_float_tensor(array: np.ndarray) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def cache_dir(name: str) -> Path:
+    """``$SCIGAN_CACHE/name`` or ``~/.cache/scigan/name``, created: derived data a domain
+    computes once (trained autoencoders, reference statistics); never committed."""
+    env = os.environ.get("SCIGAN_CACHE")
+    root = Path(env).expanduser() if env else Path.home() / ".cache" / "scigan"
+    out = root / name
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -44,6 +44,7 @@ from scigan.domains.base import (
     SampleFn,
     without_extrapolation_warnings,
 )
+from scigan.domains.latent import WGAN_ON_CODES
 from scigan.domains.molecules import nets
 from scigan.domains.molecules.data import MoleculeDataset, load_molecules, validation_view
 from scigan.domains.molecules.encoding import make_encoder, parse_conditions
@@ -51,22 +52,9 @@ from scigan.domains.molecules.export import as_mols, write_molecules
 from scigan.domains.molecules.metrics import evaluate_molecules
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
-# LatentGAN's critic schedule (WGAN-GP, 5 critic steps, Adam 0.5/0.9) with residual MLPs
-# sized for 2 CPU cores (width 512 × 3 blocks: 0.29 s per critic step at batch 256 on
-# one thread; width 256 × 2: 0.06 s); the autoencoder has its own budget (ae_* options).
+# LatentGAN's schedule on codes (latent.WGAN_ON_CODES) and this domain's budget.
 DEFAULTS: dict[str, Any] = {
-    "loss": "wgan-gp",
-    "n_critic": 5,
-    "batch_size": 128,
-    "lr_g": 2e-4,
-    "lr_d": 2e-4,
-    "beta1": 0.5,
-    "beta2": 0.9,
-    "z_dim": 64,
-    "g_width": 256,
-    "d_width": 256,
-    "g_depth": 2,
-    "d_depth": 2,
+    **WGAN_ON_CODES,
     "steps": 20000,
     "eval_every": 0,
     "eval_n": 2000,

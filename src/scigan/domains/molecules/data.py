@@ -33,7 +33,6 @@ import glob
 import gzip
 import importlib.util
 import io
-import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ import pandas as pd
 
 from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
+from scigan.domains.base import cache_dir as shared_cache_dir
 from scigan.domains.molecules import chem
 from scigan.errors import DataError
 from scigan.limits import check_readable_file
@@ -140,12 +140,8 @@ def moses_data_available() -> bool:
 
 
 def cache_dir() -> Path:
-    """``$SCIGAN_CACHE`` or ``~/.cache/scigan/molecules``: derived data (never committed)."""
-    env = os.environ.get("SCIGAN_CACHE")
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "scigan"
-    out = root / "molecules"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    """``$SCIGAN_CACHE`` or ``~/.cache/scigan``, ``/molecules``: derived data (never committed)."""
+    return shared_cache_dir("molecules")
 
 
 # ---------------------------------------------------------------------------- MOSES

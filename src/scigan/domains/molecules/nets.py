@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from scigan.config import TrainConfig
-from scigan.core.nets import MLPDiscriminator, MLPGenerator, ProjectionHead, maybe_sn
+from scigan.core.nets import ProjectionHead, maybe_sn
 from scigan.domains.base import AbstractEncoder
+from scigan.domains.latent import code_critic, code_generator
 from scigan.domains.molecules.encoding import TokenEncoder
 
 
@@ -61,14 +62,7 @@ class TokenCritic(nn.Module):
 # ---------------------------------------------------------------------------- from the config
 def build_generator(cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
     """The engine's residual MLP generator (both models; the SELFIES one ends in token spans)."""
-    return MLPGenerator(
-        cfg.net.z_dim,
-        encoder.output_spans(),
-        cond_dim=encoder.cond_dim,
-        width=cfg.net.g_width,
-        depth=cfg.net.g_depth,
-        latent_modes=cfg.net.latent_modes,
-    )
+    return code_generator(cfg, encoder)
 
 
 def build_discriminator(cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
@@ -82,12 +76,4 @@ def build_discriminator(cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module
             depth=cfg.net.d_depth,
             sn=cfg.net.spectral_norm,
         )
-    return MLPDiscriminator(
-        sum(s.dim for s in encoder.output_spans()),
-        cond_dim=encoder.cond_dim,
-        width=cfg.net.d_width,
-        depth=cfg.net.d_depth,
-        sn=cfg.net.spectral_norm,
-        pac=cfg.net.pac,
-        minibatch_std=cfg.net.minibatch_std,
-    )
+    return code_critic(cfg, encoder)

@@ -27,6 +27,7 @@ from scigan.domains.base import (
     SampleFn,
     without_extrapolation_warnings,
 )
+from scigan.domains.latent import WGAN_ON_CODES
 from scigan.domains.sequences import data as sdata
 from scigan.domains.sequences import encoding, nets
 from scigan.domains.sequences import metrics as sm
@@ -71,18 +72,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 # the decoder adapted to the GAN's codes. Steps: 2,000 (the training-time metrics were flat from
 # 1,000 to 4,000 steps on ecoli and orf; the decoder sets the quality).
 LATENT_DEFAULTS: dict[str, Any] = {
-    "z_dim": 64,
-    "g_width": 256,
-    "d_width": 256,
-    "g_depth": 2,
-    "d_depth": 2,
-    "loss": "wgan-gp",
-    "n_critic": 5,
-    "batch_size": 128,
-    "lr_g": 2e-4,
-    "lr_d": 2e-4,
-    "beta1": 0.5,
-    "beta2": 0.9,
+    **WGAN_ON_CODES,
     "ema_decay": 0.999,
     "steps": 2000,
     "eval_every": 1000,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -52,15 +51,6 @@ FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
 # make every row 1 Mb long. Genomes are cut into windows (--set window=N) instead.
 MAX_LEN_DEFAULT = 10_000
 ONE_HOT_BYTES = 4  # float32 per (sequence, symbol, position) of the one-hot encoding
-
-
-def cache_dir() -> Path:
-    """``$SCIGAN_CACHE`` or ``~/.cache/scigan``, ``/sequences``: trained autoencoders."""
-    env = os.environ.get("SCIGAN_CACHE")
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "scigan"
-    out = root / "sequences"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 @dataclass(frozen=True)

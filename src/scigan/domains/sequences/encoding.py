@@ -24,7 +24,7 @@ from torch import Tensor
 
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan
-from scigan.domains.base import AbstractEncoder, Dataset, warn_extrapolation
+from scigan.domains.base import AbstractEncoder, Dataset, cache_dir, warn_extrapolation
 from scigan.domains.latent import AUTO, LatentCodes
 from scigan.errors import DataError
 from scigan.limits import check_allocation
@@ -289,11 +289,9 @@ class LatentSequenceEncoder(LatentCodes, SequenceEncoder):
 
     def fit(self, dataset: Dataset) -> LatentSequenceEncoder:
         SequenceEncoder.fit(self, dataset)
-        from scigan.domains.sequences.data import cache_dir
-
         ids = self.ids(dataset.samples)
         vocab = 3 + len(self.alphabet_)
-        self._fit_autoencoder(ids, vocab, self.max_len_ + 1, cache_dir(), "sequences")
+        self._fit_autoencoder(ids, vocab, self.max_len_ + 1, cache_dir("sequences"), "sequences")
         return self
 
     def ids(self, samples: Any) -> np.ndarray:

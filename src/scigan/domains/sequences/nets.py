@@ -26,14 +26,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from scigan.config import TrainConfig
-from scigan.core.nets import (
-    MLPDiscriminator,
-    MLPGenerator,
-    OutputSpan,
-    ProjectionHead,
-    apply_spans,
-    maybe_sn,
-)
+from scigan.core.nets import OutputSpan, ProjectionHead, apply_spans, maybe_sn
+from scigan.domains.latent import code_critic, code_generator
 from scigan.domains.sequences.encoding import LatentSequenceEncoder, SequenceEncoder
 from scigan.errors import DataError
 from scigan.limits import check_allocation
@@ -144,14 +138,7 @@ def build_generator(cfg: TrainConfig, enc: SequenceEncoder) -> nn.Module:
     """The generator for ``cfg`` (``--set dilation=N``) and the fitted encoder's layout; the
     latent GAN's is the engine's residual MLP on autoencoder codes (as in the molecules domain)."""
     if isinstance(enc, LatentSequenceEncoder):
-        return MLPGenerator(
-            cfg.net.z_dim,
-            enc.output_spans(),
-            cond_dim=enc.cond_dim,
-            width=cfg.net.g_width,
-            depth=cfg.net.g_depth,
-            latent_modes=cfg.net.latent_modes,
-        )
+        return code_generator(cfg, enc)
     # The first layer maps z to a (width, L) map: its weight grows with L (8 GB at L = 10**6),
     # held four times in training (weights, gradients, two Adam moments), float32.
     check_allocation(
@@ -175,15 +162,7 @@ def build_discriminator(cfg: TrainConfig, enc: SequenceEncoder) -> nn.Module:
     """The critic for ``cfg`` (``--set d_pool=true``, ``--set dilation=N``); the latent GAN's is
     the engine's residual MLP on codes."""
     if isinstance(enc, LatentSequenceEncoder):
-        return MLPDiscriminator(
-            enc.gan_dim,
-            cond_dim=enc.cond_dim,
-            width=cfg.net.d_width,
-            depth=cfg.net.d_depth,
-            sn=cfg.net.spectral_norm,
-            pac=cfg.net.pac,
-            minibatch_std=cfg.net.minibatch_std,
-        )
+        return code_critic(cfg, enc)
     return SeqDiscriminator(
         len(enc.vocab),
         enc.max_len_,
