@@ -375,15 +375,16 @@ class Synthesizer:
 
     def _reference(self, reference: Any) -> Dataset:
         if reference is None:
-            if self.dataset_ is not None:
-                return self.dataset_
-            if self.config_.data == IN_MEMORY:
-                raise DataError("this model was trained on in-memory data; pass reference=...")
-            reference = self.config_.data
+            if self.dataset_ is None:
+                if self.config_.data == IN_MEMORY:
+                    raise DataError("this model was trained on in-memory data; pass reference=...")
+                self.dataset_ = load_data(
+                    self.domain_, self.config_.data, self.config_.options, self.config_.seed
+                )
+            return self.domain_.evaluation_reference(self.dataset_)
         if isinstance(reference, Dataset):
             return reference
-        self.dataset_ = load_data(self.domain_, reference, self.config_.options, self.config_.seed)
-        return self.dataset_
+        return load_data(self.domain_, reference, self.config_.options, self.config_.seed)
 
     def evaluate_with_figures(
         self, n: int | None = None, *, seed: int = 0

@@ -202,7 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="evaluate a run with its domain's metrics and floors")
     p.add_argument("run", type=Path, help="run folder")
-    p.add_argument("--data", help="reference data (default: the run's training data)")
+    p.add_argument(
+        "--data",
+        help="reference data (default: the run's training data; for a built-in simulator, a fresh "
+        "test sample from it)",
+    )
     p.add_argument(
         "-n",
         type=_positive_int,

@@ -47,6 +47,34 @@ def test_data_seed_and_cache_off(tmp_path):
     assert not (tmp_path / "cache" / "fields").exists()
 
 
+def test_heldout_samples_are_independent_simulator_draws(tmp_path):
+    """Checkpoints are chosen on a validation sample and results reported on a test sample:
+    both from the simulator with the training sample's parameters but their own seeds."""
+    d = FieldsDomain()
+    ds = d.load("ising2d", options={**TINY_ISING, "n": 1500}, seed=3)
+    val, test = d.selection_reference(ds), d.evaluation_reference(ds)
+    assert val.info["role"] == "validation" and test.info["role"] == "test"
+    assert len({ds.info["data_seed"], val.info["data_seed"], test.info["data_seed"]}) == 3
+    assert len(val) == 2 * 1000 and len(test) == len(ds)  # validation capped per temperature
+    assert np.array_equal(np.unique(val.conditions), np.unique(ds.conditions))
+    assert val.info["params"]["L"] == 8 and test.info["params"] == ds.info["params"]
+    assert not np.array_equal(test.samples, ds.samples[: len(test)])
+    grf = d.load("grf", options={"n": 50, "size": 8}, seed=3)
+    rows = {s.tobytes() for s in grf.samples}
+    for other in (d.selection_reference(grf), d.evaluation_reference(grf)):
+        assert not any(s.tobytes() in rows for s in other.samples)  # no training map
+    again = d.evaluation_reference(d.load("ising2d", options={**TINY_ISING, "n": 1500}, seed=3))
+    assert np.array_equal(again.samples, test.samples)  # a pure function of the seed
+    user = d.load(_write_npy(tmp_path), options={}, seed=0)
+    assert d.selection_reference(user) is user and d.evaluation_reference(user) is user
+
+
+def _write_npy(tmp_path):
+    path = tmp_path / "maps.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(6, 8, 8)).astype(np.float32))
+    return str(path)
+
+
 @pytest.mark.parametrize(
     "options, fragment",
     [

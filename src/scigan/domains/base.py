@@ -257,6 +257,16 @@ class AbstractDomain(abc.ABC):
         """
         return dataset
 
+    def evaluation_reference(self, dataset: Dataset) -> Dataset:
+        """The reference for evaluations *after* training when the caller names none
+        (``Synthesizer.evaluate()``, the report, ``scigan evaluate RUN``).
+
+        Default: ``dataset`` itself (a domain whose dataset carries its held-out test split
+        evaluates against that split inside ``evaluate``). A domain whose data comes from a
+        simulator returns a fresh sample the model never trained or was selected on.
+        """
+        return dataset
+
     @abc.abstractmethod
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
         """Domain metrics ``{name: {"value": v, "floor": f, ...}}`` for ``n`` samples.

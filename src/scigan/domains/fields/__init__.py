@@ -114,6 +114,15 @@ class FieldsDomain(AbstractDomain):
         return fnets.build_discriminator(cfg, _field_encoder(encoder))
 
     # ------------------------------------------------------------------ evaluation
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """A built-in simulator's validation sample (an independent seed; see
+        :func:`data.heldout`): checkpoints are chosen on it, never on the evaluation sample."""
+        return fdata.heldout(dataset, "validation")
+
+    def evaluation_reference(self, dataset: Dataset) -> Dataset:
+        """A built-in simulator's test sample, independent of the training and validation ones."""
+        return fdata.heldout(dataset, "test")
+
     def evaluate(self, sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
         return fmetrics.evaluate(sample, reference, n=n, seed=seed)
 

@@ -295,8 +295,62 @@ def load_builtin(name: str, options: Mapping[str, Any], seed: int) -> Dataset:
         "data_seed": data_seed,
         "simulator_s": seconds,
         "model": model,
+        "cache": use_cache,
     }
     return Dataset(name, x, cond, info)
+
+
+#: Held-out simulator samples: the seed stream each role draws from (independent of the
+#: training sample's, see :func:`heldout_seed`) and the validation sample's size cap per
+#: condition value (its evaluations choose the ``best`` checkpoint; at the default ``eval_n``
+#: of 500 they need 2 × 500: generated statistics against one half, the floor from the other).
+HELDOUT_ROLES = {"validation": 1, "test": 2}
+VALIDATION_N = 1000
+_HELDOUT: dict[str, tuple[np.ndarray, np.ndarray | None, float]] = {}
+
+
+def heldout_seed(data_seed: int, role: str) -> int:
+    """The simulator seed of the ``role`` sample: a SeedSequence child of the training
+    sample's seed, so the three samples are independent draws."""
+    state = np.random.SeedSequence([int(data_seed), HELDOUT_ROLES[role]]).generate_state(2)
+    return int(state[0]) << 31 | int(state[1]) >> 1  # < 2**63
+
+
+def heldout(dataset: Dataset, role: str) -> Dataset:
+    """A fresh simulator sample for ``role`` ("validation": choosing checkpoints; "test": the
+    reported evaluation), from the same simulator and parameters as the training sample
+    ``dataset`` but an independent seed: the model never trained on it, and the sample that
+    chooses checkpoints is never the one that scores the result. The validation sample holds at
+    most :data:`VALIDATION_N` samples per condition value, the test sample as many as the
+    training sample. User arrays (no simulator) are returned unchanged."""
+    info = dataset.info
+    spec = SPECS.get(info.get("kind", ""))
+    if spec is None or "data_seed" not in info:
+        return dataset
+    params = dict(info["params"])
+    if role == "validation":
+        params["n"] = min(params["n"], VALIDATION_N)
+    seed = heldout_seed(info["data_seed"], role)
+    key = json.dumps([spec.name, params, seed], sort_keys=True)
+    if key not in _HELDOUT:  # kept in memory: a run without the disk cache simulates it once
+        if len(_HELDOUT) >= 4:
+            _HELDOUT.pop(next(iter(_HELDOUT)))
+        _HELDOUT[key] = _cached(spec, params, seed, bool(info.get("cache", True)))
+    x, cond, seconds = _HELDOUT[key]
+    return Dataset(
+        f"{dataset.name} ({role} sample)",
+        x,
+        cond,
+        {
+            **info,
+            "n": len(x),
+            "shape": list(x.shape),
+            "params": params,
+            "data_seed": seed,
+            "simulator_s": seconds,
+            "role": role,
+        },
+    )
 
 
 def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
