@@ -179,7 +179,9 @@ def test_filter_screen_has_no_false_negatives():
              "N=Nc1ccccc1", "CC(=O)OO", "c1ccc2c(c1)Cc1ccccc1-2"]  # fmt: skip
     hits_file = FIXTURE.with_name("filter_hits.smi").read_text().split()
     mols = M.Molecules.from_smiles(FIXTURE.read_text().split() + hits_file + extra).mols
-    patterns, screens = M._filter_patterns(), M._filter_screens()
+    alerts = M.filter_alerts()
+    patterns, screens = [a[2] for a in alerts], [a[3] for a in alerts]
+    assert len(alerts) == 502 and {a[0] for a in alerts} == {"MCF", "PAINS"}
     hits = 0
     for mol in mols:
         h = Chem.AddHs(mol)

@@ -30,7 +30,6 @@ Every file is written atomically (a temporary file, then a rename).
 
 from __future__ import annotations
 
-import functools
 import io
 import warnings
 from collections.abc import Iterable, Mapping
@@ -44,7 +43,6 @@ from scigan import progress
 from scigan.core.checkpoint import atomic_write_text
 from scigan.domains.molecules import chem
 from scigan.domains.molecules import metrics as M
-from scigan.domains.molecules.data import package_bytes
 from scigan.errors import DataError
 
 # The SD / Mol property names, in the order written.
@@ -59,28 +57,6 @@ class SkippedMoleculesWarning(UserWarning):
 
 
 # ---------------------------------------------------------------------------- filter alerts
-@functools.cache
-def _named_alerts() -> tuple[tuple[str, str, Any, Any], ...]:
-    """(set, name, SMARTS query, its pattern fingerprint) for MOSES' MCF and PAINS alerts — the
-    files and SMARTS :func:`metrics.passes_filters` matches, read with their names."""
-    Chem = chem.require_rdkit()
-    mcf = pd.read_csv(io.BytesIO(package_bytes("moses", "molsets", "metrics/mcf.csv")))
-    pains = pd.read_csv(
-        io.BytesIO(package_bytes("moses", "molsets", "metrics/wehi_pains.csv")),
-        names=["smarts", "names"],
-    )
-    rows = [("MCF", str(n), str(s)) for n, s in zip(mcf["names"], mcf["smarts"], strict=True)]
-    rows += [
-        ("PAINS", str(n).strip().removeprefix("<regId=").removesuffix(">"), str(s))
-        for n, s in zip(pains["names"], pains["smarts"], strict=True)
-    ]
-    out = []
-    for group, name, smarts in rows:
-        query = Chem.MolFromSmarts(smarts.strip())
-        out.append((group, name, query, Chem.PatternFingerprint(query)))
-    return tuple(out)
-
-
 def filter_failures(mol: Any) -> tuple[list[str], list[str]]:
     """(rules of MOSES' filter that ``mol`` fails, names of the MCF/PAINS alerts it matches).
 
@@ -94,7 +70,7 @@ def filter_failures(mol: Any) -> tuple[list[str], list[str]]:
     fp = Chem.PatternFingerprint(h_mol)
     alerts = [
         (group, name)
-        for group, name, query, screen in _named_alerts()
+        for group, name, query, screen in M.filter_alerts()
         if DataStructs.AllProbeBitsMatch(screen, fp) and h_mol.HasSubstructMatch(query)
     ]
     sets += [g for g in ("MCF", "PAINS") if any(a[0] == g for a in alerts)]

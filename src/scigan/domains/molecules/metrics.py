@@ -371,21 +371,25 @@ def scaffolds(mols: Iterable[Any], min_rings: int = 2) -> Counter:
 
 
 @functools.cache
-def _filter_patterns() -> tuple[Any, ...]:
+def filter_alerts() -> tuple[tuple[str, str, Any, Any], ...]:
+    """(set, name, SMARTS query, its pattern fingerprint) for each of MOSES' MCF and PAINS
+    alerts, read from molsets' own ``mcf.csv`` and ``wehi_pains.csv``."""
     Chem = chem.require_rdkit()
     mcf = pd.read_csv(io.BytesIO(package_bytes("moses", "molsets", "metrics/mcf.csv")))
     pains = pd.read_csv(
         io.BytesIO(package_bytes("moses", "molsets", "metrics/wehi_pains.csv")),
         names=["smarts", "names"],
     )
-    smarts = [*mcf["smarts"].astype(str), *pains["smarts"].astype(str)]
-    return tuple(Chem.MolFromSmarts(s.strip()) for s in smarts)
-
-
-@functools.cache
-def _filter_screens() -> tuple[Any, ...]:
-    Chem = chem.require_rdkit()
-    return tuple(Chem.PatternFingerprint(p) for p in _filter_patterns())
+    rows = [("MCF", str(n), str(s)) for n, s in zip(mcf["names"], mcf["smarts"], strict=True)]
+    rows += [
+        ("PAINS", str(n).strip().removeprefix("<regId=").removesuffix(">"), str(s))
+        for n, s in zip(pains["names"], pains["smarts"], strict=True)
+    ]
+    out = []
+    for group, name, smarts in rows:
+        query = Chem.MolFromSmarts(smarts.strip())
+        out.append((group, name, query, Chem.PatternFingerprint(query)))
+    return tuple(out)
 
 
 _ALLOWED = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
@@ -408,10 +412,9 @@ def passes_filters(mol: Any) -> bool:
     # can match only if its bits are a subset of the molecule's, so most of the 502 SMARTS are
     # skipped without a match attempt. Same result as matching them all (tested: 60k molecules).
     fp = Chem.PatternFingerprint(h_mol)
-    screens = _filter_screens()
     if any(
-        DataStructs.AllProbeBitsMatch(s, fp) and h_mol.HasSubstructMatch(p)
-        for p, s in zip(_filter_patterns(), screens, strict=True)
+        DataStructs.AllProbeBitsMatch(screen, fp) and h_mol.HasSubstructMatch(query)
+        for _, _, query, screen in filter_alerts()
     ):
         return False
     smiles = Chem.MolToSmiles(mol, isomericSmiles=False)
