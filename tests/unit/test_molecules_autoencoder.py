@@ -273,3 +273,49 @@ def test_adapted_decoder_coupling_is_optimal():
     cost = torch.cdist(mu[seen["rows"]] * scale, fake * scale)
     best = min(float(cost[range(6), list(p)].mean()) for p in itertools.permutations(range(6)))
     assert info["distance"] == pytest.approx(best, rel=1e-5)
+
+
+def test_adapted_decoder_pairs_codes_within_their_condition_cell():
+    """A conditional generator's code, drawn at row j's condition, is paired only with a
+    molecule of the same condition cell: the logged distance is the brute-force minimum over
+    the permutations that keep every pair inside its cell, above the unrestricted minimum."""
+    from scigan.domains.latent import adapt_decoder
+
+    model = _model(beta=0.5, steps=1)
+    data = torch.from_numpy(IDS)
+    with torch.no_grad():
+        mu, logvar = model.posterior(data)
+    scale = 1.0 / (0.5 * logvar).exp().mean(dim=0)
+    fake = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
+    cells = np.array([0, 1, 0, 1, 0, 1])
+    seen = {}
+
+    def draw(rows, seed):
+        seen["rows"] = rows.clone()
+        return fake
+
+    _, info = adapt_decoder(model, IDS, draw, steps=1, seed=0, batch=6, cells=cells)
+    rows = seen["rows"]
+    cost = torch.cdist(mu[rows] * scale, fake * scale)
+    cell = cells[rows.numpy()]
+    perms = list(itertools.permutations(range(6)))
+    within = [p for p in perms if all(cell[i] == cell[j] for i, j in enumerate(p))]
+    best_within = min(float(cost[range(6), list(p)].mean()) for p in within)
+    best_any = min(float(cost[range(6), list(p)].mean()) for p in perms)
+    assert info["distance"] == pytest.approx(best_within, rel=1e-5)
+    assert len(set(cell)) == 2 and best_within >= best_any
+
+
+def test_condition_cells():
+    from scigan.domains.latent import condition_cells
+
+    assert condition_cells(None) is None
+    qed = np.linspace(0.1, 0.9, 80)
+    one = condition_cells(qed)
+    assert sorted(np.bincount(one)) == [10] * 8  # 8 equal-count bins of one property
+    assert all(np.diff(one) >= 0)  # ordered by value
+    rng = np.random.default_rng(0)
+    two = condition_cells(rng.uniform(size=(900, 2)))
+    assert len(np.unique(two)) == 9 and np.bincount(two).min() > 60  # 3 × 3 bins
+    cat = condition_cells(np.array([["a", 0.1], ["b", 0.2], ["a", 0.3], ["b", 0.4]], dtype=object))
+    assert len(np.unique(cat)) == 4

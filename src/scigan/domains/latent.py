@@ -377,6 +377,41 @@ def reconstruction_accuracy(model: SequenceAutoencoder, ids: np.ndarray) -> floa
 DECODER_PARTS = ("embed.", "from_z.", "gru.", "out.", "inp.", "pos", "blocks.")
 
 
+#: Condition cells for the decoder adaptation of a conditional model (quantile bins per
+#: condition, about this many cells in all): a code is paired only with a molecule from its
+#: own cell.
+CONDITION_CELLS = 8
+_APART = 1e6  # the pairing cost across cells: never chosen while a within-cell pairing exists
+
+
+def condition_cells(conditions: Any, cells: int = CONDITION_CELLS) -> np.ndarray | None:
+    """A cell id per training row from its conditions, or None (unconditional).
+
+    Each condition column (numeric; a text column by its categories) is cut into ``b`` bins of
+    equal count, ``b = max(2, round(cells ** (1 / columns)))``, and the cell is the tuple of bins.
+    """
+    if conditions is None:
+        return None
+    table = np.asarray(conditions, dtype=object)
+    if table.ndim == 1:
+        table = table[:, None]
+    if table.shape[1] == 0:
+        return None
+    b = max(2, round(cells ** (1.0 / table.shape[1])))
+    ids = np.zeros(len(table), dtype=np.int64)
+    for col in table.T:
+        try:
+            values = col.astype(np.float64)
+            edges = np.unique(np.quantile(values, np.linspace(0, 1, b + 1)[1:-1]))
+            codes = np.searchsorted(edges, values, side="right")
+            width = len(edges) + 1
+        except (TypeError, ValueError):  # categories
+            _, codes = np.unique(col.astype(str), return_inverse=True)
+            width = int(codes.max()) + 1
+        ids = ids * width + codes
+    return ids
+
+
 def adapt_decoder(
     model: SequenceAutoencoder,
     ids: np.ndarray,
@@ -386,6 +421,7 @@ def adapt_decoder(
     seed: int,
     batch: int = 256,
     lr: float = 3e-4,
+    cells: np.ndarray | None = None,
     log=None,
     bar=None,
 ) -> tuple[SequenceAutoencoder, dict]:
@@ -403,6 +439,11 @@ def adapt_decoder(
     learns p(molecule | code) under it maps the generator's codes back onto the data's
     distribution, drawn at temperature 1. The encoder is left as it is (the copy's embedding
     is its own). Fresh codes every step: no code is paired with the same molecule twice.
+
+    A conditional generator's codes are drawn at the conditions of the batch's own rows, and
+    with ``cells`` (:func:`condition_cells`) a code is paired only with a molecule of its
+    condition cell: pairing across conditions would teach the decoder to read a QED-0.9 code
+    as a QED-0.6 molecule, i.e. to ignore what the generator was told.
 
     Args:
         model: the trained (variational) autoencoder; not modified.
@@ -442,7 +483,11 @@ def adapt_decoder(
             rows = torch.randint(len(data), (batch,), generator=gen)
             with torch.no_grad():
                 codes = draw(rows, seed * 1_000_003 + step)
-            cost = torch.cdist(mu[rows] * scale, codes * scale).numpy()
+            dist = torch.cdist(mu[rows] * scale, codes * scale).numpy()
+            cost = dist
+            if cells is not None:  # codes were drawn at the conditions of rows, in order
+                cell = cells[rows.numpy()]
+                cost = dist + _APART * (cell[:, None] != cell[None, :])
             r, c = linear_sum_assignment(cost)
             z = codes[c[np.argsort(r)]]  # the code paired with training row i
             x = data[rows]
@@ -457,7 +502,7 @@ def adapt_decoder(
             loss.backward()
             nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
-            d = float(cost[r, c].mean())
+            d = float(dist[r, c].mean())
             nats_avg = loss.item() if nats_avg is None else 0.98 * nats_avg + 0.02 * loss.item()
             dist_avg = d if dist_avg is None else 0.98 * dist_avg + 0.02 * d
             if bar is not None:
@@ -685,8 +730,11 @@ class LatentCodes:
         def codes(rows: Tensor, s: int) -> Tensor:
             return self.to_codes(draw(rows, s))
 
+        cells = condition_cells(dataset.conditions)
         with progress.bar(n, "adapt decoder", "step") as bar:
-            dec, info = adapt_decoder(model, ids, codes, steps=n, seed=seed, log=self.log, bar=bar)
+            dec, info = adapt_decoder(
+                model, ids, codes, steps=n, seed=seed, cells=cells, log=self.log, bar=bar
+            )
         self.decoder_ = dec
         tensors = {
             ADAPT_PREFIX + k: v.detach().clone()
