@@ -229,6 +229,6 @@ def build_problem(
         best_lower_is_better=lower,
         extra_tensors=extra,
         data_hash=hash_tensors(data, cond),
-        g_penalty=domain.generator_penalty(cfg, encoder, data, G),
+        g_penalty=domain.generator_penalty(cfg, encoder, data, G, cond=cond),
     )
     return problem

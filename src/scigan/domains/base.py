@@ -236,15 +236,17 @@ class AbstractDomain(abc.ABC):
         encoder: AbstractEncoder,
         data: Tensor | None = None,
         generator: nn.Module | None = None,
+        cond: Tensor | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         """A prior added to G's loss, ``(fake, cond) -> scalar``, or None (the default).
 
-        ``data`` is the encoded training set (the tensor the critic's real batches come from);
+        ``data`` is the encoded training set (the tensor the critic's real batches come from)
+        and ``cond`` its encoded conditions (None when unconditional);
         ``generator`` the G being trained (a penalty may read what its last forward left, e.g.
         the proteins chain head's 3-D chains). Only for constraints every real sample satisfies
         (the proteins domain's steric term: no two Cα atoms closer than real chains ever are) or
-        statistics of the training data itself (its geometry matching); the critic still judges
-        everything else.
+        statistics of the training data itself (its geometry matching; the fields domain's
+        observable moments per condition); the critic still judges everything else.
         """
         return None
 

@@ -13,12 +13,12 @@ This module holds the domain class and its registration; the parts are ``data.py
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch import nn
+from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
@@ -35,6 +35,7 @@ from scigan.domains.fields import data as fdata
 from scigan.domains.fields import metrics as fmetrics
 from scigan.domains.fields import nets as fnets
 from scigan.domains.fields.encoding import FieldEncoder
+from scigan.domains.fields.matching import observable_matching
 from scigan.domains.fields.metrics import FIDELITY
 from scigan.errors import MissingDependencyError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -112,6 +113,23 @@ class FieldsDomain(AbstractDomain):
 
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         return fnets.build_discriminator(cfg, _field_encoder(encoder))
+
+    def generator_penalty(
+        self,
+        cfg: TrainConfig,
+        encoder: AbstractEncoder,
+        data: Tensor | None = None,
+        generator: nn.Module | None = None,
+        cond: Tensor | None = None,
+    ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
+        """Observable matching (:mod:`matching`): the generated moments of the physical
+        observables per condition value against the training sample's; weight ``match``."""
+        enc = _field_encoder(encoder)
+        if data is None:
+            return None
+        kind = enc.observables_
+        weight = fdata.match_weight(cfg.options.get("match"), kind)
+        return observable_matching(kind, weight, data, cond, enc.obs_mean_, enc.obs_std_)
 
     # ------------------------------------------------------------------ evaluation
     def selection_reference(self, dataset: Dataset) -> Dataset:

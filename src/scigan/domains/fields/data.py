@@ -41,10 +41,21 @@ MODEL_OPTIONS = (
     "data_seed",
     "cache",
     "observables",
+    "match",
 )
 
 
 # ----------------------------------------------------------------------------- options
+
+
+def match_weight(value: Any, kind: str) -> float:
+    """The observable-matching weight: ``value`` (the ``match`` option) checked, or the
+    default for the observables ``kind`` (:data:`matching.WEIGHTS`)."""
+    from scigan.domains.fields.matching import WEIGHTS
+
+    if value is None:
+        return WEIGHTS.get(kind, 0.0)
+    return _float("match", value, 0.0, 1e4)
 
 
 def _int(name: str, value: Any, lo: int, hi: int) -> int:

@@ -142,6 +142,7 @@ class ProteinsDomain(AbstractDomain):
         encoder: AbstractEncoder,
         data: Tensor | None = None,
         generator: nn.Module | None = None,
+        cond: Tensor | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         return pnets.build_generator_prior(_map_encoder(encoder), data, generator)
 
