@@ -1,11 +1,14 @@
 """Sequences benchmark: the GAN at shipped defaults beside order-2 and order-5 Markov chains.
 
-For each dataset the GAN trains with the domain's shipped defaults; two Markov chains (k = 2
-and k = 5, interpolated smoothing) are fitted to the same training sequences. All three are
-judged by the same ``SequencesDomain.evaluate`` call (same reference split, N and seed), so
-every metric — including the CNN classifier AUC — shows its real-vs-real floor and the three
-models side by side. Then the feedback (FBGAN) loop runs on the non-AMP peptides with the
-built-in AMP proxy oracle. Writes a markdown report (``--out``) and prints it.
+For each dataset the domain's seeded train / validation / test split (by distinct sequence) is
+made once; the GAN trains with the domain's shipped defaults on the train part (checkpoints
+chosen on the validation part), and two Markov chains (k = 2 and k = 5, interpolated smoothing)
+are fitted to the same train part. All three are judged by the same ``SequencesDomain.evaluate``
+call on the same held-out test sequences (same N and seed; memorisation against the same train
+part), so every metric — including the CNN classifier AUC — shows its floor and the three models
+side by side. Then the feedback (FBGAN) loop runs on the train part of the non-AMP peptides with
+the built-in AMP proxy oracle, and its final generator is scored on their test part. Writes a
+markdown report (``--out``) and prints it.
 
     python benchmarks/sequences.py --threads 1 --out /tmp/results_sequences.md  # -> RESULTS.md
     python benchmarks/sequences.py --datasets orf motif --no-feedback --steps 200   # quick look
@@ -36,6 +39,8 @@ from scigan.domains.sequences.markov import MarkovChain
 
 DATASETS = ("ecoli", "motif", "orf", "amp", "markov")
 PROPS = ("charge_w1", "hydrophobicity_w1", "hydrophobic_moment_w1", "isoelectric_point_w1")
+FEEDBACK_METRICS = ("fidelity", "unique_fraction", "exact_copy_fraction", "nearest_identity",
+                    "classifier_auc", *PROPS)  # fmt: skip
 
 
 def _target(data: str, m: dict[str, Any]) -> tuple[str, bool | None]:
@@ -71,8 +76,10 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     gan = Synthesizer(domain="sequences", **overrides).fit(data)
     fit_s = time.perf_counter() - t0
-    dataset = gan.dataset_
+    dataset = gan.dataset_  # the split the GAN trained on: samples = the train part
+    test = domain.evaluation_reference(dataset)  # what gan.evaluate() scores against
     results: dict[str, Any] = {"data": data, "fit_s": {"gan": fit_s}, "metrics": {}}
+    results["split"] = {k: dataset.info.get(k) for k in ("n_train", "n_val", "n_test", "split")}
     t0 = time.perf_counter()
     results["metrics"]["gan"] = gan.evaluate(n=args.eval_n, seed=args.seed)["metrics"]
     results["eval_s"] = time.perf_counter() - t0
@@ -81,7 +88,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
         chain = MarkovChain(dataset.info["alphabet"], k).fit(list(dataset.samples))
         results["fit_s"][f"markov{k}"] = time.perf_counter() - t0
         results["metrics"][f"markov{k}"] = domain.evaluate(
-            lambda n, c, s, ch=chain: ch.sample(n, seed=s), dataset, n=args.eval_n, seed=args.seed
+            lambda n, c, s, ch=chain: ch.sample(n, seed=s), test, n=args.eval_n, seed=args.seed
         )
     results["steps"] = gan.config_.steps
     results["config"] = gan.config_.to_dict()  # the resolved config the GAN trained with
@@ -89,9 +96,9 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_feedback(args: argparse.Namespace) -> dict[str, Any]:
-    from scigan.domains.sequences.data import load_amp
     from scigan.domains.sequences.feedback import (
         CachedScorer,
+        evaluate_final,
         feedback_train,
         independent_amp_oracles,
     )
@@ -102,7 +109,8 @@ def run_feedback(args: argparse.Namespace) -> dict[str, Any]:
     # oracle the loop optimises is not evidence.
     oracle, judge = independent_amp_oracles(seed=args.seed)
     scorer = CachedScorer(oracle, budget=args.fb_budget)
-    dataset = load_amp({"subset": "nonamp"}, seed=args.seed)
+    # the same split as a GAN run on these data: the loop trains on the train part only
+    dataset = SequencesDomain().load("amp", options={"subset": "nonamp"}, seed=args.seed)
     cfg = Synthesizer(domain="sequences", threads=args.threads, seed=args.seed).resolve_config(
         "amp"
     )
@@ -120,6 +128,9 @@ def run_feedback(args: argparse.Namespace) -> dict[str, Any]:
     )
     h = res.history
     gain = res.gain  # the judge's positive fraction, last round minus first
+    final = evaluate_final(
+        res, dataset, z_dim=cfg.net.z_dim, n=args.eval_n, seed=args.seed
+    )  # the held-out test part of the non-AMP peptides: how far the loop moved from them
     return {
         "oracle_test_auc": oracle.test_auc_,
         "judge_test_auc": judge.test_auc_,
@@ -131,6 +142,8 @@ def run_feedback(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": time.perf_counter() - t0,
         "budget": args.fb_budget,
         "data_size": len(dataset),
+        "n_test": len(dataset.test),
+        "final_metrics": final,
     }
 
 
@@ -149,8 +162,10 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
         + "`  ",
         f"Date: {started} (UTC); machine: {platform.machine()} {os.cpu_count()} cores shared with "
         f"other jobs, torch {torch.__version__}, {args.threads} thread(s); seed {args.seed}; "
-        f"N = {args.eval_n} generated vs N real per metric; floor = the same metric between two "
-        "disjoint real samples of N.",
+        f"N = {args.eval_n} (at most the test part's size) generated vs N held-out test "
+        "sequences per metric; floor = the same metric for N training sequences against the same "
+        "test sequences (memorisation: the test sequences against the train part). Split: seeded "
+        "by distinct sequence, 80/10/10 train/validation/test; checkpoints chosen on validation.",
         "",
     ]
     for r in results:
@@ -161,9 +176,13 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
             f"### {r['data']} — GAN {r['steps']} steps in {r['fit_s']['gan'] / 60:.1f} min "
             f"(Markov fits {r['fit_s']['markov2']:.1f} s / {r['fit_s']['markov5']:.1f} s)",
             "",
+            f"Split: {r['split']['n_train']:,} train / {r['split']['n_val']:,} validation / "
+            f"{r['split']['n_test']:,} test sequences (GAN and both chains train on the first, "
+            "are scored on the last).",
+            "",
             f"Target: {desc} → {status}",
             "",
-            "| metric | floor (real vs real) | GAN | Markov k=2 | Markov k=5 | better |",
+            "| metric | floor (train vs test) | GAN | Markov k=2 | Markov k=5 | better |",
             "|---|---|---|---|---|---|",
         ]
         for name, e in m["gan"].items():
@@ -176,7 +195,8 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
     if fb is not None:
         h = fb["history"]
         lines += [
-            f"### Feedback GAN (FBGAN) on amp subset=nonamp ({fb['data_size']} peptides), "
+            f"### Feedback GAN (FBGAN) on amp subset=nonamp ({fb['data_size']} training "
+            f"peptides; {fb['n_test']} held out for the test part), "
             f"{fb['seconds'] / 60:.1f} min",
             "",
             f"Driving oracle: built-in AMP-vs-UniProt **proxy** (logistic regression on one half "
@@ -202,6 +222,21 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
                 f"{row['train_positive_fraction']:.3f} | {row['replaced']} | "
                 f"{row['oracle_calls']} |"
             )
+        fm = fb["final_metrics"]
+        lines += [
+            "",
+            f"Final generator against the {fb['n_test']} held-out non-AMP test peptides "
+            "(memorisation against the training part):",
+            "",
+            "| metric | floor (train vs test) | final generator | better |",
+            "|---|---|---|---|",
+        ]
+        for name in FEEDBACK_METRICS:
+            if name in fm:
+                e = fm[name]
+                lines.append(
+                    f"| {name} | {_fmt(e['floor'])} | {_fmt(e['value'])} | {e.get('better', '')} |"
+                )
         lines.append("")
     return "\n".join(lines)
 

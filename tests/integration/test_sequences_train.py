@@ -53,6 +53,26 @@ def test_orf_fit_sample_evaluate_save_load(tmp_path):
     assert again.sample(10, seed=3) == seqs
 
 
+def test_checkpoints_on_validation_results_on_test_and_the_run_records_the_split(tmp_path):
+    """orf n=200, 5 % validation / 10 % test: training-time evaluations score the 10 validation
+    sequences, evaluate() the 20 test ones; a reloaded run rebuilds the same split."""
+    opts = {"n": 200, "val_fraction": 0.05}
+    settings = {**TINY, "steps": 4, "eval_every": 2, "ckpt_every": 2}
+    gan = Synthesizer(domain="sequences", **settings).fit("orf", out=tmp_path / "run", **opts)
+    data = json.loads((tmp_path / "run" / "config.json").read_text())["data"]
+    assert (data["n_train"], data["n_val"], data["n_test"]) == (170, 10, 20)
+    assert "by distinct sequence" in data["split"] and data["split_seed"] == 0
+    assert len(gan.dataset_.samples) == 170  # the model trained on the train part only
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    evals = [e for e in map(json.loads, lines) if e["kind"] == "eval"]
+    assert evals and all(e["metrics"]["fidelity"]["n"] == 10 for e in evals)
+    test = gan.evaluate(n=24)["metrics"]
+    assert test["fidelity"]["n"] == 20
+    assert test["exact_copy_fraction"]["pool"] == len(set(gan.dataset_.samples))
+    again = Synthesizer.load(tmp_path / "run")
+    assert again.evaluate(n=24) == gan.evaluate(n=24)  # the same test part, rebuilt
+
+
 def test_variable_length_user_fasta_with_end_token(tmp_path):
     rng = np.random.default_rng(0)
     recs = [

@@ -13,6 +13,7 @@ from scigan.domains.sequences.feedback import (
     AmpProxyClassifier,
     CachedScorer,
     _check_independent,
+    evaluate_final,
     feedback_train,
     independent_amp_oracles,
     peptide_features,
@@ -83,6 +84,36 @@ def test_feedback_loop_replaces_oldest_rows_with_high_scorers():
     assert scorer.calls <= 120
     for r in h:
         assert 0 <= r["positive_fraction"] <= 1 and 0 <= r["unique_fraction"] <= 1
+
+
+def test_feedback_trains_on_the_train_part_and_is_scored_on_the_test_part(monkeypatch):
+    from scigan.domains.sequences import SequencesDomain
+    from scigan.domains.sequences import metrics as sm
+
+    rng = np.random.default_rng(1)
+    seqs = ["".join(rng.choice(list("ACGT"), 12)) for _ in range(100)]
+    ds = SequencesDomain().load(seqs, options={}, seed=0)  # 80 / 10 / 10
+    cfg = TrainConfig(domain="sequences").replace(
+        {"z_dim": 8, "g_width": 8, "d_width": 8, "g_depth": 1, "d_depth": 1, "batch_size": 16,
+         "n_critic": 1, "loss": "wgan-gp", "log_every": 1000, "eval_every": 0, "threads": 1}
+    )  # fmt: skip
+    scorer = CachedScorer(lambda s: np.array([x.count("A") / len(x) for x in s]), budget=10_000)
+    test_view = SequencesDomain().evaluation_reference(ds)
+    with pytest.raises(ConfigError, match="the test part"):
+        feedback_train(cfg, test_view, scorer, pretrain_steps=1, rounds=0, steps_per_round=1)
+    res = feedback_train(cfg, ds, scorer, pretrain_steps=2, rounds=1, steps_per_round=2,
+                         n_generate=20, threshold=0.0, replace_max=5)  # fmt: skip
+    assert len(res.final_data) == 80 and res.final_data[5:] == ds.samples[5:]
+    seen = {}
+
+    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None):
+        seen.update(gen=gen, a=a, train=train)
+        return {}
+
+    monkeypatch.setattr(sm, "evaluate_sets", spy)
+    evaluate_final(res, ds, z_dim=8, n=50, seed=0)
+    assert set(seen["a"]) == set(ds.test) and seen["train"] == ds.samples  # not the fed-back rows
+    assert seen["gen"] == res.sample(10, seed=0, z_dim=8)
 
 
 def test_figures_for_dna_and_protein():

@@ -5,8 +5,10 @@ synthetic sets with exact answers ``motif`` (planted JASPAR sites), ``orf`` (cod
 ``markov`` (order-k chain with exact likelihood), and user FASTA / CSV / text files.
 This file holds the domain class and its registration; ``data.py`` loads and writes,
 ``encoding.py`` one-hot encodes, ``nets.py`` builds the networks, ``metrics.py`` evaluates,
-``figures.py`` draws. See ``README.md`` in this folder for options, metrics and the feedback
-(FBGAN) loop.
+``figures.py`` draws. Every loaded dataset is split by distinct sequence into seeded train /
+validation / test parts: the model trains on the first, checkpoints are chosen on the second and
+the reported numbers come from the third. See ``README.md`` in this folder for options, metrics,
+the split rule and the feedback (FBGAN) loop.
 """
 
 from __future__ import annotations
@@ -113,9 +115,23 @@ class SequencesDomain(AbstractDomain):
 
     # ------------------------------------------------------------------ data
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
+        """The records, split by distinct sequence into train / validation / test parts
+        (seeded by ``seed``; :func:`data.split_dataset`): the model trains on the train part."""
         if isinstance(source, str) and source in sdata.SPECS:
-            return sdata.load_builtin(source, options, seed)
-        return sdata.load_user(source, options)
+            ds = sdata.load_builtin(source, options, seed)
+        else:
+            ds = sdata.load_user(source, options)
+        return sdata.split_dataset(ds, seed, options)
+
+    def selection_reference(self, dataset: Dataset) -> Dataset:
+        """Training-time evaluations (the ``best`` checkpoint, early stopping) score against
+        the validation part, never the test part or the training rows themselves."""
+        return sdata.reference_view(dataset, sdata.VALIDATION)
+
+    def evaluation_reference(self, dataset: Dataset) -> Dataset:
+        """Evaluations after training (``evaluate()``, the report) score against the test
+        part; memorisation metrics compare with the training part."""
+        return sdata.reference_view(dataset, sdata.TEST)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         return encoding.make_encoder(cfg)

@@ -13,7 +13,7 @@ import gzip
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +78,11 @@ def _opt(options: Mapping[str, Any], defaults: Mapping[str, Any], name: str) -> 
 
 
 def _check_options(name: str, options: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(options) - allowed - MODEL_OPTIONS)
+    unknown = sorted(set(options) - allowed - MODEL_OPTIONS - SPLIT_OPTIONS)
     if unknown:
         raise DataError(
             f"{name}: unknown option(s) {', '.join(unknown)}; choose from "
-            f"{', '.join(sorted(allowed))}"
+            f"{', '.join(sorted(allowed | SPLIT_OPTIONS))}"
         )
 
 
@@ -376,6 +376,174 @@ SPECS: dict[str, Spec] = {
 
 def load_builtin(name: str, options: Mapping[str, Any], seed: int) -> Dataset:
     return SPECS[name].loader(options, seed)
+
+
+# ----------------------------------------------------------------------------- train / val / test
+
+# Every dataset the domain loads is split, seeded, into train / validation / test parts by
+# *distinct sequence*: all copies of a sequence (with their conditions) go to the same part, so
+# an exact duplicate never sits on both sides. Each held-out part gets round(fraction × distinct)
+# distinct sequences, at least SPLIT_MIN_PART; with fewer than SPLIT_MIN_DISTINCT distinct
+# sequences nothing is held out (the references are then the training data; info says so).
+SPLIT_DEFAULTS: dict[str, Any] = {"val_fraction": 0.1, "test_fraction": 0.1}
+SPLIT_OPTIONS = frozenset(SPLIT_DEFAULTS)
+SPLIT_FRACTION_RANGE = (0.02, 0.3)
+SPLIT_MIN_PART = 5
+SPLIT_MIN_DISTINCT = 20
+SPLIT_STREAM = 0x5EB5  # the split's random stream: seed → (seed, SPLIT_STREAM), not the loader's
+LABEL_LEVELS = 10  # conditions with at most this many distinct values are labels (as encoding)
+TRAIN, VALIDATION, TEST = "train", "validation", "test"
+
+
+@dataclass
+class SequenceDataset(Dataset):
+    """A sequence dataset with its held-out parts, or a reference view of one part.
+
+    Attributes:
+        samples: the training part (the model trains on these rows only); in a view returned
+            by :func:`reference_view`, the held-out part it names.
+        conditions: the rows' conditions (same order), or None.
+        val, val_conditions: the validation part: checkpoints (``best``) and early stopping.
+        test, test_conditions: the test part: the reported numbers after training.
+        part: ``"train"``, or ``"validation"`` / ``"test"`` in a reference view.
+        train: in a view, the training part (memorisation metrics compare against it).
+    """
+
+    val: list[str] = field(default_factory=list)
+    val_conditions: Any = None
+    test: list[str] = field(default_factory=list)
+    test_conditions: Any = None
+    part: str = TRAIN
+    train: list[str] | None = None
+
+    def records(self) -> tuple[list[str], Any]:
+        """All the user's rows (train, then validation, then test) and their conditions."""
+        seqs = [*self.samples, *self.val, *self.test]
+        if self.conditions is None:
+            return seqs, None
+        parts = [self.conditions, self.val_conditions, self.test_conditions]
+        return seqs, np.concatenate([np.asarray(c) for c in parts if c is not None])
+
+
+def split_sizes(distinct: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """(validation, test) sizes in distinct sequences; (0, 0): too few to hold any out."""
+    if distinct < SPLIT_MIN_DISTINCT:
+        return 0, 0
+    return (
+        max(round(val_fraction * distinct), SPLIT_MIN_PART),
+        max(round(test_fraction * distinct), SPLIT_MIN_PART),
+    )
+
+
+def _pinned(order: list[str], rows: Mapping[str, list[int]], cond: Any) -> set[str]:
+    """Distinct sequences that stay in training so the model knows every condition it will be
+    asked for: for labels (at most LABEL_LEVELS values, or text), the first sequence in the
+    shuffled order carrying each label; for a numeric condition, the first carrying its
+    minimum and its maximum (the training range is the data's range)."""
+    if cond is None:
+        return set()
+    c = np.asarray(cond)
+    numeric = c.dtype.kind in "fiu" and len(np.unique(c)) > LABEL_LEVELS
+    wanted = {float(c.min()), float(c.max())} if numeric else {str(v) for v in c}
+    out: set[str] = set()
+    for s in order:
+        for i in rows[s]:
+            key = float(c[i]) if numeric else str(c[i])
+            if key in wanted:
+                wanted.discard(key)
+                out.add(s)
+        if not wanted:
+            break
+    return out
+
+
+def split_dataset(ds: Dataset, seed: int, options: Mapping[str, Any]) -> SequenceDataset:
+    """The seeded train / validation / test split of ``ds`` (see SPLIT_DEFAULTS above).
+
+    Distinct sequences are shuffled by ``numpy.random.default_rng((seed, SPLIT_STREAM))``;
+    sequences pinned to training (:func:`_pinned`) are skipped, the next ``n_test`` distinct
+    sequences form the test part and the ``n_val`` after them the validation part, everything
+    else trains. Every copy of a sequence goes with it; rows keep their file order within a
+    part. Sizes (rows and distinct sequences) are recorded in ``info``.
+    """
+    o = {k: _opt(options, SPLIT_DEFAULTS, k) for k in SPLIT_DEFAULTS}
+    lo, hi = SPLIT_FRACTION_RANGE
+    for k, v in o.items():
+        if not lo <= v <= hi:
+            raise DataError(f"--set {k}={v}: must be in [{lo}, {hi}]")
+    seqs = list(ds.samples)
+    cond = None if ds.conditions is None else np.asarray(ds.conditions)
+    rows: dict[str, list[int]] = {}
+    for i, s in enumerate(seqs):
+        rows.setdefault(s, []).append(i)
+    distinct = list(rows)
+    perm = np.random.default_rng((seed, SPLIT_STREAM)).permutation(len(distinct))
+    order = [distinct[i] for i in perm]
+    pinned = _pinned(order, rows, cond)
+    free = [s for s in order if s not in pinned]
+    n_val, n_test = split_sizes(len(distinct), o["val_fraction"], o["test_fraction"])
+    if n_val + n_test > len(free) or len(distinct) - n_val - n_test < SPLIT_MIN_PART:
+        n_val = n_test = 0
+    test_set, val_set = set(free[:n_test]), set(free[n_test : n_test + n_val])
+    part = {s: TEST if s in test_set else VALIDATION if s in val_set else TRAIN for s in distinct}
+    idx = {p: [i for i, s in enumerate(seqs) if part[s] == p] for p in (TRAIN, VALIDATION, TEST)}
+
+    def pick(p: str) -> tuple[list[str], Any]:
+        return [seqs[i] for i in idx[p]], None if cond is None else cond[idx[p]]
+
+    (train, c_train), (val, c_val), (test, c_test) = pick(TRAIN), pick(VALIDATION), pick(TEST)
+    info = dict(ds.info)
+    if n_val:
+        rule = (
+            f"seeded split by distinct sequence: {o['val_fraction']:.0%} validation, "
+            f"{o['test_fraction']:.0%} test (at least {SPLIT_MIN_PART} each), rest training"
+        )
+    else:
+        rule = (
+            f"none: {len(distinct)} distinct sequences (< {SPLIT_MIN_DISTINCT}, or too few "
+            "not needed in training for their conditions); checkpoints and metrics use the "
+            "training data"
+        )
+    info.update(
+        split=rule,
+        split_seed=seed,
+        n_train=len(train),
+        n_val=len(val),
+        n_test=len(test),
+        distinct_train=len(distinct) - n_val - n_test,
+        distinct_val=n_val,
+        distinct_test=n_test,
+    )
+    return SequenceDataset(
+        ds.name, train, c_train, info, val=val, val_conditions=c_val, test=test,
+        test_conditions=c_test,
+    )  # fmt: skip
+
+
+def reference_view(ds: Dataset, part: str) -> Dataset:
+    """The ``validation`` or ``test`` part of a split dataset as a reference: its samples and
+    conditions are that part's, ``train`` the training part. Without a held-out part (too
+    little data, or not a :class:`SequenceDataset`): ``ds`` itself, the training data."""
+    if not isinstance(ds, SequenceDataset) or ds.part != TRAIN:
+        return ds
+    if part == VALIDATION:
+        held, cond = ds.val, ds.val_conditions
+    else:
+        held, cond = ds.test, ds.test_conditions
+    if not held:
+        return ds
+    return replace(
+        ds,
+        samples=list(held),
+        conditions=cond,
+        info={**ds.info, "reference": f"{part} part ({len(held):,} sequences)"},
+        val=[],
+        val_conditions=None,
+        test=[],
+        test_conditions=None,
+        part=part,
+        train=list(ds.samples),
+    )
 
 
 # ----------------------------------------------------------------------------- user data

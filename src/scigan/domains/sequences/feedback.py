@@ -34,8 +34,9 @@ import torch
 from scigan.config import TrainConfig
 from scigan.core.losses import make_loss, make_regularisers
 from scigan.core.training_loop import Problem, TrainState, train
-from scigan.domains.base import Dataset
+from scigan.domains.base import Dataset, MetricResult
 from scigan.domains.sequences import metrics as sm
+from scigan.domains.sequences.data import TEST, TRAIN, SequenceDataset, reference_view
 from scigan.domains.sequences.encoding import PROTEIN, SequenceEncoder
 from scigan.errors import ConfigError
 
@@ -284,7 +285,9 @@ def feedback_train(
 
     Args:
         cfg: resolved config (unconditional; its ``steps`` is ignored).
-        dataset: the starting real set (e.g. ``amp`` with ``subset=nonamp``).
+        dataset: the starting real set (e.g. ``amp`` with ``subset=nonamp``), as
+            ``SequencesDomain().load`` returns it: the loop trains on its training part only,
+            so :func:`evaluate_final` can score the result on its untouched test part.
         scorer: cached, budgeted oracle; higher is better.
         pretrain_steps: generator steps before the first round.
         rounds: feedback rounds; each trains ``steps_per_round`` more steps.
@@ -301,6 +304,11 @@ def feedback_train(
 
     if dataset.conditions is not None:
         raise ConfigError("the feedback loop trains unconditional models; drop the condition")
+    if isinstance(dataset, SequenceDataset) and dataset.part != TRAIN:
+        raise ConfigError(
+            f"the feedback loop got the {dataset.part} part of {dataset.name}; pass the dataset "
+            "SequencesDomain().load returns (it trains on the training part)"
+        )
     if judge is not None:
         _check_independent(scorer, judge)
     domain = SequencesDomain()
@@ -391,3 +399,17 @@ def feedback_train(
         )
     scored_by = None if judge is None else (judge_name or repr(judge))
     return FeedbackResult(history, state, encoder, current, repr(scorer.oracle), scored_by)
+
+
+def evaluate_final(
+    result: FeedbackResult, dataset: Dataset, *, z_dim: int, n: int, seed: int
+) -> MetricResult:
+    """The loop's final generator scored like any model: against the test part of ``dataset``
+    (the split the loop trained on; never used by the loop), memorisation against its training
+    part (the fed-back rows are generated, so they do not count as training data here)."""
+    from scigan.domains.sequences import SequencesDomain
+
+    reference = reference_view(dataset, TEST)
+    return SequencesDomain().evaluate(
+        lambda k, c, s: result.sample(k, seed=s, z_dim=z_dim), reference, n=n, seed=seed
+    )

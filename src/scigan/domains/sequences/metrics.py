@@ -19,7 +19,7 @@ from scipy.spatial.distance import jensenshannon
 
 from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.sequences import motifs as mt
-from scigan.domains.sequences.data import is_orf, markov_chain
+from scigan.domains.sequences.data import SequenceDataset, is_orf, markov_chain
 from scigan.domains.sequences.encoding import PROTEIN, one_hot, symbol_indices
 from scigan.errors import DataError, MissingDependencyError
 from scigan.metrics.floor import metric_entry
@@ -390,21 +390,55 @@ DIVERSITY_PAIRS = 300
 
 
 def evaluate(sample: SampleFn, reference: Dataset, *, n: int, seed: int) -> MetricResult:
-    """The domain's evaluation: ``n`` generated sequences (conditions drawn with reference
-    sample ``a``) against two disjoint real samples ``a`` and ``b`` of ``reference``."""
-    ref = list(reference.samples)
+    """The domain's evaluation of ``n`` generated sequences.
+
+    Against a held-out part of a split dataset (:func:`data.reference_view`: the validation
+    part during training, the test part after it): generated sequences (drawn at the
+    conditions of held-out sample ``a``) are compared with ``a``; the floor compares a real
+    training sample ``b`` of the same size with ``a``; memorisation compares the generated
+    sequences with the training part, its floor is ``a`` (never trained on) against it.
+
+    Against any other reference (data named with ``evaluate(reference=...)``, or a dataset too
+    small to split): ``a`` and ``b`` are two disjoint samples of its records, memorisation
+    compares with all of them (floor: ``b`` against the records without ``b``).
+    """
+    train = getattr(reference, "train", None)
+    if train is not None:
+        return _evaluate_held_out(sample, reference, list(train), n=n, seed=seed)
+    if isinstance(reference, SequenceDataset):
+        ref, conds = reference.records()
+    else:
+        ref, conds = list(reference.samples), reference.conditions
     if len(ref) < 4:
         raise DataError(f"{reference.name}: need at least 4 reference sequences to evaluate")
     m = min(n, len(ref) // 2)
     perm = np.random.default_rng(seed).permutation(len(ref))
     ia, ib = perm[:m], perm[m : 2 * m]
     cond = None
-    if reference.conditions is not None:
-        cond = np.asarray(reference.conditions)[ia]
+    if conds is not None:
+        cond = np.asarray(conds)[ia]
     gen = list(sample(m, cond, seed))
     a, b = [ref[i] for i in ia], [ref[i] for i in ib]
     rest = [ref[i] for i in np.setdiff1d(np.arange(len(ref)), ib)]  # training set minus b
     return evaluate_sets(gen, a, b, ref, rest, reference.info, seed)
+
+
+def _evaluate_held_out(
+    sample: SampleFn, reference: Dataset, train: list[str], *, n: int, seed: int
+) -> MetricResult:
+    held = list(reference.samples)
+    if len(held) < 2 or len(train) < 2:
+        raise DataError(
+            f"{reference.name}: need at least 2 held-out and 2 training sequences to evaluate, "
+            f"got {len(held)} and {len(train)}"
+        )
+    m = min(n, len(held), len(train))
+    rng = np.random.default_rng(seed)
+    ia, ib = rng.permutation(len(held))[:m], rng.permutation(len(train))[:m]
+    cond = None if reference.conditions is None else np.asarray(reference.conditions)[ia]
+    gen = list(sample(m, cond, seed))
+    a, b = [held[i] for i in ia], [train[i] for i in ib]
+    return evaluate_sets(gen, a, b, train, train, reference.info, seed, floor_queries=a)
 
 
 def max_k(alphabet: str) -> int:
@@ -420,12 +454,17 @@ def evaluate_sets(
     rest: list[str],
     info: Mapping[str, Any],
     seed: int,
+    *,
+    floor_queries: list[str] | None = None,
 ) -> MetricResult:
     """Every applicable metric of ``gen`` against real sample ``a``, floor from real ``b``.
 
-    ``train`` is the whole training set (novelty of ``gen``); ``rest`` is the training set
-    without ``b`` (novelty floor: a real sequence's identity to the *other* training data).
+    ``train`` is the whole training set (memorisation of ``gen``). The memorisation floor
+    compares ``floor_queries`` (default ``b``), real sequences the model never trained on, with
+    ``rest``: the training set without ``b`` when ``b`` was drawn from it, or the whole
+    training set when the queries are a held-out part.
     """
+    held = b if floor_queries is None else floor_queries
     n = len(gen)
     alphabet = str(info["alphabet"])
     kind = info.get("kind", "user")
@@ -454,22 +493,22 @@ def evaluate_sets(
     train_set = set(train)
     rest_set = set(rest)
     # Memorisation, reported for every dataset: the floor is a real sequence held out of the
-    # training set (b) against the training set without it (rest).
+    # training set (a held-out part, or b) against the training set (without b: rest).
     copies = [s in train_set for s in gen]
     out[EXACT_COPY] = metric_entry(
         np.mean(copies),
-        np.mean([s in rest_set for s in b]),
+        np.mean([s in rest_set for s in held]),
         n,
         seed,
         "lower",
         copies=int(np.sum(copies)),
         pool=len(train_set),
-        description="generated sequences found verbatim in the training set (floor: held-out "
-        "real sequences in the rest of it)",
+        description="generated sequences found verbatim in the training set (floor: real "
+        "sequences held out of it)",
     )
-    k_id = min(IDENTITY_N, n)
+    k_id = min(IDENTITY_N, n, len(held))
     ident_g = nearest_identity(gen[:k_id], train, alphabet)
-    ident_b = nearest_identity(b[:k_id], rest, alphabet)
+    ident_b = nearest_identity(held[:k_id], rest, alphabet)
     out[NEAREST_IDENTITY] = metric_entry(
         ident_g.mean(),
         ident_b.mean(),
