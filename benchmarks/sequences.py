@@ -178,7 +178,7 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
             "",
             f"Split: {r['split']['n_train']:,} train / {r['split']['n_val']:,} validation / "
             f"{r['split']['n_test']:,} test sequences (GAN and both chains train on the first, "
-            "are scored on the last).",
+            f"are scored on the last); N = {m['gan']['fidelity']['n']:,} per metric.",
             "",
             f"Target: {desc} → {status}",
             "",
