@@ -115,3 +115,48 @@ def test_shipped_experiment_tables(name, rows, conditions):
     ds = load_table(name, options={}, seed=0)
     assert ds.info["n_rows"] == rows and len(ds.schema.conditions) == conditions
     assert ds.info["mode"] == "experiment"
+
+
+def test_categorical_target_is_named_in_every_drawn_row():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue"], 300),
+            "shape": rng.choice(["round", "square"], 300),
+            "x": rng.normal(size=300),
+            "label": rng.integers(0, 10, 300),
+        }
+    )
+    ds = load_table(df, options={}, seed=0)
+    assert ds.schema.column("label").kind == "categorical"  # 10 whole-number levels: a class
+    assert ds.conditions["label"].notna().all()
+    assert ds.conditions[["colour", "shape"]].isna().all().all()
+    assert (ds.conditions["label"].to_numpy() == ds.samples["label"].to_numpy()).all()
+    # A numeric target: CTGAN's uniform choice among the categorical columns is unchanged
+    # (and the 10-level whole-number column that is not the target stays an integer).
+    ds = load_table(df, options={"target": "x"}, seed=0)
+    named = ds.conditions.notna()
+    assert (named.sum(axis=1) == 1).all()
+    assert list(named.columns) == ["colour", "shape"]
+    assert named["colour"].mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_wide_table_files_get_the_unpacked_critic(tmp_path):
+    from scigan.domains.tabular import WIDE_COLUMNS
+    from scigan.problem import resolve_config
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.integers(0, 17, (20, WIDE_COLUMNS + 1)))
+    wide.columns = [f"c{i}" for i in range(WIDE_COLUMNS + 1)]
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    wide.iloc[:, :WIDE_COLUMNS].to_csv(tmp_path / "narrow.csv", index=False)
+    cfg = resolve_config("tabular", None, {}, data=str(tmp_path / "wide.csv"))
+    assert (cfg.net.pac, cfg.optim.batch_size) == (1, 250)
+    cfg = resolve_config("tabular", None, {}, data=str(tmp_path / "narrow.csv"))
+    assert (cfg.net.pac, cfg.optim.batch_size) == (10, 500)
+    # Dropped columns are not modelled; the user's settings win.
+    dropped = {"options": {"drop": ["c0"]}}
+    cfg = resolve_config("tabular", None, dropped, data=str(tmp_path / "wide.csv"))
+    assert cfg.net.pac == 10
+    cfg = resolve_config("tabular", None, {"pac": 5}, data=str(tmp_path / "wide.csv"))
+    assert cfg.net.pac == 5

@@ -260,3 +260,55 @@ def test_schema_errors_name_the_problem():
         build_schema(df, where="t.csv", overrides={"b": {"low": 0}})
     with pytest.raises(DataError, match="sum_to_one column 'b' must be continuous"):
         build_schema(df, where="t.csv", sum_to_one=[["a", "b"]])
+
+
+def test_whole_number_target_with_few_values_is_a_class_label():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "pixel": rng.integers(0, 17, 200),
+            "count": rng.integers(0, 40, 200),
+            "label": rng.integers(0, 10, 200),
+        }
+    )
+    kinds = {c.name: c.kind for c in build_schema(df, where="t.csv").columns}
+    # The last column is the default target: 10 whole-number levels → categorical; the same
+    # kind of column elsewhere stays integer (only ≤ 5 levels make a category).
+    assert kinds == {"pixel": "integer", "count": "integer", "label": "categorical"}
+    named = build_schema(df, where="t.csv", target="pixel")
+    assert named.column("pixel").kind == "categorical"
+    assert named.column("label").kind == "integer"
+    # More than 20 levels is a number; a declared type or bound wins; experiment mode keeps it.
+    assert build_schema(df, where="t.csv", target="count").column("count").kind == "integer"
+    declared = build_schema(df, where="t.csv", overrides={"label": {"low": 0}})
+    assert declared.column("label").kind == "integer"
+    exp = build_schema(df, where="t.csv", conditions=["pixel"], outcomes=["label"])
+    assert exp.column("label").kind == "integer"
+
+
+def test_span_heads_match_apply_spans_in_distribution():
+    from scigan.core.nets import OutputSpan, apply_spans
+    from scigan.domains.tabular.nets import SpanHeads
+
+    spans = [OutputSpan(1, "identity"), OutputSpan(3, "gumbel"), OutputSpan(2, "softmax")]
+    spans += [OutputSpan(1, "identity"), OutputSpan(3, "gumbel"), OutputSpan(4, "gumbel")]
+    width = sum(s.dim for s in spans)
+    logits = torch.randn(1, width, generator=torch.Generator().manual_seed(0)) * 2
+    x = logits.expand(40_000, width)
+    torch.manual_seed(1)
+    got = SpanHeads(spans)(x)
+    torch.manual_seed(2)
+    ref = apply_spans(x, spans)
+    pos = 0
+    for span in spans:
+        a, b = got[:, pos : pos + span.dim], ref[:, pos : pos + span.dim]
+        if span.activation == "gumbel":  # same categorical distribution of the argmax
+            fa = torch.bincount(a.argmax(1), minlength=span.dim) / len(a)
+            fb = torch.bincount(b.argmax(1), minlength=span.dim) / len(b)
+            assert torch.allclose(fa, fb, atol=0.015)
+            assert torch.allclose(a.sum(1), torch.ones(len(a)), atol=1e-5)
+        else:  # deterministic activations: identical
+            assert torch.allclose(a, b)
+        pos += span.dim
+    with pytest.raises(ValueError, match="spans cover"):
+        SpanHeads(spans)(x[:, :-1])

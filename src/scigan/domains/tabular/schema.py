@@ -13,6 +13,9 @@ Inference rules (override any of them with ``--set schema={col: {type: ...}}``):
 - ``datetime64`` dtype → ``datetime`` (text is never guessed to be a date: declare it);
 - numbers whose values are all whole and take at most 5 distinct values → ``categorical``;
   other whole numbers → ``integer``; other numbers → ``continuous``;
+- in table mode (no ``conditions``) the target column (``target``, default the last column),
+  when its values are whole numbers with at most 20 distinct values, is a class label →
+  ``categorical`` (unless its type or bounds are declared);
 - text → ``categorical``, unless almost all of it parses as numbers, which is reported as a
   data error naming the first row that does not (e.g. ``≥90%`` in a yield column).
 """
@@ -34,6 +37,9 @@ from scigan.errors import DataError
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime")
 DISCRETE = ("categorical", "boolean")
 MAX_CATEGORICAL_INTS = 5  # whole-number columns with at most this many values are categories
+# A table-mode target of whole numbers with at most this many values is a class label (issue 26:
+# digits' 0-9 target is a category, not a number to be mixture-encoded).
+MAX_CATEGORICAL_TARGET = 20
 _TRUE = {"true", "yes", "y", "t"}
 _FALSE = {"false", "no", "n", "f"}
 _COLUMN_KEYS = {"type", "low", "high", "step", "categories"}
@@ -305,9 +311,18 @@ def build_schema(
         target = outs[0] if outs else names[-1]
     elif target not in {c.name for c in columns}:
         raise DataError(f"{where}: target '{target}' is not a modelled column")
+    if not conds and not set(overrides.get(target, {})) & {"type", "low", "high", "step"}:
+        columns = [_class_label(c, df[c.name]) if c.name == target else c for c in columns]
     if goal not in ("maximize", "minimize"):
         raise DataError(f"{where}: goal must be maximize or minimize, got {goal!r}")
     return Schema(columns, conds, outs, groups, target, goal)
+
+
+def _class_label(spec: ColumnSpec, values: pd.Series) -> ColumnSpec:
+    """A whole-number target with few values is a class label (module docstring)."""
+    if spec.kind == "integer" and values.dropna().nunique() <= MAX_CATEGORICAL_TARGET:
+        return replace(spec, kind="categorical")
+    return spec
 
 
 def with_categories(schema: Schema, df: pd.DataFrame) -> Schema:
