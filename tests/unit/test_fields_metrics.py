@@ -164,3 +164,20 @@ def test_series_statistics_iid_poisson():
 
 def test_ms_per_sample_positive():
     assert fm.ms_per_sample(lambda b: np.zeros(b).sum(), 10, min_time=0.01) > 0
+
+
+def test_series_standard_errors_match_closed_forms_for_iid_values():
+    # iid N(0, 1) values: se(mean) = 1/√(NL), se(variance) = √(2/(NL)), se(ρ(l)) ≈ 1/√(NL)
+    x = np.random.default_rng(4).normal(size=(2000, 1, 32))
+    se = fm.series_standard_errors(x, 4)
+    n = x.size
+    assert se["mean"] == pytest.approx(1 / np.sqrt(n), rel=0.35)
+    assert se["variance"] == pytest.approx(np.sqrt(2 / n), rel=0.35)
+    lag = np.asarray(se["autocorr"])[1:]
+    assert np.allclose(lag, 1 / np.sqrt(n), rtol=0.4)
+
+
+def test_series_standard_errors_see_correlation_within_a_series():
+    # one value per series repeated along time: the L points are one draw, se(mean) = 1/√N
+    x = np.repeat(np.random.default_rng(5).normal(size=(1000, 1, 1)), 16, axis=2)
+    assert fm.series_standard_errors(x, 2)["mean"] == pytest.approx(1 / np.sqrt(1000), rel=0.35)

@@ -317,6 +317,29 @@ def series_statistics(x: np.ndarray, max_lag: int) -> dict[str, np.ndarray | flo
     }
 
 
+def series_standard_errors(
+    x: np.ndarray, max_lag: int, groups: int = 20
+) -> dict[str, np.ndarray | float]:
+    """Standard errors of :func:`series_statistics` by the delete-a-group jackknife over the
+    series (independent draws; the time points within one series are correlated, so a
+    per-point formula would understate them): ``groups`` contiguous groups of series."""
+    s = np.asarray(x, dtype=np.float64)
+    if s.ndim == 3:
+        s = s[:, 0]
+    g = min(groups, len(s))
+    if g < 2:
+        return {"mean": math.nan, "variance": math.nan, "fano": math.nan, "autocorr": np.nan}
+    parts = np.array_split(np.arange(len(s)), g)
+    leave = [series_statistics(np.delete(s, p, axis=0), max_lag) for p in parts]
+    out: dict[str, np.ndarray | float] = {}
+    for key in ("mean", "variance", "fano", "autocorr"):
+        v = np.array([np.asarray(r[key], dtype=np.float64) for r in leave])
+        out[key] = np.sqrt((g - 1) / g * ((v - v.mean(axis=0)) ** 2).sum(axis=0))
+    for key in ("mean", "variance", "fano"):
+        out[key] = float(out[key])
+    return out
+
+
 # ----------------------------------------------------------------------------- timing
 
 
@@ -585,16 +608,37 @@ def _evaluate_series(
         exact = telegraph_moments(
             params["k_on"], params["k_off"], params["k_m"], params["gamma"], lags
         )
+    se = (
+        {k: series_standard_errors(v, max_lag) for k, v in (("g", gen), ("b", b))}
+        if exact is not None
+        else None
+    )
     for key in ("mean", "variance", "fano"):
         extra: dict[str, Any] = {"reference": st["a"][key]}
         better = "closer to reference"
-        if exact is not None:
+        if exact is not None and se is not None:
             extra["exact"] = float(exact[key])
             extra["rel_err"] = (st["g"][key] - exact[key]) / exact[key]
             extra["rel_err_floor"] = (st["b"][key] - exact[key]) / exact[key]
+            # z: distance from the exact value in standard errors of the estimate (jackknife
+            # over series); z_floor: the same for the second real sample
+            extra["z"] = _z(st["g"][key] - exact[key], se["g"][key])
+            extra["z_floor"] = _z(st["b"][key] - exact[key], se["b"][key])
             better = "closer to exact"
         out[key] = metric_entry(st["g"][key], st["b"][key], n, seed, better, **extra)
     target = exact["autocorr"] if exact is not None else st["a"]["autocorr"]
+    extra = {}
+    if se is not None:
+        lag_z = [
+            max(
+                abs(_z(d, e))
+                for d, e in zip(
+                    st[k]["autocorr"][1:] - target[1:], se[k]["autocorr"][1:], strict=True
+                )
+            )
+            for k in ("g", "b")
+        ]
+        extra = {"z_max": lag_z[0], "z_max_floor": lag_z[1]}
     out["autocorr_maxdev"] = metric_entry(
         np.abs(st["g"]["autocorr"] - target).max(),
         np.abs(st["b"]["autocorr"] - target).max(),
@@ -605,6 +649,7 @@ def _evaluate_series(
         generated=st["g"]["autocorr"].tolist(),
         target=np.asarray(target).tolist(),
         description="max over lags of |ρ(l) − ρ_exact(l)|" if exact is not None else "vs reference",
+        **extra,
     )
     pa = _pixels(a, seed)
     out["value_w1"] = metric_entry(
