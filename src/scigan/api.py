@@ -337,7 +337,8 @@ class Synthesizer:
         """Domain metrics with their real-vs-real floors.
 
         Args:
-            reference: reference data (name, path or in-memory); defaults to the training data.
+            reference: reference data (name, path or in-memory); defaults to the domain's
+                evaluation reference (the held-out test part, or a fresh simulator sample).
             n: sample size (default: the config's ``eval_n``).
             seed: fixes the generated and reference samples.
 

@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument(
         "--data",
-        help="reference data (default: the run's training data; for a built-in simulator, a fresh "
-        "test sample from it)",
+        help="reference data (default: the run's held-out test part — tabular, molecules, "
+        "sequences; for a built-in simulator, a fresh test sample from it; else the training data)",
     )
     p.add_argument(
         "-n",
