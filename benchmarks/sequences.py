@@ -74,7 +74,8 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
         overrides["options"] = {"model": args.model}
     domain = SequencesDomain()
     t0 = time.perf_counter()
-    gan = Synthesizer(domain="sequences", **overrides).fit(data)
+    out = None if args.run_dir is None else args.run_dir / f"{data}-{args.model}-seed{args.seed}"
+    gan = Synthesizer(domain="sequences", **overrides).fit(data, out=out, force=True)
     fit_s = time.perf_counter() - t0
     dataset = gan.dataset_  # the split the GAN trained on: samples = the train part
     test = domain.evaluation_reference(dataset)  # what gan.evaluate() scores against
@@ -91,6 +92,11 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
             lambda n, c, s, ch=chain: ch.sample(n, seed=s), test, n=args.eval_n, seed=args.seed
         )
     results["steps"] = gan.config_.steps
+    results["model"] = args.model
+    ae = getattr(gan.encoder_, "ae_info_", None)  # the latent GAN's autoencoder
+    if ae:
+        results["autoencoder"] = {k: ae.get(k) for k in ("steps", "loss", "seconds",
+                                                          "reconstruction", "cached")}  # fmt: skip
     results["config"] = gan.config_.to_dict()  # the resolved config the GAN trained with
     return results
 
@@ -153,11 +159,26 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _ae_line(r: dict[str, Any]) -> list[str]:
+    """The latent GAN's autoencoder (its minutes are part of the GAN's), or nothing."""
+    ae = r.get("autoencoder")
+    if not ae:
+        return []
+    where = f"loaded from the cache ({ae['cached']})" if ae.get("cached") else "trained in this run"
+    return [
+        f"Model {r['model']}: autoencoder {where}, {ae['steps']} steps, "
+        f"{(ae['seconds'] or 0) / 60:.1f} min, final loss {ae['loss']:.1f} nats per sequence, "
+        f"exact greedy reconstruction {ae['reconstruction']:.3f}.",
+        "",
+    ]
+
+
 def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, started: str) -> str:
     lines = [
         "## Sequences (issue 6)",
         "",
-        f"Command: `python benchmarks/sequences.py --threads {args.threads} --eval-n {args.eval_n}"
+        f"Command: `python benchmarks/sequences.py --model {args.model} --threads {args.threads} "
+        f"--seed {args.seed} --eval-n {args.eval_n}"
         + (f" --steps {args.steps}" if args.steps else "")
         + "`  ",
         f"Date: {started} (UTC); machine: {platform.machine()} {os.cpu_count()} cores shared with "
@@ -176,6 +197,7 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
             f"### {r['data']} — GAN {r['steps']} steps in {r['fit_s']['gan'] / 60:.1f} min "
             f"(Markov fits {r['fit_s']['markov2']:.1f} s / {r['fit_s']['markov5']:.1f} s)",
             "",
+            *_ae_line(r),
             f"Split: {r['split']['n_train']:,} train / {r['split']['n_val']:,} validation / "
             f"{r['split']['n_test']:,} test sequences (GAN and both chains train on the first, "
             f"are scored on the last); N = {m['gan']['fidelity']['n']:,} per metric.",
@@ -253,6 +275,12 @@ def main() -> None:
         default="direct",
         choices=("direct", "latent-gan"),
         help="the GAN: direct (one-hot, default) or latent-gan (autoencoder codes)",
+    )
+    p.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="write each GAN's run folder (metrics.jsonl, checkpoints) under this folder",
     )
     p.add_argument("--no-feedback", action="store_true")
     p.add_argument("--fb-pretrain", type=int, default=1000)

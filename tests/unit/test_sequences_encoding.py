@@ -95,3 +95,28 @@ def test_fasta_without_header_is_a_clear_error(tmp_path):
     fa.write_text("ACGT\n")
     with pytest.raises(DataError, match=r"line 1 .*before any '>'"):
         sdata.load_user(fa, {})
+
+
+def test_latent_decoder_adaptation_pairs_64_sequences_per_step(tmp_path, monkeypatch):
+    # 256 pairs per step (the molecules' setting) cost 4.2 s a step at L = 101 on one thread:
+    # 500 steps = 35 minutes, past the 20-minute budget per set; the sequences encoder uses 64
+    from scigan.domains.latent import LatentCodes
+    from scigan.domains.molecules.encoding import LatentEncoder
+    from scigan.domains.sequences.encoding import ADAPT_BATCH, LatentSequenceEncoder
+
+    monkeypatch.setenv("SCIGAN_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 12)) for _ in range(40)]
+    ds = Dataset("t", seqs, None, {"alphabet": "ACGT"})
+    enc = LatentSequenceEncoder(ae={"steps": 3, "hidden": 8, "latent": 4, "embed": 4}, seed=0,
+                                adapt_steps=2)  # fmt: skip
+    enc.fit(ds)
+    sizes = []
+
+    def draw(rows, seed):
+        sizes.append(len(rows))
+        return torch.randn(len(rows), enc.gan_dim)
+
+    assert enc.adapt(ds, draw, seed=0, steps=8) is not None
+    assert ADAPT_BATCH == 64 and sizes == [64, 64]
+    assert LatentEncoder.adapt_batch == LatentCodes.adapt_batch == 256  # molecules unchanged

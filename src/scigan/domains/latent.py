@@ -588,6 +588,9 @@ class LatentCodes:
     back to samples, and calls :meth:`_init_latent` and :meth:`_fit_autoencoder`.
     """
 
+    #: training rows (and generator codes) per decoder-adaptation step (:func:`adapt_decoder`)
+    adapt_batch: int = 256
+
     def _init_latent(
         self,
         ae: Mapping[str, Any] | None,
@@ -733,7 +736,15 @@ class LatentCodes:
         cells = condition_cells(dataset.conditions)
         with progress.bar(n, "adapt decoder", "step") as bar:
             dec, info = adapt_decoder(
-                model, ids, codes, steps=n, seed=seed, cells=cells, log=self.log, bar=bar
+                model,
+                ids,
+                codes,
+                steps=n,
+                seed=seed,
+                batch=self.adapt_batch,
+                cells=cells,
+                log=self.log,
+                bar=bar,
             )
         self.decoder_ = dec
         tensors = {
