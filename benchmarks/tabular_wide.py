@@ -8,6 +8,9 @@ real held-out rows (TSTR); TRTR is the same forest trained on the real training 
     python benchmarks/tabular_wide.py --data digits --seeds 0 1 --threads 1 --out /tmp/wide.jsonl
     python benchmarks/tabular_wide.py --data wine --seeds 0   # shipped sets, same protocol
 
+``--model tvae`` / ``--model copula`` fits the project's baselines
+(:mod:`scigan.domains.tabular.baselines`, their defaults) on the same CSV instead of the GAN.
+
 ``--set KEY=VALUE`` passes a data option (YAML value) to try a variant, e.g.
 ``--set schema='{target: {type: categorical}}'``.
 """
@@ -55,6 +58,7 @@ def run(
     options: dict[str, Any],
     hyper: dict[str, Any],
     run_dir: str | None = None,
+    model: str = "gan",
 ) -> dict:
     torch.set_num_threads(threads)
     frame = table(name)
@@ -66,9 +70,18 @@ def run(
         if options:
             hyper["options"] = options
         t0, c0 = time.perf_counter(), time.process_time()
-        gan = Synthesizer(domain="tabular", **hyper).fit(
-            str(path), out=f"{run_dir}-{name}-{seed}" if run_dir else None
-        )
+        if model == "gan":
+            gan = Synthesizer(domain="tabular", **hyper).fit(
+                str(path), out=f"{run_dir}-{name}-{seed}" if run_dir else None
+            )
+            steps = gan.state_.step
+        else:
+            from scigan.domains.tabular.baselines import TVAE, GaussianCopula
+
+            kw = {k: v for k, v in hyper.items() if k not in ("threads", "options")}
+            gan = (TVAE if model == "tvae" else GaussianCopula)(**kw, options=options)
+            gan.fit(str(path))
+            steps = getattr(gan, "steps", 0)
         fit_s = time.perf_counter() - t0
         fit_cpu_s = time.process_time() - c0
         kinds = {c.name: c.kind for c in gan.dataset_.schema.columns}
@@ -79,6 +92,7 @@ def run(
     counts = fake["target"].round().value_counts(normalize=True)
     return {
         "data": name,
+        "model": model,
         "seed": seed,
         "options": options,
         "hyper": {k: v for k, v in hyper.items() if k not in ("seed", "threads", "options")},
@@ -86,7 +100,7 @@ def run(
         "n_test": len(test),
         "fit_s": round(fit_s, 1),
         "fit_cpu_s": round(fit_cpu_s, 1),
-        "steps": gan.state_.step,
+        "steps": steps,
         "tstr": round(tstr, 4),
         "trtr": round(trtr, 4),
         "ratio": round(tstr / trtr, 4),
@@ -113,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a training hyperparameter, e.g. pac=1",
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--model", default="gan", choices=["gan", "tvae", "copula"])
     p.add_argument("--run-dir", default=None, help="prefix of run folders (losses, timing)")
     p.add_argument("--out", default=None, help="append one JSON line per run")
     a = p.parse_args(argv)
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         hyper[key] = yaml.safe_load(value)
     for name in a.data:
         for seed in a.seeds:
-            row = run(name, seed, a.threads, options, hyper, a.run_dir)
+            row = run(name, seed, a.threads, options, hyper, a.run_dir, a.model)
             print(json.dumps(row), flush=True)
             if a.out:
                 with open(a.out, "a") as f:

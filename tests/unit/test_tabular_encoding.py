@@ -312,3 +312,37 @@ def test_span_heads_match_apply_spans_in_distribution():
         pos += span.dim
     with pytest.raises(ValueError, match="spans cover"):
         SpanHeads(spans)(x[:, :-1])
+
+
+def test_wide_table_critic_projects_the_condition_without_dropout():
+    from scigan.config import TrainConfig
+    from scigan.domains.tabular.nets import build_discriminator
+    from scigan.domains.tabular.schema import WIDE_COLUMNS
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(60, WIDE_COLUMNS)))
+    wide.columns = [f"c{i}" for i in range(WIDE_COLUMNS)]
+    wide["label"] = rng.integers(0, 3, 60)
+    cfg = TrainConfig.from_dict({"pac": 1, "d_width": 8, "d_depth": 1})
+    enc = TabularEncoder(max_modes=1).fit(load_table(wide, options={}, seed=0))
+    D = build_discriminator(cfg, enc)
+    assert D.proj is not None and not any(isinstance(m, torch.nn.Dropout) and m.p for m in D.net)
+    # The condition reaches the score through the projection even with its first-layer
+    # weights zeroed.
+    with torch.no_grad():
+        D.net[0].weight[:, -enc.feature_dim :] = 0.0
+    x = enc.encode(load_table(wide, options={}, seed=0).train.iloc[:4])
+    c = torch.eye(enc.feature_dim)[[0, 1, 2, 0]]
+    assert not torch.allclose(D(x, c), D(x, c.roll(1, dims=0)))
+    # Packed critics and narrow tables keep CTGAN's critic; so does a run saved before the
+    # rule (its encoder state has no "wide" flag).
+    assert build_discriminator(cfg.replace({"pac": 2}), enc).proj is None
+    state = json.loads(json.dumps(enc.state_dict()))
+    restored = TabularEncoder()
+    restored.load_state_dict(state)
+    assert restored.wide_ and build_discriminator(cfg, restored).proj is not None
+    restored.load_state_dict({k: v for k, v in state.items() if k != "wide"})
+    assert build_discriminator(cfg, restored).proj is None
+    narrow = TabularEncoder(max_modes=1).fit(load_table(wide.iloc[:, -5:], options={}, seed=0))
+    D = build_discriminator(cfg, narrow)
+    assert D.proj is None and any(isinstance(m, torch.nn.Dropout) and m.p == 0.5 for m in D.net)

@@ -45,11 +45,9 @@ from scigan.domains.tabular.data import (
 )
 from scigan.domains.tabular.encoding import TabularEncoder
 from scigan.domains.tabular.metrics import DETECTION_AUC, evaluate_table
+from scigan.domains.tabular.schema import WIDE_COLUMNS
 from scigan.errors import DataError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
-
-#: A table-mode table with more columns than this gets the unpacked critic (option_defaults).
-WIDE_COLUMNS = 40
 
 
 @DOMAINS.register("tabular")
@@ -179,4 +177,4 @@ for _name, _shipped in SHIPPED.items():
         )
     )
 
-__all__ = ["TabularDomain"]
+__all__ = ["WIDE_COLUMNS", "TabularDomain"]

@@ -44,7 +44,7 @@ from torch import Tensor
 
 from scigan.core.nets import OutputSpan
 from scigan.domains.base import AbstractEncoder, Dataset, warn_extrapolation
-from scigan.domains.tabular.schema import ColumnSpec, Schema
+from scigan.domains.tabular.schema import WIDE_COLUMNS, ColumnSpec, Schema
 from scigan.errors import DataError
 
 ALPHA_CLIP = 0.99
@@ -282,6 +282,9 @@ class TabularEncoder(AbstractEncoder):
         self.schema_: Schema | None = None
         self.columns_: dict[str, dict[str, Any]] = {}
         self.normalizers_: dict[str, ModeNormalizer] = {}
+        # A wide table's critic (nets.build_discriminator); saved, so that a run written before
+        # the rule existed (no key: False) is rebuilt with the critic it was trained with.
+        self.wide_ = False
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: Dataset) -> TabularEncoder:
@@ -290,6 +293,7 @@ class TabularEncoder(AbstractEncoder):
         where = dataset.name
         self.schema_ = schema
         self.columns_, self.normalizers_ = {}, {}
+        self.wide_ = len(schema.columns) > WIDE_COLUMNS
         grouped = {c for g in schema.sum_groups for c in g["columns"]}
         conditions = set(schema.conditions)  # a set: tables may have thousands of columns
         for spec in schema.columns:
@@ -681,6 +685,7 @@ class TabularEncoder(AbstractEncoder):
             "schema": self.schema_.to_dict(),
             "columns": self.columns_,
             "normalizers": {k: v.state_dict() for k, v in self.normalizers_.items()},
+            "wide": self.wide_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -691,3 +696,4 @@ class TabularEncoder(AbstractEncoder):
         self.normalizers_ = {
             k: ModeNormalizer.from_state(v) for k, v in state["normalizers"].items()
         }
+        self.wide_ = bool(state.get("wide", False))

@@ -40,6 +40,10 @@ MAX_CATEGORICAL_INTS = 5  # whole-number columns with at most this many values a
 # A table-mode target of whole numbers with at most this many values is a class label (issue 26:
 # digits' 0-9 target is a category, not a number to be mixture-encoded).
 MAX_CATEGORICAL_TARGET = 20
+# A table with more modelled columns than this is "wide" (issue 26): a file of this width gets
+# pac 1 and batch 250 (TabularDomain.option_defaults), and its critic no dropout and, unpacked,
+# the projection term (nets.build_discriminator).
+WIDE_COLUMNS = 40
 _TRUE = {"true", "yes", "y", "t"}
 _FALSE = {"false", "no", "n", "f"}
 _COLUMN_KEYS = {"type", "low", "high", "step", "categories"}
