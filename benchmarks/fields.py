@@ -149,7 +149,7 @@ def targets(name: str, metrics: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 m["z_max"] <= 2,
             )
         )
-    return rows
+    return [(t, measured, bool(met)) for t, measured, met in rows]
 
 
 def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
