@@ -470,7 +470,7 @@ class ConvGenerator(nn.Module):
         return x
 
 
-OBSERVABLES = ("none", "ising", "spectrum")
+OBSERVABLES = ("none", "ising", "spectrum", "layers")
 
 
 @functools.lru_cache(maxsize=8)
@@ -485,13 +485,19 @@ def spectrum_bins(size: int) -> tuple[Tensor, Tensor]:
 
 
 def observables(x: Tensor, kind: str) -> Tensor:
-    """Per-sample physical summaries of a batch of single-channel 2-D fields (B, 1, H, W).
+    """Per-sample physical summaries of a batch of fields (B, C, H, W); ``ising`` and
+    ``spectrum`` read single-channel 2-D fields (B, 1, H, W).
 
     ``ising``: [e, |m|, m²] with e = −(1/L²) Σ s_i (s_right + s_down) on the periodic lattice
     (the exact Hamiltonian per spin) and m the magnetisation per spin. ``spectrum``: the
     radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
+    ``layers``: for non-negative energies (B, C, …), log(1 + E_c) per channel c (a calorimeter
+    layer's deposited energy) and log(1 + Σ_c E_c), the total — CaloGAN's energy-sum features.
     Differentiable, so the generator gets gradients through them.
     """
+    if kind == "layers":
+        sums = x.flatten(2).sum(dim=2)  # (B, C)
+        return torch.log1p(torch.cat([sums, sums.sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
     if kind == "ising":
         e = -(f * torch.roll(f, 1, dims=1) + f * torch.roll(f, 1, dims=2)).mean(dim=(1, 2))
@@ -515,9 +521,20 @@ class ObservableFeatures(nn.Module):
     compares their distributions per condition (physics-informed discriminator).
     """
 
-    def __init__(self, kind: str, mean: Sequence[float], std: Sequence[float], sn: bool) -> None:
+    def __init__(
+        self,
+        kind: str,
+        mean: Sequence[float],
+        std: Sequence[float],
+        sn: bool,
+        energy: Sequence[float] | None = None,
+    ) -> None:
         super().__init__()
         self.kind = kind
+        # energy = (mean, std, scale): D's input is standardised log-space energies y; the
+        # observables are computed on E = scale · expm1(max(y·std + mean, 0)), the physical
+        # energies the generator's output decodes to
+        self.energy = None if energy is None else tuple(float(v) for v in energy)
         self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32))
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32))
         k = len(mean)
@@ -526,6 +543,9 @@ class ObservableFeatures(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.energy is not None:
+            mean, std, scale = self.energy
+            x = scale * torch.expm1(torch.relu(x * std + mean))
         return F.leaky_relu(self.net((observables(x, self.kind) - self.mean) / self.std), 0.2)
 
 
@@ -546,6 +566,7 @@ class ConvDiscriminator(nn.Module):
         observables: str = "none",
         obs_mean: Sequence[float] = (),
         obs_std: Sequence[float] = (),
+        obs_energy: Sequence[float] | None = None,
         pool_scale: float = 1.0,
     ) -> None:
         super().__init__()
@@ -556,7 +577,7 @@ class ConvDiscriminator(nn.Module):
         self.pool_scale = float(pool_scale)
         self.obs: ObservableFeatures | None = None
         if observables != "none":
-            self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn)
+            self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn, obs_energy)
         # One conv at full resolution, then pooling; residual stages below (mirror of G).
         self.first = stages[0] if stages else [1] * len(spatial)
         self.inp = _conv(shape[0] * pac, width, 3, periodic, sn)

@@ -292,13 +292,24 @@ class ArrayEncoder(AbstractEncoder):
         self.observables_ = kind
         if kind == "none":
             return
-        if self.shape_ is None or len(self.shape_) != 3 or self.shape_[0] != 1:
+        if kind == "layers":
+            if self.transform_ != "energy" or self.shape_ is None or len(self.shape_) < 2:
+                raise DataError(
+                    f"observables=layers needs energies (transform=energy) with a channel per "
+                    f"layer, got transform={self.transform_} and shape {self.shape_}"
+                )
+        elif self.shape_ is None or len(self.shape_) != 3 or self.shape_[0] != 1:
             raise DataError(
                 f"observables={kind} needs single-channel 2-D fields, got {self.shape_}"
             )
         x = self.encode(dataset.samples)
+        energy = self.obs_energy
         with torch.no_grad():
-            feats = torch.cat([observables(b, kind) for b in torch.split(x, 1024)]).double().numpy()
+            feats = (
+                torch.cat([observables(self._physical(b, energy), kind) for b in x.split(1024)])
+                .double()
+                .numpy()
+            )
         groups = np.zeros(len(feats), dtype=np.int64)
         if dataset.conditions is not None:
             raw = np.asarray(dataset.conditions, dtype=np.float64).reshape(len(feats), -1)
@@ -311,6 +322,21 @@ class ArrayEncoder(AbstractEncoder):
             resid[groups == g] -= feats[groups == g].mean(axis=0)
         self.obs_mean_ = feats.mean(axis=0).tolist()
         self.obs_std_ = [float(s) if s > 1e-6 else 1.0 for s in resid.std(axis=0)]
+
+    @property
+    def obs_energy(self) -> list[float] | None:
+        """(mean, std, scale) that turn D's encoded input back into energies for the
+        ``layers`` observables (:class:`~scigan.core.nets.ObservableFeatures`), else None."""
+        if self.observables_ != "layers":
+            return None
+        return [self.mean_[0], self.std_[0], self.scale_]
+
+    @staticmethod
+    def _physical(x: Tensor, energy: list[float] | None) -> Tensor:
+        if energy is None:
+            return x
+        mean, std, scale = energy
+        return scale * torch.expm1(torch.relu(x * std + mean))
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         if self.transform_ == "log1p":

@@ -45,4 +45,5 @@ def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         observables=enc.observables_,
         obs_mean=enc.obs_mean_,
         obs_std=enc.obs_std_,
+        obs_energy=enc.obs_energy,
     )
