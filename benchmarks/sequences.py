@@ -70,8 +70,11 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"threads": args.threads, "seed": args.seed}
     if args.steps:
         overrides["steps"] = args.steps
+    options = dict(args.set)
     if args.model != "direct":
-        overrides["options"] = {"model": args.model}
+        options["model"] = args.model
+    if options:
+        overrides["options"] = options
     domain = SequencesDomain()
     t0 = time.perf_counter()
     out = None if args.run_dir is None else args.run_dir / f"{data}-{args.model}-seed{args.seed}"
@@ -180,6 +183,7 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
         f"Command: `python benchmarks/sequences.py --model {args.model} --threads {args.threads} "
         f"--seed {args.seed} --eval-n {args.eval_n}"
         + (f" --steps {args.steps}" if args.steps else "")
+        + "".join(f" --set {k}={v}" for k, v in args.set)
         + "`  ",
         f"Date: {started} (UTC); machine: {platform.machine()} {os.cpu_count()} cores shared with "
         f"other jobs, torch {torch.__version__}, {args.threads} thread(s); seed {args.seed}; "
@@ -263,6 +267,13 @@ def markdown(results: list[dict[str, Any]], fb: dict[str, Any] | None, args, sta
     return "\n".join(lines)
 
 
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not (sep and key):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    return key, value
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
@@ -281,6 +292,15 @@ def main() -> None:
         type=Path,
         default=None,
         help="write each GAN's run folder (metrics.jsonl, checkpoints) under this folder",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a data/model option for every GAN, as scigan train --set (repeatable), e.g. "
+        "--set temperature=0.9 with --model latent-gan; not applied to the feedback loop",
     )
     p.add_argument("--no-feedback", action="store_true")
     p.add_argument("--fb-pretrain", type=int, default=1000)

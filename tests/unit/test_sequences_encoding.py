@@ -120,3 +120,19 @@ def test_latent_decoder_adaptation_pairs_64_sequences_per_step(tmp_path, monkeyp
     assert enc.adapt(ds, draw, seed=0, steps=8) is not None
     assert ADAPT_BATCH == 64 and sizes == [64, 64]
     assert LatentEncoder.adapt_batch == LatentCodes.adapt_batch == 256  # molecules unchanged
+
+
+def test_latent_temperature_option_reaches_the_adapted_decoder():
+    # sample() reads the GAN's codes with the decoder adapted to them; --set temperature used to
+    # reach only the autoencoder's own decoder, so it changed nothing in the samples
+    from scigan.api import Synthesizer
+    from scigan.domains.sequences.encoding import TEMPERATURE, make_encoder
+
+    def encoder(options):
+        gan = Synthesizer(domain="sequences", options={"model": "latent-gan", **options})
+        return make_encoder(gan.resolve_config("orf"))
+
+    enc = encoder({"temperature": 0.9})
+    assert enc.temperature == enc.adapt_temperature == 0.9
+    enc = encoder({})
+    assert enc.temperature == enc.adapt_temperature == TEMPERATURE == 1.0

@@ -288,7 +288,7 @@ class LatentSequenceEncoder(LatentCodes, SequenceEncoder):
         log: Any = None,
         temperature: float = TEMPERATURE,
         adapt_steps: int = AUTO,
-        adapt_temperature: float = 1.0,
+        adapt_temperature: float = TEMPERATURE,
     ) -> None:
         SequenceEncoder.__init__(self, "identity")
         self._init_latent({**AE_DEFAULTS, **(ae or {})}, seed, log, temperature, 0.0,
@@ -365,11 +365,15 @@ def make_encoder(cfg: TrainConfig) -> SequenceEncoder:
                 name = "max_minutes" if key == "ae_minutes" else key[3:]
                 ae[name] = _option(opts[key], key, kind)
         adapt = opts.get("adapt_steps", "auto")
+        # one temperature for whichever decoder reads the codes: the autoencoder's own (during
+        # training, or with adapt_steps=0) and the copy adapted to the GAN (what sample() uses)
+        temperature = _option(opts.get("temperature", TEMPERATURE), "temperature", float)
         return LatentSequenceEncoder(
             ae=ae,
             seed=cfg.seed,
-            temperature=_option(opts.get("temperature", TEMPERATURE), "temperature", float),
+            temperature=temperature,
             adapt_steps=AUTO if adapt == "auto" else _option(adapt, "adapt_steps", int),
+            adapt_temperature=temperature,
         )
     output = str(opts.get("output", "gumbel"))
     if output not in ("softmax", "gumbel"):
