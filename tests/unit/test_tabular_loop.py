@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from scigan.domains.tabular import experiments as X
 from scigan.domains.tabular.data import load_table
@@ -82,11 +83,19 @@ def test_suggest_tries_a_level_never_measured_first_then_spreads():
     # σ_explore there: a GP over the measured conditions, E one-hot √2 from every row.
     spread = np.std(train["y"])
     assert 0.8 * spread < s["explore_std"].iloc[0] <= spread
-    assert (s["score"] > 0).all() and (np.diff(s["score"].iloc[1:]) <= 0).all()
-    # The rest spread: picks at one level lie apart (σ_explore shrinks around each pick).
-    assert s["explore_std"].iloc[1:].min() >= 0
+    assert (s["score"] > 0).all()
+    # Then C (the best EI) twice and D once (D's EI is within LEVEL_SPREAD of C's, A's and
+    # B's are not): the batch spreads over the levels worth a try.
+    assert s["level"].iloc[1] == "C" and sorted(s["level"].iloc[1:]) == ["C", "C", "D"]
+    # The rest lie in trust regions: around the level's best measured experiment or the best
+    # experiment of all (its level swapped), and a level's picks are distinct points.
+    lo, hi = model.encoder_.bounds("temp")
+    for _, row in s.iloc[1:].iterrows():
+        rows = train[train["level"] == row["level"]]
+        centres = np.array([rows.loc[rows["y"].idxmax(), "temp"], top["temp"]])
+        assert np.abs(centres - row["temp"]).min() < 4 * X.LOCAL_RADIUS * (hi - lo)
     for _, grp in s.iloc[1:].groupby("level"):
-        assert np.diff(np.sort(grp["temp"].to_numpy())).min(initial=np.inf) > 5
+        assert np.diff(np.sort(grp["temp"].to_numpy())).min(initial=np.inf) > 0
 
 
 def test_measured_rows_steer_exploration_and_the_incumbent():
@@ -130,3 +139,81 @@ def test_a_ten_row_cold_start_loads_and_evaluates():
     out = evaluate_table(sample, one, n=50, seed=0)
     assert np.isnan(out["detection_auc"]["value"]) and out["column_shape"]["n"] == 1
     assert evaluate_table(sample, ds, n=50, seed=0)["column_shape"]["n"] == 2
+
+
+def test_pick_batch_spreads_over_levels_within_a_factor_of_the_best_ei():
+    """Closed form: σ_explore = 0, σ = 1, incumbent 10. EI(μ) = φ(z) + zΦ(z), z = μ − 10:
+    EI(10) = 0.399, EI(9.9) = 0.351, EI(9) = 0.083 (≥ 0.1 × 0.351: level 1 joins the batch),
+    EI(0) ≈ 8e-24 (level 2 does not)."""
+    mean = np.array([10.0, 9.9, 9.8, 9.0, 0.0])
+    std = np.ones(5)
+    groups = np.array([0, 0, 0, 1, 2])
+    xs = 10.0 * np.arange(5)[:, None]  # far apart: no picks shrink another's σ_explore
+
+    def pick(g):
+        ex = X._Explorer(xs, xs[:0], spread=0.0)
+        return X._pick_batch(mean, std, 10.0, 0.0, 3, ex, groups=g)
+
+    order, sd, ei = pick(groups)
+    assert order.tolist() == [0, 3, 1] and (sd == 0).all()
+    h = lambda z: norm.pdf(z) + z * norm.cdf(z)  # noqa: E731
+    np.testing.assert_allclose(ei, [h(0.0), h(-1.0), h(-0.1)], rtol=1e-9)
+    assert ei[1] >= X.LEVEL_SPREAD * h(-0.1) > h(-10.0)
+    assert pick(None)[0].tolist() == [0, 1, 2]  # no groups: the plain EI order
+    # Every level in the batch: a new round over all of them.
+    order, _, _ = X._pick_batch(
+        mean[:4],
+        std[:4],
+        10.0,
+        0.0,
+        4,
+        X._Explorer(xs[:4], xs[:0], 0.0),
+        groups=np.array([0, 0, 1, 1]),
+    )
+    assert order.tolist() == [0, 2, 1, 3]
+
+
+def test_local_candidates_surround_each_levels_best_measured_experiment():
+    model = _BlindModel()
+    enc = model.encoder_
+    train = model.dataset_.train
+    y = train["y"].to_numpy()
+    anchor = train.iloc[[int(np.argmax(y))]]
+    rng = np.random.default_rng(0)
+    loc = X._local_candidates(enc, train, y, anchor, None, 2000, rng)
+    lo, hi = enc.bounds("temp")
+    assert loc["temp"].between(lo, hi).all() and not loc.duplicated().any()
+    # Every level, E (never measured) too, at the best experiment's conditions.
+    assert set(loc["level"]) == set("ABCDE")
+    for level, grp in loc.groupby("level"):
+        rows = train[train["level"] == level]
+        centres = [anchor["temp"].iloc[0]] + (
+            [rows.loc[rows["y"].idxmax(), "temp"]] if len(rows) else []
+        )
+        step = np.min([np.abs(grp["temp"] - c) for c in centres], axis=0) / (hi - lo)
+        assert step.max() < 5 * X.LOCAL_RADIUS
+        for c in centres:  # each centre has its trust region
+            assert np.abs(grp["temp"] - c).min() / (hi - lo) < 0.01
+    only_c = X._local_candidates(enc, train, y, anchor, {"level": "C"}, 2000, rng)
+    assert set(only_c["level"]) == {"C"}
+
+
+def test_sample_local_keeps_levels_bounds_and_grids():
+    from scigan.domains.tabular.design import sample_local
+
+    df = pd.DataFrame(
+        {"cat": list("abab") * 5, "t": np.linspace(0, 10, 20), "n": np.arange(20) % 7}
+    )
+    opts = {
+        "conditions": ["cat", "t", "n"],
+        "schema": {"t": {"low": 0, "high": 10}, "n": {"type": "integer", "low": 0, "high": 6}},
+    }
+    ds = load_table(df.assign(y=1.0), options=opts, seed=0)
+    enc = TabularEncoder(seed=0).fit(ds)
+    centres = pd.DataFrame({"cat": ["a", "b"], "t": [9.5, 2.0], "n": [3, 0]})
+    out = sample_local(enc, centres, 500, np.random.default_rng(0), 0.1)
+    assert len(out) == 1000 and out["cat"].tolist() == ["a"] * 500 + ["b"] * 500
+    assert out["t"].between(0, 10).all() and (out["t"] == 10).any()  # clipped at the bound
+    assert (out["n"] == np.round(out["n"])).all() and out["n"].between(0, 6).all()
+    b = out["t"].iloc[500:]
+    assert np.mean(b) == pytest.approx(2.0, abs=0.15) and np.std(b) == pytest.approx(1.0, rel=0.1)

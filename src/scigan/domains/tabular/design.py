@@ -77,6 +77,41 @@ def sample_design(
     return pd.DataFrame({name: out[name] for name in schema.conditions})
 
 
+def sample_local(
+    encoder: TabularEncoder,
+    centres: pd.DataFrame,
+    n: int,
+    rng: np.random.Generator,
+    radius: float,
+) -> pd.DataFrame:
+    """``n`` condition rows around each row of ``centres`` (a trust region): every numeric
+    condition drawn from N(centre, (radius · its design range)²), then clipped to the range
+    and put on its grid; categorical conditions and sum-to-one groups keep the centre's values.
+
+    Args:
+        encoder: a fitted experiment-mode encoder.
+        centres: condition rows (every condition column).
+        n: rows per centre.
+        rng: numpy generator.
+        radius: standard deviation of each step, as a fraction of the condition's range.
+
+    Returns:
+        ``len(centres) * n`` rows, the first ``n`` around the first centre.
+    """
+    schema = encoder.schema_
+    grouped = {c for g in schema.sum_groups for c in g["columns"]}
+    out = centres[schema.conditions].loc[centres.index.repeat(n)].reset_index(drop=True)
+    for name in schema.conditions:
+        spec = schema.column(name)
+        if spec.discrete or name in grouped:
+            continue
+        lo, hi = encoder.bounds(name)
+        x = out[name].to_numpy(dtype=np.float64)
+        x = x + radius * (hi - lo) * rng.standard_normal(len(x))
+        out[name] = enforce_numeric(x, spec, lo, hi)
+    return out
+
+
 def parse_value(encoder: TabularEncoder, name: str, text: Any) -> Any:
     """A condition value from the CLI (text) in the column's type."""
     spec = encoder.schema_.column(name)

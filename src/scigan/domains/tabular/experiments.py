@@ -7,9 +7,9 @@ it:
 
 - :func:`predict`: for each condition row, ``draws`` generated outcomes → mean, standard
   deviation and a central interval (empirical quantiles);
-- :func:`suggest`: ``k`` new condition rows from the design space (every level of a categorical
-  condition equally often), ranked by expected improvement over the best measured value
-  ``y*`` — the closed form for a normal predictive with the mean μ and standard deviation σ of
+- :func:`suggest`: ``k`` new condition rows from the design space (in trust regions around
+  the measured experiments, or uniform), ranked by expected improvement over the best measured
+  value ``y*`` — the closed form for a normal predictive with the mean μ and standard deviation σ of
   the generator's draws, ``EI = (μ − y* − ξ)Φ(z) + σφ(z)``, ``z = (μ − y* − ξ)/σ`` (Jones et
   al. 1998), ranked by log EI so that candidates far below ``y*`` still order by how far
   (Ament et al. 2023) — or by one Thompson draw per candidate.
@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.special import erfcx, ndtr
 
 from scigan.domains.tabular.data import TabularDataset
-from scigan.domains.tabular.design import sample_design
+from scigan.domains.tabular.design import sample_design, sample_local
 from scigan.domains.tabular.encoding import MISSING, TabularEncoder, _key
 from scigan.domains.tabular.metrics import _numeric
 from scigan.errors import DataError
@@ -207,17 +207,34 @@ def suggest(
     """The next ``k`` experiments to run, drawn from the design space and ranked.
 
     The generator's draws at a candidate give a mean μ and a spread σ_noise — its model of
-    the experiment's noise, not of its own ignorance: at a catalyst it never saw, its output
-    is a guess with an equally small spread. With ``explore`` (default) each candidate's
-    standard deviation also carries σ_explore = s·√v, where v is the posterior variance
-    fraction of a Gaussian process over the conditions already measured (1 far from every
-    measured condition, 0 at one; RBF kernel, length :data:`EXPLORE_LENGTH` of each numeric
-    range, levels one-hot — it needs only *where* experiments were run) and s the standard
-    deviation of the measured target values. EI then uses σ = √(σ_noise² + σ_explore²).
+    the experiment's noise, not of its own ignorance: at a catalyst it never saw, or at
+    conditions far from every experiment, its output is a guess with an equally small spread.
+    With ``explore`` (default), a Gaussian process over the conditions already measured (RBF
+    kernel, length :data:`EXPLORE_LENGTH` of each numeric range, levels one-hot; it needs
+    only *where* experiments were run) gives each candidate a posterior variance fraction v
+    (0 at a measured condition, 1 far from all), and EI uses
+
+    - σ = √(σ_noise² + σ_explore²), σ_explore = s·√v, s the standard deviation of the
+      measured target values;
+    - the mean (1 − v)·μ + v·ȳ, ȳ the mean of the measured target values: the generator's
+      prediction where experiments inform it, the measured average far from them (the mean
+      of a GP with a constant prior). A level measured once at poor conditions therefore
+      stays uncertain at other conditions, and a prediction far outside the measured
+      conditions is not taken at face value.
+
+    Where measured target values exist, candidates lie in **trust regions** (Eriksson et al.
+    2019, TuRBO): ``n_candidates`` points in all, Gaussian steps of :data:`LOCAL_RADIUS` of
+    each numeric range around (1) the best measured experiment of each combination of
+    categorical levels and (2) the best experiment of all with one categorical condition set
+    to each of its levels. Otherwise (no measured target) they are uniform design points.
+
     The ``k`` rows are picked one at a time (a batch, not the top ``k`` of one ranking):
-    after each pick its conditions count as measured (σ_explore shrinks around it) and its
-    predicted mean as reached (the incumbent rises to it: "kriging believer", Ginsbourger et
-    al. 2010), so the batch spreads over the design space instead of repeating one corner.
+    after each pick its conditions count as measured (v shrinks around it) and its mean as
+    reached (the incumbent rises to it: "kriging believer", Ginsbourger et al. 2010). Each
+    pick comes from a combination of categorical levels not yet in the batch when that
+    combination's best EI is at least :data:`LEVEL_SPREAD` of the best EI (once all are in,
+    a new round begins): the model's ranking of levels rests on a few rows each, so a batch
+    hedges over the levels it cannot tell apart instead of spending every row on one.
 
     Levels never measured come first (with ``explore``, method ``ei``): no measured row has
     passed through the generator's input for a catalyst it never saw, so its output there is
@@ -242,8 +259,8 @@ def suggest(
         xi: the improvement EI asks for beyond ``incumbent``, in the target's units (0).
         explore: add σ_explore and pick the batch sequentially (above); False: the
             generator's spread alone and the top ``k`` of one EI ranking.
-        n_candidates: random design points scored; every level of a categorical condition
-            appears equally often among them.
+        n_candidates: candidates scored (about as many): in trust regions (above), else
+            uniform design points with every level of a categorical condition equally often.
         draws: generated outcomes per candidate.
         fixed: conditions held at a value, e.g. ``{"catalyst": "P1-L1"}``.
         seed: seed of the candidates and the draws.
@@ -292,14 +309,23 @@ def suggest(
     else:
         incumbent = sign * float(incumbent)
     rng = np.random.default_rng([seed, 31])
-    cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
+    cand, anchor = None, None
+    informed = (
+        y_measured is not None
+        and measured is not None
+        and len(measured) == len(y_measured)
+        and bool(np.isfinite(y_measured).any())
+    )
+    if explore and method == "ei" and informed:
+        anchor = measured.iloc[[int(np.nanargmax(y_measured))]]
+        local = _local_candidates(enc, measured, y_measured, anchor, fixed, n_candidates, rng)
+        cand = local if len(local) else None
+    if cand is None:  # nothing measured to start from: the whole design space
+        cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
     mean, std, y = _moments(model, cand, target, sign, draws, seed)
     n_untried = 0
     if explore and method == "ei":
-        if y_measured is not None and measured is not None and len(measured) == len(y_measured):
-            anchor = measured.iloc[[int(np.nanargmax(y_measured))]] if np.isfinite(
-                y_measured).any() else cand.iloc[[int(np.nanargmax(mean))]]  # fmt: skip
-        else:
+        if anchor is None:
             anchor = cand.iloc[[int(np.nanargmax(np.nan_to_num(mean, nan=-np.inf)))]]
         untried = _untried_levels(enc, measured, anchor, fixed)
         if len(untried):
@@ -314,13 +340,14 @@ def suggest(
         # model's predicted means over the design space).
         ok = y_measured[np.isfinite(y_measured)] if y_measured is not None else np.array([])
         spread = float(np.std(ok)) if len(ok) >= 2 else float(np.nanstd(mean))
+        prior = float(np.mean(ok)) if len(ok) >= 2 else float(np.nanmean(mean))
         conds = measured[schema.conditions] if measured is not None else cand.iloc[:0]
         xs, xm = _kernel_inputs(enc, cand, conds)
-        explorer = _Explorer(xs, xm, spread)
+        explorer = _Explorer(xs, xm, spread, prior)
     if method == "thompson":
-        score = y[np.arange(n_candidates), rng.integers(draws, size=n_candidates)]
-        explore_sd = np.zeros(n_candidates) if explorer is None else explorer.std()
-        score = score + explore_sd * rng.standard_normal(n_candidates)
+        score = y[np.arange(len(cand)), rng.integers(draws, size=len(cand))]
+        explore_sd = np.zeros(len(cand)) if explorer is None else explorer.std()
+        score = score + explore_sd * rng.standard_normal(len(cand))
         order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")[:k]
         picked_sd, picked_score = explore_sd[order], score[order]
     elif explorer is None:
@@ -331,7 +358,7 @@ def suggest(
         picked_sd, picked_score = np.zeros(k), score[order]
     else:
         order, picked_sd, picked_score = _pick_batch(
-            mean, std, incumbent, xi, k, explorer, first=n_untried
+            mean, std, incumbent, xi, k, explorer, first=n_untried, groups=_level_groups(enc, cand)
         )
     out = cand.iloc[order].reset_index(drop=True)
     out["predicted_mean"] = sign * mean[order]
@@ -378,13 +405,80 @@ def _untried_levels(
     return pd.concat(rows, ignore_index=True)
 
 
+#: A batch member goes to a combination of categorical levels not yet in the batch when its
+#: best EI is at least this fraction of the best EI of all (see :func:`_pick_batch`).
+LEVEL_SPREAD = 0.1
+#: Step (standard deviation) of the trust-region candidates, as a fraction of each numeric
+#: condition's range: half the exploration kernel's length.
+LOCAL_RADIUS = EXPLORE_LENGTH / 2
+_LOCAL_MIN = 16  # candidates per trust region at least
+
+
+def _local_candidates(
+    enc: TabularEncoder,
+    measured: pd.DataFrame,
+    y_measured: np.ndarray,
+    anchor: pd.DataFrame,
+    fixed: Mapping[str, Any] | None,
+    n: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """About ``n`` candidates in trust regions (:func:`~.design.sample_local`, step
+    :data:`LOCAL_RADIUS`) around (1) the best measured experiment of each combination of
+    categorical conditions and (2) the best experiment of all (``anchor``) with one
+    categorical condition set to each of its levels. Far from every measured experiment the
+    generator's predictions are extrapolations; the search stays where experiments inform it,
+    and moves between levels instead (untried levels, the batch's level spread). Measured
+    rows that contradict a ``fixed`` level are skipped; ``fixed`` values are then imposed."""
+    schema = enc.schema_
+    fixed = dict(fixed or {})
+    keep = np.isfinite(y_measured)
+    for name, value in fixed.items():
+        if schema.column(name).discrete:
+            keep &= np.array([_key(v) == _key(value) for v in measured[name].tolist()])
+    centres = []
+    if keep.any():
+        rows = measured.loc[keep, schema.conditions].reset_index(drop=True)
+        groups, y = _level_groups(enc, rows), y_measured[keep]
+        for g in np.unique(groups):
+            centres.append(rows.iloc[[int(np.flatnonzero(groups == g)[np.argmax(y[groups == g])])]])
+    base = anchor[schema.conditions].reset_index(drop=True)
+    centres.append(base)
+    for name in schema.conditions:
+        if schema.column(name).discrete and name not in fixed:
+            for level in enc.columns_[name]["levels"]:
+                if level != MISSING:
+                    swap = base.copy()
+                    swap[name] = [level]
+                    centres.append(swap)
+    centres = pd.concat(centres, ignore_index=True)
+    for name, value in fixed.items():
+        centres[name] = [value] * len(centres)
+    centres = centres.drop_duplicates(ignore_index=True)
+    out = sample_local(enc, centres, max(_LOCAL_MIN, n // len(centres)), rng, LOCAL_RADIUS)
+    # Steps clipped at a bound land on the same point: score each point once.
+    return out.drop_duplicates(ignore_index=True)
+
+
+def _level_groups(enc: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
+    """(N,) integer id of each row's combination of categorical conditions (all 0 if none)."""
+    names = [c for c in enc.schema_.conditions if enc.schema_.column(c).discrete]
+    if not names:
+        return np.zeros(len(rows), dtype=np.int64)
+    keys = ["\x1f".join(str(_key(v)) for v in vals) for vals in zip(
+        *(rows[c].tolist() for c in names), strict=True)]  # fmt: skip
+    return pd.factorize(pd.Series(keys, dtype=object))[0].astype(np.int64)
+
+
 class _Explorer:
     """σ_explore of every candidate, updated as batch members are picked (rank-one updates of
     the GP posterior: picking p removes c_p(x)²/v_p from each variance, c_p the posterior
     covariance with p)."""
 
-    def __init__(self, xs: np.ndarray, xm: np.ndarray, spread: float) -> None:
-        self.xs, self.spread = xs, spread
+    def __init__(
+        self, xs: np.ndarray, xm: np.ndarray, spread: float, prior: float | None = None
+    ) -> None:
+        self.xs, self.spread, self.prior = xs, spread, prior
         self.kxm = _rbf(xs, xm)  # (C, M)
         if len(xm):
             from scipy.linalg import cho_factor, cho_solve
@@ -398,6 +492,14 @@ class _Explorer:
 
     def std(self) -> np.ndarray:
         return self.spread * np.sqrt(self.var)
+
+    def mean(self, mean: np.ndarray) -> np.ndarray:
+        """The model's mean where experiments were run, the measured mean ``prior`` far from
+        them: (1 − v)·μ + v·prior (the mean of a GP with a constant prior, whose posterior
+        weight on the data is 1 − v). ``prior`` None: μ unchanged."""
+        if self.prior is None:
+            return mean
+        return (1.0 - self.var) * mean + self.var * self.prior
 
     def measure(self, j: int) -> None:
         """Count candidate ``j`` as measured."""
@@ -427,32 +529,48 @@ def _pick_batch(
     explorer: _Explorer,
     *,
     first: int = 0,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick ``k`` candidates one at a time by EI with σ² = σ_noise² + σ_explore², the first
     ``first`` candidates (untried levels) before the others; each pick counts as measured and
-    its predicted mean as reached. (order, σ_explore, EI) when picked."""
+    its predicted mean as reached. With ``groups`` (a combination id per candidate), a pick
+    comes from a combination not yet in the batch when that combination's best EI is at least
+    :data:`LEVEL_SPREAD` times the best EI; once every combination is in the batch, a new
+    round over all of them begins. (order, σ_explore, EI) when picked."""
     taken = np.zeros(len(mean), dtype=bool)
     order, sds, scores = [], [], []
+    used: list[int] = []
     best = incumbent
     for _ in range(k):
-        sd_explore = explorer.std()
+        sd_explore, mu = explorer.std(), explorer.mean(mean)
         with np.errstate(all="ignore"):
-            ei, log_ei = expected_improvement(mean, np.sqrt(std**2 + sd_explore**2), best, xi)
+            ei, log_ei = expected_improvement(mu, np.sqrt(std**2 + sd_explore**2), best, xi)
         if len(order) < first:  # untried levels left: only they compete
             taken[first:] = True
         else:
             taken[first:] = False
             taken[order] = True
-        key_ei = np.where(taken, -np.inf, np.nan_to_num(log_ei, nan=-np.inf))
-        key_mean = np.where(taken, -np.inf, np.nan_to_num(mean, nan=-np.inf))
+        free = ~taken
+        log_ei = np.nan_to_num(log_ei, nan=-np.inf)
+        if groups is not None and len(order) >= first:
+            fresh = free & ~np.isin(groups, used)
+            if not fresh.any():  # every combination is in the batch: start another round
+                used.clear()
+                fresh = free
+            if log_ei[fresh].max() >= log_ei[free].max() + np.log(LEVEL_SPREAD):
+                free = fresh
+        key_ei = np.where(free, log_ei, -np.inf)
+        key_mean = np.where(free, np.nan_to_num(mu, nan=-np.inf), -np.inf)
         j = int(np.lexsort((-key_mean, -key_ei))[0])
         taken[j] = True
         order.append(j)
+        if groups is not None:
+            used.append(int(groups[j]))
         sds.append(sd_explore[j])
         scores.append(ei[j])
         explorer.measure(j)
-        if np.isfinite(mean[j]):
-            best = max(best, float(mean[j]))  # kriging believer
+        if np.isfinite(mu[j]):
+            best = max(best, float(mu[j]))  # kriging believer
     return np.array(order), np.array(sds), np.array(scores)
 
 
