@@ -319,7 +319,7 @@ def suggest(
     if explore and method == "ei" and informed:
         anchor = measured.iloc[[int(np.nanargmax(y_measured))]]
         local = _local_candidates(enc, measured, y_measured, anchor, fixed, n_candidates, rng)
-        cand = local if len(local) else None
+        cand = local if len(local) >= k else None  # e.g. only categorical conditions
     if cand is None:  # nothing measured to start from: the whole design space
         cand = sample_design(enc, n_candidates, rng, fixed, balanced=True)
     mean, std, y = _moments(model, cand, target, sign, draws, seed)
