@@ -90,8 +90,9 @@ def test_suggest_on_suzuki_gives_positive_expected_improvement():
     ).fit(df, conditions=["catalyst", "temperature"], outcomes=["yld"],
           drop=["t_res", "catalyst_loading", "ton"])  # fmt: skip
     s = gan.suggest(5, n_candidates=400, draws=32)
-    # The first pick has the best EI; later ones may come from other catalysts (level spread).
-    assert len(s) == 5 and (s["score"] > 0).all() and s["score"].iloc[0] == s["score"].max()
+    # EI > 0 for every pick; not sorted: later picks may come from other catalysts (level
+    # spread) and EI is recomputed after each pick.
+    assert len(s) == 5 and (s["score"] > 0).all()
     worst = df.groupby("catalyst")["yld"].mean().idxmin()
     assert not (s["catalyst"] == worst).all()
     assert (s["predicted_std"] > 0).all()

@@ -217,10 +217,10 @@ def suggest(
     - σ = √(σ_noise² + σ_explore²), σ_explore = s·√v, s the standard deviation of the
       measured target values;
     - the mean (1 − v)·μ + v·ȳ, ȳ the mean of the measured target values: the generator's
-      prediction where experiments inform it, the measured average far from them (the mean
-      of a GP with a constant prior). A level measured once at poor conditions therefore
-      stays uncertain at other conditions, and a prediction far outside the measured
-      conditions is not taken at face value.
+      prediction where experiments inform it, the measured average far from them (as a GP's
+      posterior mean reverts to its constant prior). A level measured once at poor conditions
+      therefore stays uncertain at other conditions, and a prediction far outside the
+      measured conditions is not taken at face value.
 
     Where measured target values exist, candidates lie in **trust regions** (Eriksson et al.
     2019, TuRBO): ``n_candidates`` points in all, Gaussian steps of :data:`LOCAL_RADIUS` of
@@ -495,8 +495,9 @@ class _Explorer:
 
     def mean(self, mean: np.ndarray) -> np.ndarray:
         """The model's mean where experiments were run, the measured mean ``prior`` far from
-        them: (1 − v)·μ + v·prior (the mean of a GP with a constant prior, whose posterior
-        weight on the data is 1 − v). ``prior`` None: μ unchanged."""
+        them: (1 − v)·μ + v·prior (a blend, not a GP posterior: v is the GP's variance
+        fraction, and like a GP's mean it reverts to the constant prior far from the data).
+        ``prior`` None: μ unchanged."""
         if self.prior is None:
             return mean
         return (1.0 - self.var) * mean + self.var * self.prior
