@@ -79,3 +79,46 @@ def test_layer_observables_are_log_energy_sums_of_the_decoded_voxels():
     xg = x[:8].clone().requires_grad_(True)
     d(xg).sum().backward()
     assert xg.grad is not None and xg.grad.abs().sum() > 0
+
+
+def test_total_head_generates_the_deposited_fraction_exactly():
+    """With ``total``, a decoded shower deposits exactly r · E_inc (before the sparsity cut),
+    r = exp(t · logr_std + logr_mean) from G's total unit, and the encoder's log r statistics
+    are those of the training showers."""
+    from scigan.core.nets import ConvGenerator
+    from scigan.domains.arrays import ArrayEncoder
+    from scigan.domains.base import Dataset
+    from scigan.errors import DataError
+
+    rng = np.random.default_rng(1)
+    e_inc = np.exp(rng.uniform(0.0, np.log(100.0), 60))
+    frac = rng.uniform(0.2, 0.4, 60)
+    raw = np.where(rng.random((60, 3, 4, 2)) < 0.3, rng.gamma(2.0, 1.0, (60, 3, 4, 2)), 0.0)
+    raw[:, 0, 0, 0] += 1.0  # no empty shower
+    scale_to = (frac * e_inc / raw.reshape(60, -1).sum(1))[:, None, None, None]
+    showers = raw * scale_to
+    info = {"model": {"transform": "energy", "cond_transform": "log", "total": True}}
+    ds = Dataset(name="toy", samples=showers, conditions=e_inc[:, None], info=info)
+    enc = ArrayEncoder().fit(ds)
+    assert enc.logr_mean_ == pytest.approx(np.log(frac).mean(), rel=1e-9)
+    assert enc.logr_std_ == pytest.approx(np.log(frac).std(), rel=1e-9)
+    torch.manual_seed(0)
+    g = ConvGenerator(8, (3, 4, 2), cond_dim=1, width=8, total=enc.total_head).double()
+    t_out: list[torch.Tensor] = []
+    g.total_fc.register_forward_hook(lambda m, i, o: t_out.append(o.detach()))
+    cond = enc.encode_conditions(e_inc[:5, None]).double()
+    y = g(torch.randn(5, 8, dtype=torch.float64), cond)
+    mean, std, scale = enc.mean_[0], enc.std_[0], enc.scale_
+    energies = scale * torch.expm1(y * std + mean)
+    kept = energies >= enc.threshold_ * (1 - 1e-9)  # the voxels the decoding keeps
+    deposit = (energies * kept).reshape(5, -1).sum(1).detach().numpy()
+    r = torch.exp(t_out[0][:, 0] * enc.logr_std_ + enc.logr_mean_).numpy()
+    np.testing.assert_allclose(deposit, r * e_inc[:5], rtol=1e-6)  # float32 condition
+    decoded = enc.decode(y.float()).reshape(5, -1).sum(1)
+    np.testing.assert_allclose(decoded, r * e_inc[:5], rtol=1e-4)
+    # saved and loaded, the encoder gives the generator the same head
+    enc2 = ArrayEncoder()
+    enc2.load_state_dict(enc.state_dict())
+    assert enc2.total_head == enc.total_head
+    with pytest.raises(DataError, match="total=true needs energies"):
+        ArrayEncoder().fit(Dataset(name="t", samples=showers, conditions=None, info=info))

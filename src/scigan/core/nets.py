@@ -388,6 +388,16 @@ class ConvGenerator(nn.Module):
         symmetric: G(−z₀, z₁, …) = −G(z₀, z₁, …): the network sees |z₀| and its output is
             multiplied by sign(z₀) — an exact Z₂ (spin-flip) symmetry of the sampled
             distribution, as the Ising Hamiltonian without a field has.
+        total: condition-aware energy head (calorimeter showers), the 7 numbers
+            (mean, std, scale, cond_mean, cond_std, logr_mean, logr_std, cut) of
+            :attr:`scigan.domains.arrays.ArrayEncoder.total_head`. G then generates the
+            deposited fraction r = E_dep / E_inc as one number per sample (log r = t · logr_std
+            + logr_mean, t from the pooled features and the condition) and rescales the voxel
+            energies it draws at or above the decoding's sparsity cut (``cut``, in log(1 + E /
+            scale)) so that they sum to r · E_inc; the incident energy E_inc = exp(c₀ ·
+            cond_std + cond_mean) is read from the encoded condition. Voxels below the cut are
+            left as drawn (the decoding zeroes them). The output is in the encoder's space,
+            (log(1 + E_voxel / scale) − mean) / std, so D and the decoding are unchanged.
     """
 
     def __init__(
@@ -401,9 +411,13 @@ class ConvGenerator(nn.Module):
         periodic: Sequence[bool] = (),
         head: str = "identity",
         symmetric: bool = False,
+        total: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         self.shape = tuple(shape)
+        if total is not None and (not cond_dim or head != "identity" or len(total) != 8):
+            raise ValueError("total needs a conditional generator, the identity head and 8 numbers")
+        self.total = None if total is None else tuple(float(v) for v in total)
         spatial = list(shape[1:])
         periodic = list(periodic) or [False] * len(spatial)
         stages, self.base = plan_stages(spatial)
@@ -439,6 +453,8 @@ class ConvGenerator(nn.Module):
         self.full = _conv(ch, full, 3, periodic, False)
         self.full_noise = NoiseInjection(full)
         self.out = _conv(full, shape[0], 3, periodic, False)
+        # the deposited fraction (``total``): one number from the pooled features and condition
+        self.total_fc = nn.Linear(full + emb, 1) if total is not None else None
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         e = None
@@ -459,6 +475,8 @@ class ConvGenerator(nn.Module):
             h = block(h, e)
         h = self.full_noise(self.full(_resize(F.leaky_relu(h, 0.2), self.last, up=True)))
         x = self.out(F.leaky_relu(h, 0.2))
+        if self.total_fc is not None:
+            x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)
         if self.head in ("tanh", "spin"):
             x = torch.tanh(x)
         if self.head == "spin":
@@ -468,6 +486,23 @@ class ConvGenerator(nn.Module):
         if sign is not None:
             x = x * sign.to(x.dtype).reshape(len(z), *([1] * (x.dim() - 1)))
         return x
+
+    def _energy_total(self, y: Tensor, h: Tensor, e: Tensor, cond: Tensor) -> Tensor:
+        """G's voxels ``y`` (encoder space) rescaled so that the voxels the decoding keeps
+        (those at or above its sparsity cut) deposit r · E_inc."""
+        assert self.total is not None and self.total_fc is not None
+        mean, std, scale, c_mean, c_std, r_mean, r_std, cut = self.total
+        t = self.total_fc(torch.cat([h.flatten(2).mean(2), e], dim=1))  # (B, 1)
+        e_dep = torch.exp(cond[:, :1] * c_std + c_mean + t * r_std + r_mean)  # r · E_inc
+        u = y * std + mean  # log(1 + E / scale) as G drew it
+        kept = (u >= cut).detach()
+        drawn = torch.where(kept, torch.expm1(u.clamp_min(cut)), torch.zeros_like(u))
+        shape = (len(y),) + (1,) * (y.dim() - 1)
+        total = scale * drawn.flatten(1).sum(1)
+        k = torch.where(total > 0, e_dep[:, 0] / total.clamp_min(1e-30), torch.ones_like(total))
+        # voxels below the cut stay as drawn (the decoding zeroes them); kept ones are rescaled
+        u = torch.where(kept, torch.log1p(drawn * k.reshape(shape)), u)
+        return (u - mean) / std
 
 
 OBSERVABLES = ("none", "ising", "spectrum", "layers")

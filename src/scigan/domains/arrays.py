@@ -17,6 +17,11 @@ Transforms (chosen per dataset in ``info["model"]["transform"]``):
                percentile are set to zero, which restores the sparsity.
 * ``counts``   log(1 + x) for molecule counts; decode rounds to non-negative integers.
 
+``total`` (``info["model"]["total"]``, energies with one log-transformed condition, the incident
+energy): the generator builds its output from a generated deposited fraction r = Σ x / E_inc
+and the voxels' shares of it (:class:`~scigan.core.nets.ConvGenerator`'s ``total`` head); the
+encoder fits the mean and spread of log r on the training data (:attr:`ArrayEncoder.total_head`).
+
 Conditions are optionally log-transformed (incident energy) and standardised per column. The
 standardisation of D's observable features (``info["model"]["observables"]``, see
 :func:`scigan.core.nets.observables`) is fitted here too.
@@ -208,6 +213,9 @@ class ArrayEncoder(AbstractEncoder):
         self.observables_: str = "none"
         self.obs_mean_: list[float] = []
         self.obs_std_: list[float] = []
+        self.total_: bool = False
+        self.logr_mean_: float = 0.0
+        self.logr_std_: float = 1.0
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: Dataset) -> ArrayEncoder:
@@ -231,8 +239,49 @@ class ArrayEncoder(AbstractEncoder):
         else:
             self.mean_, self.std_ = [float(y.mean())], [float(y.std()) or 1.0]
         self._fit_conditions(dataset, model)
+        self._fit_total(dataset, x, bool(model.get("total", False)))
         self._fit_observables(dataset, model.get("observables", "none"))
         return self
+
+    def _fit_total(self, dataset: Dataset, x: np.ndarray, total: bool) -> None:
+        """Mean and spread of log(Σ x / E_inc) for the generator's ``total`` head."""
+        self.total_ = total
+        if not total:
+            return
+        if self.transform_ != "energy" or self.cond_dim != 1 or self.cond_transform_ != "log":
+            raise DataError(
+                f"total=true needs energies (transform=energy) and one log-transformed "
+                f"condition, the incident energy; got transform={self.transform_}, "
+                f"{self.cond_dim} condition(s) with cond_transform={self.cond_transform_}"
+            )
+        e_inc = np.asarray(dataset.conditions, dtype=np.float64).reshape(len(x))
+        deposit = x.reshape(len(x), -1).sum(axis=1)
+        if not (deposit > 0).all():
+            row = int(np.flatnonzero(~(deposit > 0))[0])
+            raise DataError(
+                f"total=true: sample {row} deposits no energy; drop empty samples or train "
+                f"with --set total=false"
+            )
+        logr = np.log(deposit / e_inc)
+        self.logr_mean_, self.logr_std_ = float(logr.mean()), float(logr.std()) or 1.0
+
+    @property
+    def total_head(self) -> list[float] | None:
+        """(mean, std, scale, cond_mean, cond_std, logr_mean, logr_std, cut) for the
+        generator's condition-aware energy head, or None when ``total`` is off; ``cut`` is
+        the decoding's sparsity threshold as log(1 + threshold / scale)."""
+        if not self.total_:
+            return None
+        return [
+            self.mean_[0],
+            self.std_[0],
+            self.scale_,
+            self.cond_mean_[0],
+            self.cond_std_[0],
+            self.logr_mean_,
+            self.logr_std_,
+            math.log1p(self.threshold_ / self.scale_),
+        ]
 
     def _fit_conditions(self, dataset: Dataset, model: Mapping[str, Any]) -> None:
         """Names, transform and standardisation of the raw conditions (None: unconditional)."""
@@ -487,6 +536,9 @@ class ArrayEncoder(AbstractEncoder):
             "observables": self.observables_,
             "obs_mean": self.obs_mean_,
             "obs_std": self.obs_std_,
+            "total": self.total_,
+            "logr_mean": self.logr_mean_,
+            "logr_std": self.logr_std_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -510,3 +562,6 @@ class ArrayEncoder(AbstractEncoder):
         self.observables_ = str(state.get("observables", "none"))
         self.obs_mean_ = [float(v) for v in state.get("obs_mean", [])]
         self.obs_std_ = [float(v) for v in state.get("obs_std", [])]
+        self.total_ = bool(state.get("total", False))  # runs saved before: no total head
+        self.logr_mean_ = float(state.get("logr_mean", 0.0))
+        self.logr_std_ = float(state.get("logr_std", 1.0))

@@ -42,6 +42,7 @@ MODEL_OPTIONS = (
     "cache",
     "observables",
     "match",
+    "total",
 )
 
 
@@ -381,6 +382,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         if t not in TRANSFORMS:
             raise DataError(f"fields option transform={t!r} must be one of {', '.join(TRANSFORMS)}")
         model["transform"] = t
+    if "total" in options:
+        model["total"] = _bool("total", options["total"])
     if "observables" in options:
         kind = options["observables"]
         kind = {False: "none", None: "none"}.get(kind, kind)

@@ -28,6 +28,7 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         periodic=enc.periodic_,
         head="spin" if enc.transform_ == "spin" else "identity",
         symmetric=enc.symmetric_,
+        total=enc.total_head,
     )
 
 
