@@ -57,6 +57,12 @@ def _lower_within_floor(m: dict[str, Any], factor: float = 2.0) -> bool:
     return m["value"] <= factor * m["floor"]
 
 
+def _floor_row(label: str, m: dict[str, Any]) -> tuple[str, str, bool]:
+    """The target row "``label`` within 2× floor" for the distance ``m``."""
+    return (f"{label} within 2× floor", f"{m['value']:.3g} (floor {m['floor']:.3g})",
+            _lower_within_floor(m))  # fmt: skip
+
+
 def targets(name: str, metrics: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(target, measured, met) rows for issue 24's targets (speed: benchmarks/ising_speed.py)."""
     rows: list[tuple[str, str, bool]] = []
@@ -103,14 +109,7 @@ def targets(name: str, metrics: dict[str, Any]) -> list[tuple[str, str, bool]]:
         )
         for key in ("mf_area_maxdev", "mf_length_maxdev", "mf_euler_maxdev"):
             if key in metrics:
-                m = metrics[key]
-                rows.append(
-                    (
-                        f"Minkowski {key[3:-7]} within 2× floor",
-                        f"{m['value']:.3g} (floor {m['floor']:.3g})",
-                        _lower_within_floor(m),
-                    )
-                )
+                rows.append(_floor_row(f"Minkowski {key[3:-7]}", metrics[key]))
     if name == "calo":
         m = metrics["classifier_auc"]
         rows.append(
@@ -121,14 +120,7 @@ def targets(name: str, metrics: dict[str, Any]) -> list[tuple[str, str, bool]]:
             )
         )
         for key, label in (("sep_e_ratio", "E_dep/E_inc"), ("sep_layer_energy", "layer energies")):
-            m = metrics[key]
-            rows.append(
-                (
-                    f"{label} separation power within 2× floor",
-                    f"{m['value']:.3g} (floor {m['floor']:.3g})",
-                    _lower_within_floor(m),
-                )
-            )
+            rows.append(_floor_row(f"{label} separation power", metrics[key]))
     if name == "cellgrowth":
         for key in ("mean", "variance", "fano"):
             m = metrics[key]
