@@ -33,7 +33,7 @@ from scigan.limits import MEMORY_ENV
 
 TINY = ["--z-dim", "4", "--g-width", "8", "--d-width", "8", "--g-depth", "1", "--d-depth", "1",
         "--batch-size", "16", "--n-critic", "1", "--eval-every", "0", "--threads", "1",
-        "--quiet"]  # fmt: skip
+        "--quiet", "--set", "model=direct"]  # fmt: skip
 RNG = np.random.default_rng(0)
 SHORT = ["".join(RNG.choice(list("ACGT"), 20)) for _ in range(40)]  # 40 × 20 bp
 TEMPS = [30.0 + 1.5 * i for i in range(40)]  # a numeric condition, 30 … 88.5
@@ -136,8 +136,23 @@ def test_generator_too_large_for_max_len_is_refused(tmp_path, capsys, monkeypatc
     before = snapshot(tmp_path)
     rc, lines = cli(capsys, "train", "--domain", "sequences", "--data", fa, "--out",
                     tmp_path / "out", "--steps", "1", "--quiet", "--threads", "1",
-                    "--set", "max_len=1000000")  # fmt: skip
+                    "--set", "max_len=1000000", "--set", "model=direct")  # fmt: skip
     one_error(rc, lines, "first layer", "1,000,000", "--set max_len=N", MEMORY_ENV)
+    assert snapshot(tmp_path) == before
+
+
+def test_autoencoder_too_large_for_max_len_is_refused(tmp_path, capsys, monkeypatch):
+    """The same with the shipped latent GAN: its autoencoder's first layer reads L × 32
+    embeddings (10**6 × 32 × 192 weights with Adam state, 393 GB)."""
+    fa = tmp_path / "s.fa"
+    fa.write_text(">a\nACGTAC\n>b\nACGTTTGA\n")
+    monkeypatch.setenv(MEMORY_ENV, "1")
+    before = snapshot(tmp_path)
+    rc, lines = cli(capsys, "train", "--domain", "sequences", "--data", fa, "--out",
+                    tmp_path / "out", "--steps", "1", "--quiet", "--threads", "1",
+                    "--set", "max_len=1000000")  # fmt: skip
+    one_error(rc, lines, "autoencoder", "first layer", "1,000,000", "--set max_len=N",
+              MEMORY_ENV)  # fmt: skip
     assert snapshot(tmp_path) == before
 
 

@@ -27,6 +27,7 @@ TINY = {
     "ckpt_every": 3,
     "eval_n": 24,
     "threads": 1,
+    "options": {"model": "direct"},  # the one-hot GAN; the default latent GAN: LATENT below
 }
 HAS_MODLAMP = (wheel_dir() / sdata.MODLAMP_WHEEL).is_file()
 
@@ -113,6 +114,7 @@ def test_cli_train_sample_evaluate(tmp_path, capsys):
     run = tmp_path / "run"
     flags = ["--z-dim", "8", "--g-width", "8", "--d-width", "8", "--g-depth", "1"]
     flags += ["--d-depth", "1", "--batch-size", "16", "--n-critic", "1", "--eval-n", "24"]
+    flags += ["--set", "model=direct"]
     assert (
         main(
             [
@@ -178,8 +180,8 @@ def test_amp_trains_and_reports_peptide_properties(tmp_path):
 
 
 # ---------------------------------------------------------------------------- latent GAN
-LATENT = {**TINY, "options": {"model": "latent-gan", "ae_steps": 20, "ae_hidden": 16,
-                              "ae_latent": 8, "adapt_steps": 3}}  # fmt: skip
+# no model option: the shipped default
+LATENT = {**TINY, "options": {"ae_steps": 20, "ae_hidden": 16, "ae_latent": 8, "adapt_steps": 3}}
 
 
 @pytest.fixture
@@ -219,3 +221,25 @@ def test_latent_gan_variable_length_reads_up_to_the_end_token(tmp_path, _cache):
 def test_unknown_model_is_a_one_line_error():
     with pytest.raises(Exception, match="model='rnn'"):
         Synthesizer(domain="sequences", **{**TINY, "options": {"model": "rnn"}}).fit("orf", n=50)
+
+
+def test_the_default_is_the_latent_gan_and_direct_keeps_the_one_hot_gan(_cache):
+    from scigan.domains.sequences import DIRECT_DEFAULTS, LATENT_DEFAULTS
+
+    cfg = Synthesizer(domain="sequences").resolve_config("ecoli")
+    assert cfg.steps == LATENT_DEFAULTS["steps"] and cfg.net.g_width == 256
+    cfg = Synthesizer(domain="sequences", options={"model": "direct"}).resolve_config("orf")
+    assert cfg.steps == DIRECT_DEFAULTS["orf"]["steps"] and cfg.net.g_width == 32
+
+
+def test_latent_autoencoder_weights_are_chosen_on_the_validation_part(_cache):
+    """orf n=200: 170 / 10 / 20; the autoencoder's held-out checks read the 10 validation
+    sequences only (never the test part) and keep the weights of the lowest check."""
+    opts = {"ae_steps": 12, "ae_patience": 0}
+    gan = Synthesizer(domain="sequences", **LATENT).fit("orf", n=200, val_fraction=0.05, **opts)
+    info = gan.encoder_.ae_info_
+    assert info["val_rows"] == 10 and info["steps"] == 12
+    curve = dict(map(tuple, info["val_curve"]))
+    assert list(curve) == [12]  # checks every 200 steps and at the last
+    assert info["best_step"] == min(curve, key=curve.get)
+    assert "val_reconstruction" in info

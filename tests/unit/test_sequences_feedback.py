@@ -53,6 +53,7 @@ def test_feedback_loop_replaces_oldest_rows_with_high_scorers():
     ds = Dataset("toy", seqs, None, {"alphabet": "ACGT", "kind": "user"})
     cfg = TrainConfig(domain="sequences").replace(
         {"z_dim": 8, "g_width": 8, "d_width": 8, "g_depth": 1, "d_depth": 1, "batch_size": 16,
+         "options": {"model": "direct"},
          "n_critic": 1, "loss": "wgan-gp", "log_every": 1000, "eval_every": 0, "threads": 1}
     )  # fmt: skip
     scorer = CachedScorer(lambda s: np.array([x.count("A") / len(x) for x in s]), budget=10_000)
@@ -95,6 +96,7 @@ def test_feedback_trains_on_the_train_part_and_is_scored_on_the_test_part(monkey
     ds = SequencesDomain().load(seqs, options={}, seed=0)  # 80 / 10 / 10
     cfg = TrainConfig(domain="sequences").replace(
         {"z_dim": 8, "g_width": 8, "d_width": 8, "g_depth": 1, "d_depth": 1, "batch_size": 16,
+         "options": {"model": "direct"},
          "n_critic": 1, "loss": "wgan-gp", "log_every": 1000, "eval_every": 0, "threads": 1}
     )  # fmt: skip
     scorer = CachedScorer(lambda s: np.array([x.count("A") / len(x) for x in s]), budget=10_000)

@@ -18,7 +18,7 @@ from scigan.errors import DataError, MissingDependencyError
 TINY = {
     "z_dim": 8, "g_width": 8, "d_width": 8, "g_depth": 1, "d_depth": 1, "batch_size": 16,
     "n_critic": 1, "steps": 2, "log_every": 2, "eval_every": 0, "ckpt_every": 2, "eval_n": 16,
-    "threads": 1,
+    "threads": 1, "options": {"model": "direct"},
 }  # fmt: skip
 
 

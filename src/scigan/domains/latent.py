@@ -22,7 +22,9 @@ best (decoded test-molecule codes 1.1) but a Gaussian fitted to its codes decode
 codes it emits token soup; the GRU decodes them to 3.4–3.6 and a Gaussian on its codes to 18
 (β = 0.1) or 4.5 (β = 0.5): a larger β buys a latent space that a simple density can fill.
 
-Trained once per (data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``.
+Trained once per (data, settings) and cached as safetensors under ``~/.cache/scigan/molecules/``
+(``sequences/`` for sequences). The sequences domain also passes its validation part: the weights
+kept are those with the lowest held-out loss (:func:`train_autoencoder`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class AEConfig:
     beta: float = 0.5
     precision: str = "auto"  # GRU in bfloat16 autocast: "auto" = where the CPU has bf16 units
     max_minutes: float = 0.0  # stop earlier after this wall time (0 = steps only)
+    # held-out selection (train_autoencoder's val_ids): the loss on validation sequences every
+    # eval_every steps, the weights of the lowest kept; stop after `patience` checks without a
+    # new lowest (0 = never early). 0 / 0 (molecules): no checks, the last weights.
+    eval_every: int = 0
+    patience: int = 0
 
     def __post_init__(self) -> None:
         if self.decoder not in ("mlp", "gru", "cnn"):
@@ -74,20 +81,28 @@ class AEConfig:
             raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
         if not 0 <= self.beta <= 10:
             raise ValueError(f"beta={self.beta} must be in [0, 10]")
+        if self.eval_every < 0 or self.patience < 0:
+            raise ValueError(f"eval_every={self.eval_every}, patience={self.patience} must be >= 0")
 
     @property
     def variational(self) -> bool:
         return self.beta > 0
 
-    def key(self, data_hash: str, seed: int) -> str:
+    def key(self, data_hash: str, seed: int, val_hash: str | None = None) -> str:
         # a wall-time budget is part of the settings (a 6-minute and a 20-minute autoencoder are
-        # different models); "no budget" keeps the key that runs before budgets were keyed had
+        # different models); "no budget" keeps the key that runs before budgets were keyed had,
+        # and so do "no validation checks" and "no validation data" (the weights kept depend on
+        # the validation sequences, so their hash is part of the key when there are any)
         cfg = asdict(self)
         for name in ("lr", "noise", "beta", "max_minutes"):  # 20 and 20.0 are one setting
             cfg[name] = float(cfg[name])
-        if not cfg["max_minutes"]:
-            del cfg["max_minutes"]
-        text = json.dumps({"cfg": cfg, "data": data_hash, "seed": seed}, sort_keys=True)
+        for name in ("max_minutes", "eval_every", "patience"):
+            if not cfg[name]:
+                del cfg[name]
+        key: dict[str, Any] = {"cfg": cfg, "data": data_hash, "seed": seed}
+        if val_hash is not None:
+            key["val"] = val_hash
+        text = json.dumps(key, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -287,20 +302,28 @@ class SequenceAutoencoder(nn.Module):
 
 
 def reconstruction_loss(
-    model: SequenceAutoencoder, ids: Tensor, noise: float, beta: float = 0.0
+    model: SequenceAutoencoder,
+    ids: Tensor,
+    noise: float,
+    beta: float = 0.0,
+    eps: Tensor | None = None,
 ) -> Tensor:
     """Token cross-entropy up to and including ``<eos>`` (padding after it is ignored).
 
     Deterministic autoencoder: the mean over tokens. Variational: nats per molecule (sum over its
     tokens) + ``beta`` × KL(N(μ, σ²) ‖ N(0, I)) per molecule, averaged over the batch.
+    ``eps`` (B, Z): the standard normal draws of the code noise (default: fresh ones from
+    torch's global generator); fixed draws make the loss of a held-out set comparable between
+    checks.
     """
     mu, logvar = model.posterior(ids)
     target = ids.masked_fill(_after_eos(ids), -100)
     if logvar is None:
-        z = mu + noise * torch.randn_like(mu) if noise > 0 else mu
-        logits = model.decode_logits(z, ids)
+        if noise > 0:
+            mu = mu + noise * (torch.randn_like(mu) if eps is None else eps)
+        logits = model.decode_logits(mu, ids)
         return F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100)
-    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    z = mu + torch.exp(0.5 * logvar) * (torch.randn_like(mu) if eps is None else eps)
     logits = model.decode_logits(z, ids)
     nats = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100, reduction="sum")
     kl = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
@@ -313,14 +336,42 @@ def _after_eos(ids: Tensor) -> Tensor:
     return (seen - (ids == 2).long()) > 0
 
 
+#: validation sequences the held-out loss is computed on (a seeded subset of larger parts):
+#: about 0.6 s a check at L = 101 on one thread
+VAL_ROWS = 1000
+
+
 def train_autoencoder(
-    ids: np.ndarray, cfg: AEConfig, *, seed: int, log=None, bar=None
+    ids: np.ndarray,
+    cfg: AEConfig,
+    *,
+    seed: int,
+    val_ids: np.ndarray | None = None,
+    log=None,
+    bar=None,
 ) -> tuple[SequenceAutoencoder, dict]:
     """Adam on random minibatches of ``ids`` (N, L); returns the model and a training summary.
+
+    With ``val_ids`` (held-out sequences, never trained on) and ``cfg.eval_every`` > 0, the
+    training objective (at the full β) is computed on them every ``eval_every`` steps and at
+    the last step, with the same code-noise draws every time (:func:`validation_loss`); the
+    weights with the lowest value are returned, and training stops after ``cfg.patience``
+    checks without a new lowest. A small training set is otherwise learnt by heart: on 1,817
+    antimicrobial peptides, ~10,700 steps reconstructed 98 % of them exactly, and 9–13 % of the
+    latent GAN's samples were training peptides verbatim.
 
     ``bar`` (a tqdm bar, optional) advances one per step and shows the smoothed loss.
     """
     gen = torch.Generator().manual_seed(seed)
+    checks = val_ids is not None and len(val_ids) > 0 and cfg.eval_every > 0
+    if checks:
+        pick = np.random.default_rng((seed, 0x7A1)).permutation(len(val_ids))[:VAL_ROWS]
+        val = torch.from_numpy(val_ids[np.sort(pick)])
+        # fixed draws of the code noise: checks differ by the weights only, not by the noise
+        eps = torch.randn(len(val), cfg.latent, generator=torch.Generator().manual_seed(seed))
+    best: tuple[float, int, dict[str, Tensor]] | None = None
+    curve: list[list[float]] = []
+    waited = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SequenceAutoencoder(cfg)
@@ -352,10 +403,39 @@ def train_autoencoder(
                     bar.set_postfix(loss=f"{loss_avg:.3f}", refresh=False)
             if log is not None and step % 100 == 0:
                 log({"kind": "autoencoder", "step": step, "loss": loss_avg, "elapsed_s": elapsed})
-            if cfg.max_minutes and elapsed > 60 * cfg.max_minutes:
+            out_of_time = bool(cfg.max_minutes) and elapsed > 60 * cfg.max_minutes
+            if checks and (step % cfg.eval_every == 0 or step == cfg.steps or out_of_time):
+                v = validation_loss(model, val, eps, cfg)
+                curve.append([step, v])
+                if log is not None:
+                    log({"kind": "autoencoder_val", "step": step, "val_loss": v})
+                if best is None or v < best[0]:
+                    state = {k: t.detach().clone() for k, t in model.state_dict().items()}
+                    best, waited = (v, step, state), 0
+                else:
+                    waited += 1
+                if cfg.patience and waited >= cfg.patience:
+                    break
+            if out_of_time:
                 break
+    info: dict[str, Any] = {"steps": step, "loss": loss_avg}
+    if best is not None:
+        model.load_state_dict(best[2])
+        info.update(best_step=best[1], val_loss=best[0], val_rows=len(val), val_curve=curve)
     model.eval()
-    return model, {"steps": step, "loss": loss_avg, "seconds": time.perf_counter() - t0}
+    info["seconds"] = time.perf_counter() - t0
+    return model, info
+
+
+@torch.no_grad()
+def validation_loss(model: SequenceAutoencoder, ids: Tensor, eps: Tensor, cfg: AEConfig) -> float:
+    """The training objective at the full β on held-out ``ids`` (N, L), code noise ``eps``
+    (N, Z): nats per sequence + β·KL (variational; per token if deterministic), in batches."""
+    total = 0.0
+    for i in range(0, len(ids), 256):
+        x, e = ids[i : i + 256], eps[i : i + 256]
+        total += float(reconstruction_loss(model, x, cfg.noise, cfg.beta, eps=e)) * len(x)
+    return total / len(ids)
 
 
 @torch.no_grad()
@@ -616,12 +696,22 @@ class LatentCodes:
         self.active_: Tensor | None = None  # the code dimensions the GAN models (variational)
 
     def _fit_autoencoder(
-        self, ids: np.ndarray, vocab: int, length: int, cache: Path, noun: str
+        self,
+        ids: np.ndarray,
+        vocab: int,
+        length: int,
+        cache: Path,
+        noun: str,
+        val_ids: np.ndarray | None = None,
     ) -> None:
         """Train (or load from ``cache``) the autoencoder on ``ids`` and fit the code
-        standardisation; ``noun`` names the samples in progress messages."""
+        standardisation; ``noun`` names the samples in progress messages. ``val_ids``:
+        held-out samples that choose the weights (:func:`train_autoencoder`), or None."""
         cfg = AEConfig(vocab=vocab, length=length, **self.ae)
-        key = cfg.key(hash_tensors(torch.from_numpy(ids)), self.seed)
+        if val_ids is not None and (not len(val_ids) or not cfg.eval_every):
+            val_ids = None
+        val_hash = None if val_ids is None else hash_tensors(torch.from_numpy(val_ids))
+        key = cfg.key(hash_tensors(torch.from_numpy(ids)), self.seed, val_hash)
         path = cache / f"autoencoder-{key}.json"
         # progress: training is minutes (a step bar; a time budget may end it early), the
         # reconstruction probe and the encoding of every training sample seconds to a minute
@@ -635,12 +725,15 @@ class LatentCodes:
                 t0 = time.perf_counter()
                 budget = f", at most {cfg.max_minutes:g} min" if cfg.max_minutes else ""
                 with progress.bar(cfg.steps, f"train autoencoder{budget}", "step") as bar:
-                    model, info = train_autoencoder(ids, cfg, seed=self.seed, log=self.log,
-                                                    bar=bar)  # fmt: skip
+                    model, info = train_autoencoder(ids, cfg, seed=self.seed, val_ids=val_ids,
+                                                    log=self.log, bar=bar)  # fmt: skip
                 progress.stage("reconstruction probe")
                 rng = np.random.default_rng(self.seed)
                 probe = ids[rng.choice(len(ids), min(2000, len(ids)), False)]
                 info["reconstruction"] = reconstruction_accuracy(model, probe)
+                if val_ids is not None:  # held out: how much of the above is memory
+                    held = val_ids[rng.choice(len(val_ids), min(2000, len(val_ids)), False)]
+                    info["val_reconstruction"] = reconstruction_accuracy(model, held)
                 info["seconds"] = time.perf_counter() - t0
                 self.model_, self.ae_info_ = model, info
                 tmp = path.with_suffix(".tmp")

@@ -37,7 +37,7 @@ from scigan.core.training_loop import Problem, TrainState, train
 from scigan.domains.base import Dataset, MetricResult
 from scigan.domains.sequences import metrics as sm
 from scigan.domains.sequences.data import TEST, TRAIN, SequenceDataset, reference_view
-from scigan.domains.sequences.encoding import PROTEIN, SequenceEncoder
+from scigan.domains.sequences.encoding import PROTEIN, SequenceEncoder, model_option
 from scigan.errors import ConfigError
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
@@ -311,6 +311,12 @@ def feedback_train(
         )
     if judge is not None:
         _check_independent(scorer, judge)
+    if model_option(cfg.options) != "direct" or "model" not in cfg.options:
+        raise ConfigError(
+            "the feedback loop trains the direct (one-hot) GAN: resolve the config with "
+            "options={'model': 'direct'} (its defaults; the shipped latent GAN's codes are not "
+            "re-encoded as rows are replaced)"
+        )
     domain = SequencesDomain()
     torch.manual_seed(cfg.seed)
     encoder = domain.make_encoder(cfg).fit(dataset)
