@@ -319,3 +319,37 @@ def test_condition_cells():
     assert len(np.unique(two)) == 9 and np.bincount(two).min() > 60  # 3 × 3 bins
     cat = condition_cells(np.array([["a", 0.1], ["b", 0.2], ["a", 0.3], ["b", 0.4]], dtype=object))
     assert len(np.unique(cat)) == 4
+
+
+def test_validation_checks_keep_the_lowest_held_out_loss_and_stop_early():
+    """Train on 3 sequences, check on the 3 others: the weights returned are those of the
+    lowest held-out loss (recomputed here with the same noise draws), training stops
+    ``patience`` checks after it, and the checks leave the training trajectory unchanged."""
+    from scigan.domains.latent import validation_loss
+
+    train, held = np.repeat(IDS[:3], 20, axis=0), IDS[3:]
+    kw = dict(vocab=9, length=8, latent=4, embed=8, hidden=64, decoder="mlp", beta=0.01,
+              steps=600, batch=6, lr=5e-3, precision="fp32")  # fmt: skip
+    cfg = AEConfig(**kw, eval_every=20, patience=3)
+    model, info = train_autoencoder(train, cfg, seed=0, val_ids=held)
+    curve = dict(map(tuple, info["val_curve"]))
+    assert info["best_step"] == min(curve, key=curve.get) and info["val_rows"] == 3
+    assert info["steps"] < 600 and info["steps"] == info["best_step"] + 3 * 20  # stopped early
+    eps = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    again = validation_loss(model, torch.from_numpy(held), eps, cfg)
+    assert again == pytest.approx(info["val_loss"], rel=1e-6)
+    # one check at the last step: the same weights as training without any
+    one, _ = train_autoencoder(train, AEConfig(**{**kw, "steps": 40}, eval_every=1000),
+                               seed=0, val_ids=held)  # fmt: skip
+    plain, plain_info = train_autoencoder(train, AEConfig(**{**kw, "steps": 40}), seed=0)
+    assert "best_step" not in plain_info
+    for a, b in zip(one.state_dict().values(), plain.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_no_validation_settings_keep_the_autoencoders_cache_key():
+    """Molecules never pass validation sequences: their cached autoencoders keep their keys."""
+    cfg = AEConfig(vocab=23, length=51)
+    assert cfg.key("abc", 1) == "a87881d0716c915d"  # the key before validation checks existed
+    assert AEConfig(vocab=23, length=51, eval_every=200).key("abc", 1) != cfg.key("abc", 1)
+    assert cfg.key("abc", 1, val_hash="v") != cfg.key("abc", 1)
