@@ -139,7 +139,8 @@ class SequencesDomain(AbstractDomain):
         return sdata.reference_view(dataset, sdata.TEST)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
-        return encoding.make_encoder(cfg)
+        # the latent GAN's autoencoder keeps the weights that do best on the validation part
+        return encoding.make_encoder(cfg, held_out=_validation_sequences)
 
     def restore_encoder(self, cfg: TrainConfig, state: Mapping[str, Any]) -> AbstractEncoder:
         return encoding.restore_encoder(cfg, state)
@@ -167,6 +168,12 @@ class SequencesDomain(AbstractDomain):
         from scigan.domains.sequences.figures import make_figures
 
         return make_figures(list(generated), reference)
+
+
+def _validation_sequences(dataset: Dataset) -> list[str]:
+    """The validation part of a split dataset; none for unsplit (tiny or foreign) data."""
+    view = sdata.reference_view(dataset, sdata.VALIDATION)
+    return [] if view is dataset else list(view.samples)
 
 
 # ----------------------------------------------------------------------------- registration

@@ -15,7 +15,7 @@ before the range was recorded load without it (no range check).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -298,8 +298,12 @@ class LatentSequenceEncoder(LatentCodes, SequenceEncoder):
         temperature: float = TEMPERATURE,
         adapt_steps: int = AUTO,
         adapt_temperature: float = TEMPERATURE,
+        held_out: Callable[[Dataset], Sequence[str]] | None = None,
     ) -> None:
         SequenceEncoder.__init__(self, "identity")
+        # dataset → its validation sequences, which choose the autoencoder's weights (the
+        # domain passes data.reference_view's; None or [] = keep the last weights)
+        self.held_out = held_out
         self._init_latent({**AE_DEFAULTS, **(ae or {})}, seed, log, temperature, 0.0,
                           adapt_steps, adapt_temperature)  # fmt: skip
 
@@ -311,7 +315,8 @@ class LatentSequenceEncoder(LatentCodes, SequenceEncoder):
         length = self.max_len_ + 1
         self._check_memory(len(dataset.samples), length)
         ids = self.ids(dataset.samples)
-        held = [s for s in _validation_part(dataset) if len(s) <= self.max_len_]
+        part = self.held_out(dataset) if self.held_out is not None else []
+        held = [str(s) for s in part if len(s) <= self.max_len_]
         val = self.ids(held) if held else None
         self._fit_autoencoder(ids, vocab, length, cache_dir("sequences"), "sequences", val)
         return self
@@ -372,14 +377,6 @@ class LatentSequenceEncoder(LatentCodes, SequenceEncoder):
         self._load_latent(state, default_temperature=TEMPERATURE)
 
 
-def _validation_part(dataset: Dataset) -> list[str]:
-    """The validation sequences of a split dataset (none for unsplit or tiny data)."""
-    from scigan.domains.sequences.data import VALIDATION, reference_view  # data imports this
-
-    view = reference_view(dataset, VALIDATION)
-    return [] if view is dataset else [str(s) for s in view.samples]
-
-
 def model_option(options: Mapping[str, Any]) -> str:
     """``--set model=latent-gan|direct`` (default latent-gan)."""
     model = str(options.get("model", DEFAULT_MODEL))
@@ -388,7 +385,9 @@ def model_option(options: Mapping[str, Any]) -> str:
     return model
 
 
-def make_encoder(cfg: TrainConfig) -> SequenceEncoder:
+def make_encoder(
+    cfg: TrainConfig, held_out: Callable[[Dataset], Sequence[str]] | None = None
+) -> SequenceEncoder:
     """An unfitted encoder: the latent GAN's (default; ``ae_steps``, ``ae_minutes``,
     ``ae_patience``, ``ae_hidden``, ``ae_latent``, ``ae_beta``, ``temperature``,
     ``adapt_steps``) or, with ``--set model=direct``, the one-hot encoder whose generator head
@@ -412,6 +411,7 @@ def make_encoder(cfg: TrainConfig) -> SequenceEncoder:
             temperature=temperature,
             adapt_steps=AUTO if adapt == "auto" else _option(adapt, "adapt_steps", int),
             adapt_temperature=temperature,
+            held_out=held_out,
         )
     output = str(opts.get("output", "gumbel"))
     if output not in ("softmax", "gumbel"):
