@@ -57,7 +57,7 @@ def generate(
 
             x, _ = rejection_sample(draw, refiner, n, condition=c)
             G.train(was_training)
-            return encoder.decode(x)
+            return encoder.finish(encoder.decode(x), c, seed)
         chunks = []
         with progress.bar(n, "sample", "sample", disable=True if n <= 4096 else None) as pbar:
             for start in range(0, n, 4096):
@@ -70,4 +70,4 @@ def generate(
                 chunks.append(dist.gather_rows(part, len(z)) if shard else part)
                 pbar.update(len(z))
         G.train(was_training)
-        return encoder.decode(torch.cat(chunks).cpu())
+        return encoder.finish(encoder.decode(torch.cat(chunks).cpu()), c, seed)

@@ -120,6 +120,13 @@ class AbstractEncoder(abc.ABC):
         metrics.jsonl, or None (the default: the encoder has nothing to adapt)."""
         return None
 
+    def finish(self, samples: Any, cond: Tensor | None, seed: int) -> Any:
+        """Optional last step of sampling, after :meth:`decode`: the domain's own dynamics
+        applied to the decoded samples (``cond``: their encoded conditions, or None), e.g.
+        Metropolis sweeps of Ising lattices at each sample's temperature. Deterministic
+        given ``seed``. The default returns ``samples`` unchanged."""
+        return samples
+
     def load_adaptation(self, tensors: Mapping[str, Tensor]) -> None:
         """Use the tensors :meth:`adapt` returned; an empty mapping = the unadapted decoding."""
         if tensors:

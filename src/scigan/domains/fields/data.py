@@ -43,6 +43,7 @@ MODEL_OPTIONS = (
     "observables",
     "match",
     "total",
+    "sweeps",
 )
 
 
@@ -384,6 +385,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["transform"] = t
     if "total" in options:
         model["total"] = _bool("total", options["total"])
+    if "sweeps" in options:
+        model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
     if "observables" in options:
         kind = options["observables"]
         kind = {False: "none", None: "none"}.get(kind, kind)
