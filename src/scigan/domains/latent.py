@@ -35,7 +35,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,22 @@ class AEConfig:
     # new lowest (0 = never early). 0 / 0 (molecules): no checks, the last weights.
     eval_every: int = 0
     patience: int = 0
+    # An n-gram prior under the causal CNN decoder (sequences; issue 25): its logits are the
+    # network's output plus log p(x_t | the k tokens before) of an order-k chain counted on the
+    # training sequences (add-one smoothing), the network's output layer starting at zero, so
+    # the decoder starts as the chain and learns what the chain misses (the code, long-range
+    # structure). ``ngram_max`` > 0: train_autoencoder picks k in 0 … ngram_max by the
+    # held-out log-likelihood and stores it as ``ngram``; -1 = no prior (molecules).
+    ngram_max: int = 0
+    ngram: int = -1
 
     def __post_init__(self) -> None:
         if self.decoder not in ("mlp", "gru", "cnn"):
             raise ValueError(f"decoder={self.decoder!r} must be mlp, gru or cnn")
+        if (self.ngram >= 0 or self.ngram_max > 0) and self.decoder != "cnn":
+            raise ValueError("an n-gram prior (ngram, ngram_max) needs decoder='cnn'")
+        if self.ngram_max < 0 or self.ngram < -1 or self.ngram > max(self.ngram_max, 0):
+            raise ValueError(f"ngram={self.ngram} must be -1 or in 0 … ngram_max={self.ngram_max}")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
         if not 0 <= self.beta <= 10:
@@ -96,9 +108,11 @@ class AEConfig:
         cfg = asdict(self)
         for name in ("lr", "noise", "beta", "max_minutes"):  # 20 and 20.0 are one setting
             cfg[name] = float(cfg[name])
-        for name in ("max_minutes", "eval_every", "patience"):
+        for name in ("max_minutes", "eval_every", "patience", "ngram_max"):
             if not cfg[name]:
                 del cfg[name]
+        if cfg["ngram"] == -1:
+            del cfg["ngram"]
         key: dict[str, Any] = {"cfg": cfg, "data": data_hash, "seed": seed}
         if val_hash is not None:
             key["val"] = val_hash
@@ -193,6 +207,10 @@ class SequenceAutoencoder(nn.Module):
                 CausalBlock(h, d, cfg.latent) for d in causal_dilations(cfg.length)
             )
             self.out = nn.Linear(h, cfg.vocab)
+            if cfg.ngram >= 0:  # log p(next | k previous tokens), set by set_ngram
+                self.register_buffer("ngram", torch.zeros(cfg.vocab**cfg.ngram, cfg.vocab))
+                nn.init.zeros_(self.out.weight)  # the decoder starts as the chain
+                nn.init.zeros_(self.out.bias)
         else:
             self.from_z = nn.Linear(cfg.latent, h)
             self.gru = nn.GRU(cfg.embed + cfg.latent, h, batch_first=True)
@@ -215,11 +233,15 @@ class SequenceAutoencoder(nn.Module):
             return self.dec(z).view(len(z), self.cfg.length, self.cfg.vocab)
         bos = torch.full((len(ids), 1), 1, dtype=ids.dtype)
         if self.cfg.decoder == "cnn":
-            x = self.inp(self.embed(torch.cat([bos, ids[:, :-1]], dim=1)))  # (B, L, H)
+            inputs = torch.cat([bos, ids[:, :-1]], dim=1)
+            x = self.inp(self.embed(inputs))  # (B, L, H)
             h = (x + self.pos + self.from_z(z)[:, None]).transpose(1, 2)  # (B, H, L)
             for block in self.blocks:
                 h = block(h, z)
-            return self.out(F.gelu(h.transpose(1, 2)))
+            logits = self.out(F.gelu(h.transpose(1, 2)))
+            if self.cfg.ngram >= 0:
+                logits = logits + self.ngram[ngram_contexts(inputs, self.cfg.ngram, self.cfg.vocab)]
+            return logits
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
             inp = self.embed(torch.cat([bos, ids[:, :-1]], dim=1))  # (B, L, E)
             inp = torch.cat([inp, z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=2)
@@ -275,12 +297,20 @@ class SequenceAutoencoder(nn.Module):
         zs = [b.z(z) for b in self.blocks]
         fz = self.from_z(z)
         tok = torch.full((len(z),), 1, dtype=torch.long)
+        k, v = self.cfg.ngram, self.cfg.vocab
+        # the n-gram context: the last k inputs as a base-V number, newest digit lowest
+        ctx = torch.full((len(z),), sum(v**j for j in range(k)), dtype=torch.long)
         out, done = [], torch.zeros(len(z), dtype=torch.bool)
         for t in range(length):
             h = self.inp(self.embed(tok)) + self.pos[t] + fz  # (B, H)
             for block, cache, zb in zip(self.blocks, caches, zs, strict=True):
                 h = block.step(h, zb, cache, t)
-            tok = self._pick(self.out(F.gelu(h))[:, None], temperature, banned)[:, 0]
+            logits = self.out(F.gelu(h))
+            if k >= 0:
+                if t > 0:
+                    ctx = (ctx * v) % v**k + tok if k else ctx
+                logits = logits + self.ngram[ctx]
+            tok = self._pick(logits[:, None], temperature, banned)[:, 0]
             out.append(tok)
             done |= tok == 2
             if bool(done.all()):
@@ -299,6 +329,55 @@ class SequenceAutoencoder(nn.Module):
         probs = torch.softmax(logits / temperature, dim=2)
         flat = torch.multinomial(probs.flatten(0, 1), 1)  # (B·T, 1)
         return flat.view(logits.shape[:2])
+
+
+def ngram_contexts(inputs: Tensor, k: int, vocab: int) -> Tensor:
+    """The order-``k`` context of every position: (B, L) decoder inputs (``<bos>, x_1 …``) →
+    (B, L) indices Σ_j inputs[t − j]·V^j over j < k (the newest token the lowest digit;
+    positions before the start read ``<bos>``, id 1), the row of the n-gram table for the
+    token at t. ``k`` = 0: one context (0)."""
+    if k == 0:
+        return torch.zeros_like(inputs)
+    padded = F.pad(inputs, (k - 1, 0), value=1)
+    idx = torch.zeros_like(inputs)
+    for j in range(k):  # newest (j = 0) … oldest (j = k − 1)
+        idx = idx + padded[:, k - 1 - j : padded.shape[1] - j] * vocab**j
+    return idx
+
+
+def ngram_table(ids: np.ndarray, k: int, vocab: int, alpha: float = 1.0) -> Tensor:
+    """log p(token | the k before) of an order-``k`` chain counted on training ids (N, L)
+    (targets up to and including ``<eos>``; add-``alpha`` smoothing), (V^k, V) float32."""
+    data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
+    inputs = torch.cat([torch.ones(len(data), 1, dtype=torch.long), data[:, :-1]], dim=1)
+    ctx = ngram_contexts(inputs, k, vocab)
+    keep = ~_after_eos(data)
+    cells = (ctx[keep] * vocab + data[keep]).numpy()
+    counts = np.bincount(cells, minlength=vocab**k * vocab).reshape(vocab**k, vocab) + alpha
+    return torch.from_numpy(np.log(counts / counts.sum(axis=1, keepdims=True)).astype(np.float32))
+
+
+def ngram_nats(table: Tensor, ids: np.ndarray, k: int, vocab: int) -> float:
+    """Mean nats per sequence of ids (N, L) under an order-``k`` table (up to ``<eos>``)."""
+    data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
+    inputs = torch.cat([torch.ones(len(data), 1, dtype=torch.long), data[:, :-1]], dim=1)
+    logp = table[ngram_contexts(inputs, k, vocab), data]  # (N, L)
+    return float(-(logp * (~_after_eos(data))).sum() / max(len(data), 1))
+
+
+#: at most this many entries (V^k · V floats) in an n-gram table: 4 MB in the checkpoint
+NGRAM_CELLS = 2**20
+
+
+def choose_ngram(ids: np.ndarray, held: np.ndarray, max_order: int, vocab: int) -> tuple[int, dict]:
+    """The order k ≤ ``max_order`` (and V^(k+1) ≤ NGRAM_CELLS) whose chain, counted on ``ids``,
+    gives the held-out sequences ``held`` the highest likelihood; and nats per sequence by k."""
+    nats = {}
+    for k in range(max_order + 1):
+        if vocab ** (k + 1) > NGRAM_CELLS:
+            break
+        nats[k] = ngram_nats(ngram_table(ids, k, vocab), held, k, vocab)
+    return min(nats, key=nats.get), nats
 
 
 def reconstruction_loss(
@@ -372,9 +451,24 @@ def train_autoencoder(
     best: tuple[float, int, dict[str, Tensor]] | None = None
     curve: list[list[float]] = []
     waited = 0
+    ngram_info: dict[str, Any] = {}
+    if cfg.ngram_max > 0:
+        # the chain's order by held-out likelihood: the validation part, or (without one) a
+        # seeded tenth of the training sequences counted without them
+        if checks:
+            fit, held = ids, val_ids
+        else:
+            perm = np.random.default_rng((seed, 0x96A)).permutation(len(ids))
+            cut = max(1, len(ids) // 10)
+            fit, held = ids[perm[cut:]], ids[perm[:cut]]
+        order, by_k = choose_ngram(fit, held, cfg.ngram_max, cfg.vocab)
+        cfg = replace(cfg, ngram=order)
+        ngram_info = {"ngram": order, "ngram_nats": {str(k): v for k, v in by_k.items()}}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SequenceAutoencoder(cfg)
+        if cfg.ngram >= 0:
+            model.ngram.copy_(ngram_table(ids, cfg.ngram, cfg.vocab))
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         data = torch.from_numpy(ids)
         t0, step, loss_avg = time.perf_counter(), 0, None
@@ -418,7 +512,7 @@ def train_autoencoder(
                     break
             if out_of_time:
                 break
-    info: dict[str, Any] = {"steps": step, "loss": loss_avg}
+    info: dict[str, Any] = {"steps": step, "loss": loss_avg, **ngram_info}
     if best is not None:
         model.load_state_dict(best[2])
         info.update(best_step=best[1], val_loss=best[0], val_rows=len(val), val_curve=curve)

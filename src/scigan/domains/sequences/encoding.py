@@ -272,6 +272,7 @@ AE_DEFAULTS: dict[str, Any] = {
     "beta": 0.5,
     "eval_every": 200,
     "patience": 5,
+    "ngram_max": 5,
 }
 # training sequences (and GAN codes) per decoder-adaptation step; see LatentSequenceEncoder
 ADAPT_BATCH = 64
@@ -389,7 +390,7 @@ def make_encoder(
     cfg: TrainConfig, held_out: Callable[[Dataset], Sequence[str]] | None = None
 ) -> SequenceEncoder:
     """An unfitted encoder: the latent GAN's (default; ``ae_steps``, ``ae_minutes``,
-    ``ae_patience``, ``ae_hidden``, ``ae_latent``, ``ae_beta``, ``temperature``,
+    ``ae_patience``, ``ae_ngram``, ``ae_hidden``, ``ae_latent``, ``ae_beta``, ``temperature``,
     ``adapt_steps``) or, with ``--set model=direct``, the one-hot encoder whose generator head
     is ``--set output=softmax|gumbel`` (default)."""
     opts = cfg.options
@@ -397,9 +398,9 @@ def make_encoder(
         ae: dict[str, Any] = {}
         for key, kind in (("ae_minutes", float), ("ae_hidden", int), ("ae_latent", int),
                           ("ae_beta", float), ("ae_steps", int),
-                          ("ae_patience", int)):  # fmt: skip
+                          ("ae_patience", int), ("ae_ngram", int)):  # fmt: skip
             if key in opts:
-                name = "max_minutes" if key == "ae_minutes" else key[3:]
+                name = {"ae_minutes": "max_minutes", "ae_ngram": "ngram_max"}.get(key, key[3:])
                 ae[name] = _option(opts[key], key, kind)
         adapt = opts.get("adapt_steps", "auto")
         # one temperature for whichever decoder reads the codes: the autoencoder's own (during
