@@ -116,7 +116,7 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
     ae = getattr(gan.encoder_, "ae_info_", None)  # the latent GAN's autoencoder
     if ae:
         keys = ("steps", "best_step", "loss", "val_loss", "seconds", "reconstruction",
-                "val_reconstruction", "cached")  # fmt: skip
+                "val_reconstruction", "cached", "ngram", "ngram_nats")  # fmt: skip
         results["autoencoder"] = {k: ae.get(k) for k in keys}
     results["config"] = gan.config_.to_dict()  # the resolved config the GAN trained with
     return results
@@ -300,8 +300,85 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
+# the rows of the summary table per dataset: the target's metrics first, then the rest
+SUMMARY_METRICS = {
+    "ecoli": ("kmer_jsd_6", "classifier_auc", "gc_w1"),
+    "motif": ("motif_hit_fraction", "motif_hit_error", "kmer_jsd_6", "classifier_auc"),
+    "orf": ("orf_validity", "classifier_auc", "kmer_jsd_6"),
+    "amp": (*PROPS, "classifier_auc", "validity"),
+    "markov": ("markov_loglik", "classifier_auc"),
+}
+MEMORY = ("exact_copy_fraction", "nearest_identity")
+
+
+def summarize(paths: list[Path]) -> str:
+    """One table of every run in the JSON files of ``--json`` (any mix of sets and seeds),
+    with each target's verdict, and the feedback runs' gains by the independent judge."""
+    runs, fbs = [], []
+    for path in paths:
+        raw = json.loads(path.read_text())
+        for r in raw.get("results") or []:
+            runs.append(r)
+        if raw.get("feedback"):
+            fbs.append((path, raw["feedback"]))
+    runs.sort(key=lambda r: (r["data"], r["metrics"]["gan"]["kmer_jsd_6"]["seed"]))
+    lines = [
+        "| set | seed | metric | floor | GAN | Markov-2 | Markov-5 "
+        "| fit min (AE: steps, kept, order k) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for r in runs:
+        m, data = r["metrics"], r["data"]
+        seed = m["gan"]["kmer_jsd_6"]["seed"]
+        ae = r.get("autoencoder") or {}
+        fit = f"{r['fit_s']['gan'] / 60:.1f}"
+        if ae:
+            k = ae.get("ngram")
+            fit += (f" (AE {(ae['seconds'] or 0) / 60:.1f}: {ae['steps']}, {ae.get('best_step')}"
+                    + (f", k = {k}" if k is not None else "") + ")")  # fmt: skip
+        for i, name in enumerate((*SUMMARY_METRICS.get(data, ()), *MEMORY)):
+            if name not in m["gan"]:
+                continue
+            e = m["gan"][name]
+            value = _fmt(e["value"])
+            if name == "kmer_jsd_6" or name in PROPS:
+                value += f" ({e['value'] / e['floor']:.2f}×)"
+            row = [
+                data if i == 0 else "",
+                str(seed) if i == 0 else "",
+                name,
+                _fmt(e["floor"]),
+                value,
+            ]
+            row += [_fmt(m[b][name]["value"]) if name in m.get(b, {}) else "—"
+                    for b in ("markov2", "markov5")]  # fmt: skip
+            row.append(fit if i == 0 else "")
+            lines.append("| " + " | ".join(row) + " |")
+        desc, met = _target(data, m["gan"], m.get("markov5"))
+        verdicts.append(f"- {data}, seed {seed}: {desc} → "
+                        + {True: "**met**", False: "**missed**", None: "n/a"}[met])  # fmt: skip
+    lines += ["", *verdicts]
+    for path, fb in fbs:
+        lines.append(
+            f"- feedback ({path.name}): judge-positive fraction {fb['gain'] * 100:+.1f} points "
+            f"(≥ 20; {fb['scored_by']}, held-out AUC {fb['judge_test_auc']:.3f}); the driving "
+            f"oracle's own gain {fb['driver_gain'] * 100:+.1f} points (not counted); "
+            f"{fb['seconds'] / 60:.1f} min → " + ("**met**" if fb["met"] else "**missed**")
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--summarize",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="print one table of the runs in these --json files (no training) and exit",
+    )
     p.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
@@ -338,6 +415,9 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None, help="markdown report")
     p.add_argument("--json", type=Path, default=None, help="raw results (JSON)")
     args = p.parse_args()
+    if args.summarize:
+        print(summarize(args.summarize))
+        return
     torch.set_num_threads(args.threads)
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     results, fb = [], None
