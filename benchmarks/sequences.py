@@ -324,7 +324,7 @@ def summarize(paths: list[Path]) -> str:
             runs.append(r)
         if raw.get("feedback"):
             fbs.append((path, raw["feedback"]))
-    runs.sort(key=lambda r: (r["data"], r["metrics"]["gan"]["kmer_jsd_6"]["seed"]))
+    runs.sort(key=lambda r: (r["data"], r["metrics"]["gan"]["classifier_auc"]["seed"]))
     lines = [
         "| set | seed | metric | floor | GAN | Markov-2 | Markov-5 "
         "| fit min (AE: steps, kept, order k) |",
@@ -333,7 +333,7 @@ def summarize(paths: list[Path]) -> str:
     verdicts = []
     for r in runs:
         m, data = r["metrics"], r["data"]
-        seed = m["gan"]["kmer_jsd_6"]["seed"]
+        seed = m["gan"]["classifier_auc"]["seed"]
         ae = r.get("autoencoder") or {}
         fit = f"{r['fit_s']['gan'] / 60:.1f}"
         if ae:
