@@ -141,14 +141,14 @@ def test_user_file_errors(tmp_path):
         FieldsDomain().load(str(tmp_path / "e.npz"), options={}, seed=0)
 
 
-@pytest.mark.parametrize("transform", ["standard", "log1p", "energy", "counts", "spin"])
+@pytest.mark.parametrize("transform", ["standard", "log1p", "energy", "counts", "anscombe", "spin"])
 def test_encoder_roundtrip_and_state(transform):
     rng = np.random.default_rng(0)
     if transform == "spin":
         x = np.where(rng.random((6, 1, 8, 8)) < 0.5, -1.0, 1.0)
     elif transform == "log1p":
         x = np.expm1(rng.normal(size=(6, 1, 8, 8)))
-    elif transform == "counts":
+    elif transform in ("counts", "anscombe"):
         x = rng.poisson(5.0, (6, 1, 16)).astype(float)
     elif transform == "energy":
         x = rng.gamma(1.0, 10.0, (6, 2, 4, 3)) * (rng.random((6, 2, 4, 3)) < 0.4)
@@ -286,3 +286,25 @@ def test_conditional_minibatch_std_sees_collapse_within_a_condition():
     assert D(torch.randn(16, 1, 8, 8), torch.randn(16, 1)).shape == (16,)
     with pytest.raises(ValueError, match="conditional"):
         D(torch.randn(16, 1, 8, 8))
+
+
+def test_anscombe_transform_against_closed_forms():
+    # y = 2 sqrt(x + 3/8) (Anscombe 1948), then standardised; decoding rounds and maps
+    # everything below the image of 0 to 0 counts.
+    x = np.array([[[0.0, 1.0, 6.0, 30.0]]] * 4)
+    ds = FieldsDomain().load(x, options={"transform": "anscombe", "layout": "series"}, seed=0)
+    enc = FieldEncoder().fit(ds)
+    y = 2.0 * np.sqrt(x + 0.375)
+    assert enc.mean_[0] == pytest.approx(y.mean()) and enc.std_[0] == pytest.approx(y.std())
+    t = enc.encode(x).double().numpy()
+    np.testing.assert_allclose(t * enc.std_[0] + enc.mean_[0], y, rtol=1e-6)
+    below = torch.full((1, 1, 4), (0.5 - enc.mean_[0]) / enc.std_[0])  # y = 0.5 < 2 sqrt(3/8)
+    assert (enc.decode(below) == 0).all() and not np.signbit(enc.decode(below)).any()
+    # Variance stabilisation: Var 2 sqrt(X + 3/8) of a Poisson X is 1 + O(1/λ²), from the pmf.
+    from scipy.stats import poisson
+
+    for lam, tol in ((10.0, 0.02), (30.0, 0.003)):
+        k = np.arange(0, 400)
+        p = poisson.pmf(k, lam)
+        f = 2.0 * np.sqrt(k + 0.375)
+        assert (p * f * f).sum() - (p * f).sum() ** 2 == pytest.approx(1.0, abs=tol)

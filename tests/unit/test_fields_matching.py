@@ -65,3 +65,16 @@ def test_moments_are_observables_and_their_squares():
     x = _lattices(5, 0.7, 3)
     out = moments(x, "ising", torch.tensor(MEAN), torch.tensor(STD))
     assert out.shape == (5, 6) and torch.allclose(out[:, 3:], out[:, :3] ** 2)
+
+
+def test_series_moments_of_anscombe_counts_are_taken_on_the_counts():
+    from scigan.core.nets import observables
+
+    g = torch.Generator().manual_seed(0)
+    counts = torch.poisson(torch.full((20, 1, 16), 8.0), generator=g).double()
+    mean, std = 5.5, 2.0  # an encoder's standardisation of 2 sqrt(x + 3/8)
+    encoded = (2.0 * torch.sqrt(counts + 0.375) - mean) / std
+    mu, sd = torch.zeros(6, dtype=torch.float64), torch.ones(6, dtype=torch.float64)
+    got = moments(encoded, "series", mu, sd, [mean, std])
+    want = observables(counts, "series")  # mean, log variance, 4 octaves (k = 1 … 8)
+    torch.testing.assert_close(got, torch.cat([want, want**2], dim=1), rtol=1e-6, atol=1e-6)

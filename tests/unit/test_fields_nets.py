@@ -122,3 +122,54 @@ def test_total_head_generates_the_deposited_fraction_exactly():
     assert enc2.total_head == enc.total_head
     with pytest.raises(DataError, match="total=true needs energies"):
         ArrayEncoder().fit(Dataset(name="t", samples=showers, conditions=None, info=info))
+
+
+def test_series_observables_against_numpy():
+    # [mean, log variance, log periodogram averaged in octaves k = 1, 2, 3-4, 5-8, ...]
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, size=(5, 1, 64))
+    got = observables(torch.tensor(x), "series").numpy()
+    assert got.shape == (5, 8)
+    c = x[:, 0] - x[:, 0].mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(got[:, 0], x[:, 0].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1], np.log(x[:, 0].var(axis=1) + 1e-6), rtol=1e-10)
+    p = np.abs(np.fft.rfft(c, axis=1)) ** 2 / 64
+    octaves = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32)]
+    want = np.stack([np.log(p[:, a : b + 1].mean(axis=1) + 1e-6) for a, b in octaves], axis=1)
+    np.testing.assert_allclose(got[:, 2:], want, rtol=1e-10)
+    # Parseval: the periodogram of white noise averages to its variance in every octave.
+    w = torch.randn(2000, 1, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    power = observables(w, "series")[:, 2:].exp().mean(dim=0).numpy()
+    np.testing.assert_allclose(power, 63 / 64, atol=0.1)
+    # A cosine of wave number 6 puts its power in the 5-8 octave only.
+    i = torch.arange(64, dtype=torch.float64)
+    spec = observables(torch.cos(2 * np.pi * 6 * i / 64)[None, None], "series")[0, 2:]
+    assert int(spec.argmax()) == 3 and (spec[torch.arange(6) != 3] < -10).all()
+
+
+def test_series_observables_of_anscombe_counts_are_those_of_the_counts():
+    from scigan.core.nets import anscombe_counts
+    from scigan.domains.arrays import ArrayEncoder
+    from scigan.domains.base import Dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.poisson(rng.gamma(2.0, 5.0, (40, 1, 1)), (40, 1, 32)).astype(np.float64)
+    info = {"model": {"transform": "anscombe", "observables": "series"}}
+    enc = ArrayEncoder().fit(Dataset("c", x, None, info))
+    assert enc.obs_counts == [enc.mean_[0], enc.std_[0]]
+    y = enc.encode(x).double()
+    np.testing.assert_allclose(anscombe_counts(y, *enc.obs_counts).numpy(), x, atol=1e-4)
+    want = observables(torch.tensor(x), "series").numpy()
+    np.testing.assert_allclose(enc.obs_mean_, want.mean(axis=0), rtol=1e-4, atol=1e-4)
+    d = ConvDiscriminator(
+        [1, 32], observables="series", obs_mean=enc.obs_mean_, obs_std=enc.obs_std_,
+        obs_counts=enc.obs_counts,
+    )  # fmt: skip
+    y = y.float().requires_grad_(True)
+    assert d(y).shape == (40,)
+    assert torch.autograd.grad(d.obs(y).sum(), y)[0].abs().sum() > 0
+    # below the image of 0 the decoded count is 0 and carries no gradient
+    low = torch.full((1, 1, 32), -10.0, requires_grad=True)
+    assert (anscombe_counts(low, *enc.obs_counts).abs() < 1e-6).all()
+    with pytest.raises(Exception, match="series needs single-channel series"):
+        ArrayEncoder().fit(Dataset("c", x[:, :, :16].reshape(40, 1, 4, 4), None, info))

@@ -23,6 +23,7 @@ as in the MLP discriminator. D can also read physical observables of its input
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -505,7 +506,17 @@ class ConvGenerator(nn.Module):
         return (u - mean) / std
 
 
-OBSERVABLES = ("none", "ising", "spectrum", "layers")
+OBSERVABLES = ("none", "ising", "spectrum", "layers", "series")
+
+
+@functools.lru_cache(maxsize=8)
+def octave_bins(length: int) -> tuple[Tensor, Tensor]:
+    """Octave bin (k = 1, 2, 3–4, 5–8, …, up to length/2; 0 = excluded) of every rfft mode of
+    a series of ``length`` points, and the number of modes per bin."""
+    k = torch.arange(length // 2 + 1)
+    bins = torch.zeros_like(k)
+    bins[1:] = torch.ceil(torch.log2(k[1:].double())).long() + 1
+    return bins, torch.bincount(bins)
 
 
 @functools.lru_cache(maxsize=8)
@@ -528,12 +539,26 @@ def observables(x: Tensor, kind: str) -> Tensor:
     radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
     ``layers``: for non-negative energies (B, C, …), log(1 + E_c) per channel c (a calorimeter
     layer's deposited energy) and log(1 + Σ_c E_c), the total — CaloGAN's energy-sum features.
+    ``series``: for single-channel series (B, 1, L), the mean over time, the log variance over
+    time and the log periodogram of the centred series averaged in octaves of frequency
+    (k = 1, 2, 3–4, …, L/2): a series' level, its spread and the shape of its autocorrelation
+    (Wiener–Khinchin), per sample.
     Differentiable, so the generator gets gradients through them.
     """
     if kind == "layers":
         sums = x.flatten(2).sum(dim=2)  # (B, C)
         return torch.log1p(torch.cat([sums, sums.sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
+    if kind == "series":
+        mean = f.mean(dim=1, keepdim=True)
+        c = f - mean
+        power = torch.fft.rfft(c, dim=1).abs() ** 2 / f.shape[1]  # (B, L//2+1)
+        bins, count = (t.to(f.device) for t in octave_bins(f.shape[1]))
+        total = torch.zeros(len(f), len(count), dtype=f.dtype, device=f.device)
+        total.index_add_(1, bins, power)
+        logp = torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-6)
+        logv = torch.log((c * c).mean(dim=1, keepdim=True) + 1e-6)
+        return torch.cat([mean, logv, logp], dim=1)
     if kind == "ising":
         e = -(f * torch.roll(f, 1, dims=1) + f * torch.roll(f, 1, dims=2)).mean(dim=(1, 2))
         m = f.mean(dim=(1, 2))
@@ -546,6 +571,17 @@ def observables(x: Tensor, kind: str) -> Tensor:
         total.index_add_(1, bins, power.reshape(len(f), -1))
         return torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-8)
     raise ValueError(f"unknown observables {kind!r}; choose one of {OBSERVABLES}")
+
+
+ANSCOMBE_ZERO = 2.0 * math.sqrt(0.375)  # 2 sqrt(x + 3/8) at x = 0
+
+
+def anscombe_counts(x: Tensor, mean: float, std: float) -> Tensor:
+    """Counts x = u²/4 − 3/8 from standardised Anscombe values (u = x · std + mean, the
+    encoder's ``anscombe`` transform), u clamped at the image of 0 (no negative counts);
+    continuous, so differentiable — rounding is left to the decoding."""
+    u = (x * std + mean).clamp_min(ANSCOMBE_ZERO)
+    return u * u / 4.0 - 0.375
 
 
 class ObservableFeatures(nn.Module):
@@ -563,9 +599,13 @@ class ObservableFeatures(nn.Module):
         std: Sequence[float],
         sn: bool,
         energy: Sequence[float] | None = None,
+        counts: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
+        # counts = (mean, std): D's input is standardised Anscombe values; the observables
+        # are computed on the counts they decode to (:func:`anscombe_counts`)
+        self.counts = None if counts is None else tuple(float(v) for v in counts)
         # energy = (mean, std, scale): D's input is standardised log-space energies y; the
         # observables are computed on E = scale · expm1(max(y·std + mean, 0)), the physical
         # energies the generator's output decodes to
@@ -581,6 +621,8 @@ class ObservableFeatures(nn.Module):
         if self.energy is not None:
             mean, std, scale = self.energy
             x = scale * torch.expm1(torch.relu(x * std + mean))
+        if self.counts is not None:
+            x = anscombe_counts(x, *self.counts)
         return F.leaky_relu(self.net((observables(x, self.kind) - self.mean) / self.std), 0.2)
 
 
@@ -602,6 +644,7 @@ class ConvDiscriminator(nn.Module):
         obs_mean: Sequence[float] = (),
         obs_std: Sequence[float] = (),
         obs_energy: Sequence[float] | None = None,
+        obs_counts: Sequence[float] | None = None,
         pool_scale: float = 1.0,
     ) -> None:
         super().__init__()
@@ -612,7 +655,9 @@ class ConvDiscriminator(nn.Module):
         self.pool_scale = float(pool_scale)
         self.obs: ObservableFeatures | None = None
         if observables != "none":
-            self.obs = ObservableFeatures(observables, obs_mean, obs_std, sn, obs_energy)
+            self.obs = ObservableFeatures(
+                observables, obs_mean, obs_std, sn, obs_energy, obs_counts
+            )
         # One conv at full resolution, then pooling; residual stages below (mirror of G).
         self.first = stages[0] if stages else [1] * len(spatial)
         self.inp = _conv(shape[0] * pac, width, 3, periodic, sn)

@@ -55,7 +55,7 @@ import torch
 from numpy.lib import format as npy_format
 from torch import Tensor
 
-from scigan.core.nets import OutputSpan, observables
+from scigan.core.nets import ANSCOMBE_ZERO, OutputSpan, anscombe_counts, observables
 from scigan.domains.base import (
     AbstractEncoder,
     Dataset,
@@ -347,15 +347,22 @@ class ArrayEncoder(AbstractEncoder):
                     f"observables=layers needs energies (transform=energy) with a channel per "
                     f"layer, got transform={self.transform_} and shape {self.shape_}"
                 )
+        elif kind == "series":
+            if self.shape_ is None or len(self.shape_) != 2 or self.shape_[0] != 1:
+                raise DataError(
+                    f"observables=series needs single-channel series (1, L), got {self.shape_}"
+                )
         elif self.shape_ is None or len(self.shape_) != 3 or self.shape_[0] != 1:
             raise DataError(
                 f"observables={kind} needs single-channel 2-D fields, got {self.shape_}"
             )
         x = self.encode(dataset.samples)
-        energy = self.obs_energy
+        energy, counts = self.obs_energy, self.obs_counts
         with torch.no_grad():
             feats = (
-                torch.cat([observables(self._physical(b, energy), kind) for b in x.split(1024)])
+                torch.cat(
+                    [observables(self._physical(b, energy, counts), kind) for b in x.split(1024)]
+                )
                 .double()
                 .numpy()
             )
@@ -380,8 +387,21 @@ class ArrayEncoder(AbstractEncoder):
             return None
         return [self.mean_[0], self.std_[0], self.scale_]
 
+    @property
+    def obs_counts(self) -> list[float] | None:
+        """(mean, std) that turn D's encoded input back into counts for the ``series``
+        observables of Anscombe-transformed counts (:func:`scigan.core.nets.anscombe_counts`),
+        else None: the observables are then computed on the encoded values."""
+        if self.observables_ != "series" or self.transform_ != "anscombe":
+            return None
+        return [self.mean_[0], self.std_[0]]
+
     @staticmethod
-    def _physical(x: Tensor, energy: list[float] | None) -> Tensor:
+    def _physical(
+        x: Tensor, energy: list[float] | None, counts: list[float] | None = None
+    ) -> Tensor:
+        if counts is not None:
+            return anscombe_counts(x, *counts)
         if energy is None:
             return x
         mean, std, scale = energy
@@ -394,6 +414,8 @@ class ArrayEncoder(AbstractEncoder):
             return np.log1p(np.maximum(x, 0.0) / self.scale_)
         if self.transform_ == "counts":
             return np.log1p(np.maximum(x, 0.0))
+        if self.transform_ == "anscombe":
+            return 2.0 * np.sqrt(np.maximum(x, 0.0) + 0.375)
         return x
 
     def _cond_forward(self, c: np.ndarray) -> np.ndarray:
@@ -433,6 +455,9 @@ class ArrayEncoder(AbstractEncoder):
             return np.where(e < self.threshold_, 0.0, e).astype(np.float32)
         if self.transform_ == "counts":
             return np.rint(np.maximum(np.expm1(y), 0.0)).astype(np.float32)
+        if self.transform_ == "anscombe":
+            u = np.maximum(y, ANSCOMBE_ZERO)  # below the image of 0: zero counts
+            return np.rint(np.maximum(u * u / 4.0 - 0.375, 0.0)).astype(np.float32)
         return y.astype(np.float32)
 
     def output_spans(self) -> list[OutputSpan]:

@@ -231,7 +231,9 @@ SPECS: dict[str, Spec] = {
         {"n": 5000, "length": 64, "dt": 0.25, **TELEGRAPH_DEFAULTS},
         _check_cell,
         _gen_cell,
-        lambda o: {"transform": "counts", "periodic": [False]},
+        # Anscombe counts (Poisson noise of unit variance at every level) and D's series
+        # observables on the decoded counts (fields README, "Telegraph series")
+        lambda o: {"transform": "anscombe", "periodic": [False], "observables": "series"},
         "telegraph-model mRNA counts (Gillespie) on a time grid, (N, 1, length)",
     ),
 }
@@ -400,7 +402,7 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
 
 # ----------------------------------------------------------------------------- user arrays
 
-TRANSFORMS = ("standard", "log1p", "energy", "counts", "spin")
+TRANSFORMS = ("standard", "log1p", "energy", "counts", "anscombe", "spin")
 
 
 _NO_MEMORY = "{path}: not enough free memory to read it; free memory or pass smaller data"

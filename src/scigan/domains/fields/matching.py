@@ -30,7 +30,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from scigan.core.nets import observables
+from scigan.core.nets import anscombe_counts, observables
 
 #: Default weight per observable kind (``--set match=W`` overrides; 0 turns it off).
 WEIGHTS = {"ising": 10.0, "spectrum": 0.0}
@@ -39,8 +39,13 @@ WEIGHTS = {"ising": 10.0, "spectrum": 0.0}
 MAX_GROUPS = 32
 
 
-def moments(x: Tensor, kind: str, mean: Tensor, std: Tensor) -> Tensor:
-    """[φ, φ²] per sample, φ = the standardised observables of ``x`` (B, 1, H, W)."""
+def moments(
+    x: Tensor, kind: str, mean: Tensor, std: Tensor, counts: list[float] | None = None
+) -> Tensor:
+    """[φ, φ²] per sample, φ = the standardised observables of ``x`` (B, 1, H, W), computed
+    on the decoded counts when ``counts`` (the encoder's ``obs_counts``) is given."""
+    if counts is not None:
+        x = anscombe_counts(x, *counts)
     phi = (observables(x, kind) - mean) / std
     return torch.cat([phi, phi * phi], dim=1)
 
@@ -52,15 +57,19 @@ def observable_matching(
     cond: Tensor | None,
     mean: list[float],
     std: list[float],
+    obs_counts: list[float] | None = None,
 ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
     """The penalty ``(fake, fake_cond) -> scalar`` for training data ``data`` (encoded, with
     encoded conditions ``cond``), or None when it does not apply (weight 0, no observables, or
-    a continuous condition)."""
+    a continuous condition). ``obs_counts``: the encoder's ``obs_counts`` (observables of
+    Anscombe-encoded data are taken on the counts, as D takes them)."""
     if weight <= 0 or kind == "none":
         return None
     mu, sd = torch.tensor(mean), torch.tensor(std)
     with torch.no_grad():
-        feats = torch.cat([moments(b, kind, mu, sd) for b in torch.split(data, 1024)]).double()
+        feats = torch.cat(
+            [moments(b, kind, mu, sd, obs_counts) for b in torch.split(data, 1024)]
+        ).double()
     if cond is None:
         groups = torch.zeros(1, 0)
         index = torch.zeros(len(data), dtype=torch.long)
@@ -74,7 +83,7 @@ def observable_matching(
     targets = (targets / counts[:, None]).float()
 
     def penalty(fake: Tensor, fake_cond: Tensor | None) -> Tensor:
-        phi = moments(fake, kind, mu.to(fake.device), sd.to(fake.device))
+        phi = moments(fake, kind, mu.to(fake.device), sd.to(fake.device), obs_counts)
         if fake_cond is None or len(groups) == 1:
             g = torch.zeros(len(fake), dtype=torch.long, device=fake.device)
         else:  # conditions are drawn from the training ones: the nearest is the same value

@@ -47,4 +47,5 @@ def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         obs_mean=enc.obs_mean_,
         obs_std=enc.obs_std_,
         obs_energy=enc.obs_energy,
+        obs_counts=enc.obs_counts,
     )
