@@ -136,3 +136,25 @@ def test_latent_temperature_option_reaches_the_adapted_decoder():
     assert enc.temperature == enc.adapt_temperature == 0.9
     enc = encoder({})
     assert enc.temperature == enc.adapt_temperature == TEMPERATURE == 1.0
+
+
+def test_ngram_prior_default_is_by_alphabet_and_ae_ngram_overrides(tmp_path, monkeypatch):
+    # DNA: the decoder reads an order-k chain (k chosen on held-out likelihood); peptides: none
+    # (on amp an order-3 prior pulled charge and pI toward the chains'); --set ae_ngram=N wins
+    from scigan.domains.sequences.encoding import LatentSequenceEncoder, default_ngram
+
+    assert default_ngram("ACGT") == default_ngram("ACGU") == 5
+    assert default_ngram("ACDEFGHIKLMNPQRSTVWY") == 0
+    monkeypatch.setenv("SCIGAN_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    small = {"steps": 2, "hidden": 8, "latent": 4, "embed": 4}
+
+    def fitted(alphabet, ae):
+        seqs = ["".join(rng.choice(list(alphabet), 12)) for _ in range(60)]
+        enc = LatentSequenceEncoder(ae={**small, **ae}, seed=0, adapt_steps=0)
+        return enc.fit(Dataset("t", seqs, None, {"alphabet": alphabet})).model_
+
+    assert fitted("ACGT", {}).cfg.ngram >= 0
+    assert fitted("ACDEFGHIKLMNPQRSTVWY", {}).cfg.ngram == -1
+    assert fitted("ACGT", {"ngram_max": 0}).cfg.ngram == -1
+    assert fitted("ACDEFGHIKLMNPQRSTVWY", {"ngram_max": 1}).cfg.ngram in (0, 1)
