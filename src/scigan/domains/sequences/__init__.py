@@ -100,8 +100,9 @@ class SequencesDomain(AbstractDomain):
         data="orf",
         headline="orf_validity",
         settings={"steps": 800, "eval_every": 0, "ckpt_every": 400, "eval_n": 1000},
-        # the shipped latent GAN with a quarter of its autoencoder steps: 182 s in all on one
-        # thread, ORF validity 1.000 (the direct GAN's 800 steps: 103 s, 0.252; RESULTS.md)
+        # the shipped latent GAN with a quarter of its autoencoder steps: ORF validity 0.983 in
+        # 419 s beside another 2-core job (1.000 in 182 s before the n-gram prior, with one other
+        # 1-thread job; the direct GAN's 800 steps: 103 s, 0.252; RESULTS.md)
         options={"n": 3000, "ae_steps": 1000},
         what=(
             "Protein-coding DNA (ATG, 31 sense codons, a stop): the headline is the fraction of "
