@@ -152,6 +152,8 @@ class Synthesizer:
         domain: AbstractDomain = DOMAINS.get(cfg.domain)()
         source = data if data is not None else cfg.data
         dataset = load_data(domain, source, cfg.options, cfg.seed)
+        if cfg.threads:  # before the encoder: an autoencoder trained on 2 threads sums in
+            torch.set_num_threads(cfg.threads)  # another order than on 1 (other weights)
         torch.manual_seed(cfg.seed)
         encoder = domain.make_encoder(cfg).fit(dataset)
         check_drs(cfg, encoder)
