@@ -512,7 +512,9 @@ def train_autoencoder(
                     break
             if out_of_time:
                 break
-    info: dict[str, Any] = {"steps": step, "loss": loss_avg, **ngram_info}
+    # the thread count sets the summation order, so a retrain matches bit for bit only with it
+    info: dict[str, Any] = {"steps": step, "loss": loss_avg, "threads": torch.get_num_threads(),
+                            **ngram_info}  # fmt: skip
     if best is not None:
         model.load_state_dict(best[2])
         info.update(best_step=best[1], val_loss=best[0], val_rows=len(val), val_curve=curve)
