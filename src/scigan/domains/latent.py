@@ -207,7 +207,7 @@ class SequenceAutoencoder(nn.Module):
                 CausalBlock(h, d, cfg.latent) for d in causal_dilations(cfg.length)
             )
             self.out = nn.Linear(h, cfg.vocab)
-            if cfg.ngram >= 0:  # log p(next | k previous tokens), set by set_ngram
+            if cfg.ngram >= 0:  # log p(next | k previous tokens), set by train_autoencoder
                 self.register_buffer("ngram", torch.zeros(cfg.vocab**cfg.ngram, cfg.vocab))
                 nn.init.zeros_(self.out.weight)  # the decoder starts as the chain
                 nn.init.zeros_(self.out.bias)
@@ -231,9 +231,8 @@ class SequenceAutoencoder(nn.Module):
         """Logits (B, L, V); the GRU decoder reads ``<bos>, x_1 … x_{L-1}`` (teacher forcing)."""
         if self.cfg.decoder == "mlp":
             return self.dec(z).view(len(z), self.cfg.length, self.cfg.vocab)
-        bos = torch.full((len(ids), 1), 1, dtype=ids.dtype)
+        inputs = decoder_inputs(ids)
         if self.cfg.decoder == "cnn":
-            inputs = torch.cat([bos, ids[:, :-1]], dim=1)
             x = self.inp(self.embed(inputs))  # (B, L, H)
             h = (x + self.pos + self.from_z(z)[:, None]).transpose(1, 2)  # (B, H, L)
             for block in self.blocks:
@@ -243,7 +242,7 @@ class SequenceAutoencoder(nn.Module):
                 logits = logits + self.ngram[ngram_contexts(inputs, self.cfg.ngram, self.cfg.vocab)]
             return logits
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.cfg)):
-            inp = self.embed(torch.cat([bos, ids[:, :-1]], dim=1))  # (B, L, E)
+            inp = self.embed(inputs)  # (B, L, E)
             inp = torch.cat([inp, z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=2)
             y, _ = self.gru(inp, torch.tanh(self.from_z(z)).unsqueeze(0))
             return self.out(y).float()
@@ -306,9 +305,9 @@ class SequenceAutoencoder(nn.Module):
             for block, cache, zb in zip(self.blocks, caches, zs, strict=True):
                 h = block.step(h, zb, cache, t)
             logits = self.out(F.gelu(h))
+            if k > 0 and t > 0:  # shift in the token just read (k = 0: one context)
+                ctx = (ctx * v) % v**k + tok
             if k >= 0:
-                if t > 0:
-                    ctx = (ctx * v) % v**k + tok if k else ctx
                 logits = logits + self.ngram[ctx]
             tok = self._pick(logits[:, None], temperature, banned)[:, 0]
             out.append(tok)
@@ -331,6 +330,12 @@ class SequenceAutoencoder(nn.Module):
         return flat.view(logits.shape[:2])
 
 
+def decoder_inputs(ids: Tensor) -> Tensor:
+    """What the autoregressive decoders read for targets ``ids`` (B, L): ``<bos>, x_1 …
+    x_{L-1}`` (teacher forcing)."""
+    return torch.cat([torch.ones(len(ids), 1, dtype=ids.dtype), ids[:, :-1]], dim=1)
+
+
 def ngram_contexts(inputs: Tensor, k: int, vocab: int) -> Tensor:
     """The order-``k`` context of every position: (B, L) decoder inputs (``<bos>, x_1 …``) →
     (B, L) indices Σ_j inputs[t − j]·V^j over j < k (the newest token the lowest digit;
@@ -348,9 +353,7 @@ def ngram_contexts(inputs: Tensor, k: int, vocab: int) -> Tensor:
 def ngram_table(ids: np.ndarray, k: int, vocab: int, alpha: float = 1.0) -> Tensor:
     """log p(token | the k before) of an order-``k`` chain counted on training ids (N, L)
     (targets up to and including ``<eos>``; add-``alpha`` smoothing), (V^k, V) float32."""
-    data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
-    inputs = torch.cat([torch.ones(len(data), 1, dtype=torch.long), data[:, :-1]], dim=1)
-    ctx = ngram_contexts(inputs, k, vocab)
+    data, ctx = _targets_and_contexts(ids, k, vocab)
     keep = ~_after_eos(data)
     cells = (ctx[keep] * vocab + data[keep]).numpy()
     counts = np.bincount(cells, minlength=vocab**k * vocab).reshape(vocab**k, vocab) + alpha
@@ -359,10 +362,15 @@ def ngram_table(ids: np.ndarray, k: int, vocab: int, alpha: float = 1.0) -> Tens
 
 def ngram_nats(table: Tensor, ids: np.ndarray, k: int, vocab: int) -> float:
     """Mean nats per sequence of ids (N, L) under an order-``k`` table (up to ``<eos>``)."""
-    data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
-    inputs = torch.cat([torch.ones(len(data), 1, dtype=torch.long), data[:, :-1]], dim=1)
-    logp = table[ngram_contexts(inputs, k, vocab), data]  # (N, L)
+    data, ctx = _targets_and_contexts(ids, k, vocab)
+    logp = table[ctx, data]  # (N, L)
     return float(-(logp * (~_after_eos(data))).sum() / max(len(data), 1))
+
+
+def _targets_and_contexts(ids: np.ndarray, k: int, vocab: int) -> tuple[Tensor, Tensor]:
+    """Token ids (N, L) as int64 and the order-``k`` context of each."""
+    data = torch.from_numpy(np.asarray(ids, dtype=np.int64))
+    return data, ngram_contexts(decoder_inputs(data), k, vocab)
 
 
 #: at most this many entries (V^k · V floats) in an n-gram table: 4 MB in the checkpoint

@@ -11,7 +11,8 @@ own last step of sampling (``sweeps``); the fields datasets choose in ``info["mo
   periodic, with D's ``spectrum`` observables.
 * ``calo``: ``energy`` (sparse, non-negative voxels spanning decades), periodic angle;
   conditions ``E`` log-transformed.
-* ``cellgrowth``: ``counts`` (non-negative integers).
+* ``cellgrowth``: ``anscombe`` (counts as 2√(x + 3/8), decoded by rounding), D's ``series``
+  observables on the decoded counts.
 * user arrays: ``--set transform=…`` (default ``standard``), ``periodic``, ``cond_names``,
   ``sweeps`` (spin lattices with one condition, the temperature).
 """
