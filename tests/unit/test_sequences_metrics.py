@@ -149,3 +149,38 @@ def test_evaluate_sets_on_a_copy_of_the_reference():
     assert m["nearest_identity"]["value"] == 1.0 and m["nearest_identity"]["floor"] < 0.9
     assert m["gc_w1"]["value"] == 0.0 and m["validity"]["value"] == 1.0
     assert "orf_validity" not in m and "charge_w1" not in m
+
+
+def test_peptide_properties_average_draws_of_the_same_size_on_both_sides(monkeypatch):
+    from scigan.domains.base import Dataset
+    from scigan.domains.sequences import data as sdata
+
+    monkeypatch.setattr(sm, "cnn_classifier_auc", lambda *a, **k: 0.5)  # not tested here
+    rng = np.random.default_rng(3)
+    peps = ["".join(rng.choice(list(sm.PROTEIN), int(rng.integers(8, 20)))) for _ in range(400)]
+    ds = sdata.split_dataset(Dataset("p", peps, None, {"alphabet": sm.PROTEIN}), 0, {})
+    ref = sdata.reference_view(ds, sdata.TEST)
+    calls = []
+
+    def sample(m, cond, seed):  # a generator that draws training peptides, seeded
+        calls.append(seed)
+        pick = np.random.default_rng(seed).permutation(len(ds.samples))[:m]
+        return [ds.samples[i] for i in pick]
+
+    m = sm.evaluate(sample, ref, n=20, seed=5)
+    assert calls == [5 + sm.DRAW_SEED * j for j in range(sm.DRAWS)]
+    held = list(ref.samples)
+    n = min(20, len(held))
+    r = np.random.default_rng(5)
+    a = [held[i] for i in r.permutation(len(held))[:n]]
+    first_b = [ds.samples[i] for i in r.permutation(len(ds.samples))[:n]]
+    bs = [first_b] + [[ds.samples[i] for i in r.permutation(len(ds.samples))[:n]]
+                      for _ in range(sm.DRAWS - 1)]  # fmt: skip
+    gens = [sample(n, None, 5 + sm.DRAW_SEED * j) for j in range(sm.DRAWS)]
+    for name, fn in sm.PEPTIDE_PROPERTIES.items():
+        e = m[f"{name}_w1"]
+        vg = [sm.w1(fn(g), fn(a)) for g in gens]
+        vb = [sm.w1(fn(b), fn(a)) for b in bs]
+        assert e["draws"] == sm.DRAWS and e["n"] == n
+        assert e["value"] == pytest.approx(np.mean(vg)) and e["floor"] == pytest.approx(np.mean(vb))
+        assert e["value_first"] == pytest.approx(vg[0]) and e["floor_first"] == pytest.approx(vb[0])

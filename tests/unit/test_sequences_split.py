@@ -129,8 +129,8 @@ def test_held_out_evaluation_scores_test_and_memorisation_against_train(monkeypa
     ref = DOMAIN.evaluation_reference(ds)
     seen = {}
 
-    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None):
-        seen.update(a=a, b=b, train=train, rest=rest, queries=floor_queries)
+    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None, draws=None):
+        seen.update(a=a, b=b, train=train, rest=rest, queries=floor_queries, draws=draws)
         return {}
 
     monkeypatch.setattr(sm, "evaluate_sets", spy)
@@ -138,6 +138,7 @@ def test_held_out_evaluation_scores_test_and_memorisation_against_train(monkeypa
     assert set(seen["a"]) == set(ds.test) and len(seen["a"]) == 30  # capped at the test part
     assert set(seen["b"]) <= set(ds.samples) and len(seen["b"]) == 30
     assert seen["train"] == seen["rest"] == ds.samples and seen["queries"] == seen["a"]
+    assert seen["draws"] == []  # DNA without a planted motif: one draw
 
 
 def test_memorisation_is_measured_against_the_training_part(monkeypatch):
