@@ -125,6 +125,14 @@ def run_dataset(data: str, args: argparse.Namespace) -> dict[str, Any]:
         keys = ("steps", "best_step", "loss", "val_loss", "seconds", "reconstruction",
                 "val_reconstruction", "cached", "ngram", "ngram_nats")  # fmt: skip
         results["autoencoder"] = {k: ae.get(k) for k in keys}
+    enc = gan.encoder_  # the sampling temperature (chosen on the validation part by default)
+    if getattr(enc, "decoder_", None) is not None:
+        results["temperature"] = {"chosen": enc.adapt_temperature}
+        if gan.run_dir_ is not None:  # the validation scores behind the choice
+            log = (gan.run_dir_ / "metrics.jsonl").read_text().splitlines()
+            rows = [r for r in map(json.loads, log) if r.get("kind") == "temperature"]
+            if rows:
+                results["temperature"]["scores"] = rows[-1]["scores"]
     results["config"] = gan.config_.to_dict()  # the resolved config the GAN trained with
     return results
 
@@ -342,8 +350,10 @@ def summarize(paths: list[Path]) -> str:
         fit = f"{r['fit_s']['gan'] / 60:.1f}"
         if ae:
             k = ae.get("ngram")
+            t = (r.get("temperature") or {}).get("chosen")
             fit += (f" (AE {(ae['seconds'] or 0) / 60:.1f}: {ae['steps']}, {ae.get('best_step')}"
-                    + (f", k = {k}" if k is not None else "") + ")")  # fmt: skip
+                    + (f", k = {k}" if k is not None else "")
+                    + (f", T = {t:g}" if t is not None else "") + ")")  # fmt: skip
         for i, name in enumerate((*SUMMARY_METRICS.get(data, ()), *MEMORY)):
             if name not in m["gan"]:
                 continue

@@ -9,6 +9,7 @@ A saved model is a run folder: ``config.json``, ``encoder.json``, ``checkpoints/
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -501,13 +502,48 @@ class Synthesizer:
         (:meth:`AbstractEncoder.adapt`, e.g. the latent GAN's decoder) and discriminator
         rejection sampling (``--drs``). Each logs a summary row to metrics.jsonl; their tensors
         go into the latest checkpoint (and every tag that points at the same file)."""
-        rows = [r for r in (self._adapt_encoder(problem, dataset), self._fit_refiner(problem)) if r]
+        stages = (
+            self._adapt_encoder(problem, dataset),
+            self._choose_temperature(problem, dataset),
+            self._fit_refiner(problem),
+        )
+        rows = [r for r in stages if r]
         if not rows or self.run_dir_ is None or not dist.is_main():
             return
         run_folder.MetricsLog(self.run_dir_).write(
             *({**row, "step": self.state_.step} for row in rows)
         )
+        if stages[1]:  # the chosen temperature is part of the encoder's state
+            run_folder.write_encoder(self.run_dir_, self.encoder_.state_dict())
         self._save_latest(self.run_dir_, run_folder.tags_sharing(self.run_dir_, "latest"))
+
+    def _choose_temperature(self, problem: Problem, dataset: Dataset) -> dict[str, Any] | None:
+        """The encoder's sampling temperature chosen among :meth:`temperature_grid` by the
+        selection metric (``best``'s) on the validation part, ``eval_n`` samples at the run's
+        seed each; none without a grid, a selection metric or a validation part."""
+        grid = self.encoder_.temperature_grid()
+        name, lower = problem.best_metric, problem.best_lower_is_better
+        if not grid or not name or self.domain_.selection_reference(dataset) is dataset:
+            return None
+        n = self.config_.eval_n or 1000
+        scores: dict[float, float] = {}
+        with progress.task("temperature"):
+            for t in grid:
+                progress.stage(f"score temperature {t:g} on the validation part")
+                self.encoder_.set_temperature(t)
+                with torch.random.fork_rng(devices=[]):
+                    result = problem.evaluate(self.state_.ema.shadow, n, self.config_.seed)
+                if name not in result or not math.isfinite(float(result[name]["value"])):
+                    self.encoder_.set_temperature(grid[0])
+                    return None
+                scores[t] = float(result[name]["value"])
+        pick = grid[0]
+        for t in grid[1:]:  # strictly better only: ties keep the earlier temperature
+            if (scores[t] < scores[pick]) if lower else (scores[t] > scores[pick]):
+                pick = t
+        self.encoder_.set_temperature(pick)
+        return {"kind": "temperature", "metric": name, "n": n, "seed": self.config_.seed,
+                "scores": {f"{t:g}": v for t, v in scores.items()}, "chosen": pick}  # fmt: skip
 
     @staticmethod
     def _log_setup(run_dir: Path, step: int, t_start: float) -> None:

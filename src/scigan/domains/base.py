@@ -120,6 +120,17 @@ class AbstractEncoder(abc.ABC):
         metrics.jsonl, or None (the default: the encoder has nothing to adapt)."""
         return None
 
+    def temperature_grid(self) -> tuple[float, ...]:
+        """Optional: sampling temperatures to choose among after training (and after
+        :meth:`adapt`), on the validation part by the domain's selection metric (the one that
+        picks ``best``); the first wins ties. Empty (the default): nothing to choose."""
+        return ()
+
+    def set_temperature(self, temperature: float) -> None:
+        """Sample at ``temperature`` from now on (one of :meth:`temperature_grid`); kept in
+        the encoder's state."""
+        raise NotImplementedError(f"{type(self).__name__} has no sampling temperature")
+
     def finish(self, samples: Any, cond: Tensor | None, seed: int) -> Any:
         """Optional last step of sampling, after :meth:`decode`: the domain's own dynamics
         applied to the decoded samples (``cond``: their encoded conditions, or None), e.g.

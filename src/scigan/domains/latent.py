@@ -792,6 +792,7 @@ class LatentCodes:
         self.adapt_steps = adapt_steps  # decoder fitted to the GAN's codes (0 = never; AUTO)
         self.adapt_temperature = adapt_temperature  # ... which then decodes at this temperature
         self.decoder_: SequenceAutoencoder | None = None  # the adapted copy, when there is one
+        self.temperatures: tuple[float, ...] = ()  # chosen among after training (see below)
         self.log = log
         self.model_: SequenceAutoencoder | None = None
         self.ae_info_: dict[str, Any] = {}
@@ -895,6 +896,19 @@ class LatentCodes:
         if self.decoder_ is None or not adapted:
             return self._model(), self.temperature
         return self.decoder_, self.adapt_temperature
+
+    def temperature_grid(self) -> tuple[float, ...]:
+        """The sampling temperatures to choose among after training (empty: keep the one set);
+        see :meth:`scigan.domains.base.AbstractEncoder.temperature_grid`."""
+        return tuple(self.temperatures)
+
+    def set_temperature(self, temperature: float) -> None:
+        """The temperature of the decoder that :meth:`decode` reads codes with: the adapted
+        copy's when there is one (the autoencoder's own keeps its own), else the autoencoder's."""
+        if self.decoder_ is not None:
+            self.adapt_temperature = float(temperature)
+        else:
+            self.temperature = float(temperature)
 
     def _generate_ids(
         self,
@@ -1016,6 +1030,7 @@ class LatentCodes:
             "active_variance": self.active_variance,
             "adapt_steps": self.adapt_steps,
             "adapt_temperature": self.adapt_temperature,
+            **({"temperatures": list(self.temperatures)} if self.temperatures else {}),
         }
 
     def _load_latent(self, state: Mapping[str, Any], default_temperature: float) -> None:
@@ -1027,6 +1042,7 @@ class LatentCodes:
         self.active_variance = float(state.get("active_variance", 0.0))  # older: all dimensions
         self.adapt_steps = int(state.get("adapt_steps", 0))  # older runs: never adapted
         self.adapt_temperature = float(state.get("adapt_temperature", ADAPT_TEMPERATURE))
+        self.temperatures = tuple(float(t) for t in state.get("temperatures", ()))
         self.decoder_ = None  # the adapted decoder lives in the checkpoint (load_adaptation)
         self.code_mean_ = self.code_std_ = self.active_ = None
         if codes is not None:
