@@ -527,6 +527,7 @@ class Synthesizer:
             return None
         n = self.config_.eval_n or 1000
         scores: dict[float, float] = {}
+        t0 = time.perf_counter()
         with progress.task("temperature"):
             for t in grid:
                 progress.stage(f"score temperature {t:g} on the validation part")
@@ -543,7 +544,8 @@ class Synthesizer:
                 pick = t
         self.encoder_.set_temperature(pick)
         return {"kind": "temperature", "metric": name, "n": n, "seed": self.config_.seed,
-                "scores": {f"{t:g}": v for t, v in scores.items()}, "chosen": pick}  # fmt: skip
+                "scores": {f"{t:g}": v for t, v in scores.items()}, "chosen": pick,
+                "seconds": time.perf_counter() - t0}  # fmt: skip
 
     @staticmethod
     def _log_setup(run_dir: Path, step: int, t_start: float) -> None:
