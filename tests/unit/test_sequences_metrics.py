@@ -184,3 +184,35 @@ def test_peptide_properties_average_draws_of_the_same_size_on_both_sides(monkeyp
         assert e["draws"] == sm.DRAWS and e["n"] == n
         assert e["value"] == pytest.approx(np.mean(vg)) and e["floor"] == pytest.approx(np.mean(vb))
         assert e["value_first"] == pytest.approx(vg[0]) and e["floor_first"] == pytest.approx(vb[0])
+
+
+def test_test_part_kmer_spectra_average_the_draws(monkeypatch):
+    from scigan.domains.base import Dataset
+    from scigan.domains.sequences import data as sdata
+
+    monkeypatch.setattr(sm, "cnn_classifier_auc", lambda *a, **k: 0.5)  # not tested here
+    rng = np.random.default_rng(4)
+    seqs = ["".join(rng.choice(list("ACGT"), 24)) for _ in range(300)]
+    ds = sdata.split_dataset(Dataset("d", seqs, None, {"alphabet": "ACGT"}), 0, {})
+
+    def sample(m, cond, seed):
+        return ["".join(r) for r in np.random.default_rng(seed).choice(list("ACGT"), (m, 24))]
+
+    test = sdata.reference_view(ds, sdata.TEST)
+    m = sm.evaluate(sample, test, n=25, seed=2)
+    held = list(test.samples)
+    n = min(25, len(held))
+    r = np.random.default_rng(2)
+    a = [held[i] for i in r.permutation(len(held))[:n]]
+    bs = [[ds.samples[i] for i in r.permutation(len(ds.samples))[:n]] for _ in range(sm.DRAWS)]
+    gens = [sample(n, None, 2 + sm.DRAW_SEED * j) for j in range(sm.DRAWS)]
+    for k in (1, 3):
+        ca = sm.kmer_counts(a, "ACGT", k)
+        e = m[f"kmer_jsd_{k}"]
+        assert e["draws"] == sm.DRAWS
+        assert e["value"] == pytest.approx(np.mean([sm.jsd(sm.kmer_counts(g, "ACGT", k), ca)
+                                                    for g in gens]))  # fmt: skip
+        assert e["floor"] == pytest.approx(np.mean([sm.jsd(sm.kmer_counts(b, "ACGT", k), ca)
+                                                    for b in bs]))  # fmt: skip
+    val = sm.evaluate(sample, sdata.reference_view(ds, sdata.VALIDATION), n=25, seed=2)
+    assert "draws" not in val["kmer_jsd_1"] and val[sm.FIDELITY]["draws"] == 1

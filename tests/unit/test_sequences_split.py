@@ -129,7 +129,7 @@ def test_held_out_evaluation_scores_test_and_memorisation_against_train(monkeypa
     ref = DOMAIN.evaluation_reference(ds)
     seen = {}
 
-    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None, draws=None):
+    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None, draws=None, **kw):
         seen.update(a=a, b=b, train=train, rest=rest, queries=floor_queries, draws=draws)
         return {}
 
@@ -138,7 +138,11 @@ def test_held_out_evaluation_scores_test_and_memorisation_against_train(monkeypa
     assert set(seen["a"]) == set(ds.test) and len(seen["a"]) == 30  # capped at the test part
     assert set(seen["b"]) <= set(ds.samples) and len(seen["b"]) == 30
     assert seen["train"] == seen["rest"] == ds.samples and seen["queries"] == seen["a"]
-    assert seen["draws"] == []  # DNA without a planted motif: one draw
+    # the test part (reported numbers): DRAWS − 1 more (generated, training) samples of size m
+    assert len(seen["draws"]) == sm.DRAWS - 1
+    assert all(len(g) == len(r) == 30 and set(r) <= set(ds.samples) for g, r in seen["draws"])
+    sm.evaluate(lambda m, c, s: ds.samples[:m], DOMAIN.selection_reference(ds), n=1000, seed=0)
+    assert seen["draws"] == []  # validation (training-time) scoring of DNA: one draw
 
 
 def test_memorisation_is_measured_against_the_training_part(monkeypatch):

@@ -19,7 +19,7 @@ from scipy.spatial.distance import jensenshannon
 
 from scigan.domains.base import Dataset, MetricResult, SampleFn
 from scigan.domains.sequences import motifs as mt
-from scigan.domains.sequences.data import SequenceDataset, is_orf, markov_chain
+from scigan.domains.sequences.data import TEST, SequenceDataset, is_orf, markov_chain
 from scigan.domains.sequences.encoding import PROTEIN, one_hot, symbol_indices
 from scigan.errors import DataError, MissingDependencyError
 from scigan.metrics.floor import metric_entry
@@ -438,21 +438,25 @@ def _evaluate_held_out(
     cond = None if reference.conditions is None else np.asarray(reference.conditions)[ia]
     gen = list(sample(m, cond, seed))
     a, b = [held[i] for i in ia], [train[i] for i in ib]
+    spectra = getattr(reference, "part", None) == TEST  # the reported scores
     draws = []
-    if _averaged(reference.info):  # DRAWS − 1 more generated and training samples of size m
+    if spectra or _averaged(reference.info):  # DRAWS − 1 more generated and training samples
         for j in range(1, DRAWS):
             jb = rng.permutation(len(train))[:m]
             draws.append((list(sample(m, cond, seed + DRAW_SEED * j)), [train[i] for i in jb]))
-    return evaluate_sets(
-        gen, a, b, train, train, reference.info, seed, floor_queries=a, draws=draws
-    )
+    return evaluate_sets(gen, a, b, train, train, reference.info, seed, floor_queries=a,
+                         draws=draws, average_spectra=spectra)  # fmt: skip
 
 
 # Peptide property W1s and motif hit fractions are averaged over DRAWS samples of the same size
 # on both sides (generated, and the floor's training sample), against the same held-out sample:
 # at amp's N = 227 one draw of the hydrophobic-moment floor ranges 0.0086–0.0235 (5–95 % of
-# 200 draws, test part of seed 1; mean 0.0140), so a single-draw ratio is mostly noise. Other
-# metrics keep one draw. Draw j's generated sample uses seed + DRAW_SEED · j.
+# 200 draws, test part of seed 1; mean 0.0140), so a single-draw ratio is mostly noise. On the
+# test part (the reported numbers) the k-mer spectra JSDs and their mean (fidelity) average the
+# same draws: one ecoli model's 6-mer JSD read 1.04x the floor on its validation part and 1.13x
+# on its test part at N = 2,000, against margins of 1-3 % to the order-5 chain. During training
+# (the validation part) the spectra keep one draw, to keep the evaluations cheap. Other metrics
+# keep one draw. Draw j's generated sample uses seed + DRAW_SEED · j.
 DRAWS = 8
 DRAW_SEED = 7919
 
@@ -478,6 +482,7 @@ def evaluate_sets(
     *,
     floor_queries: list[str] | None = None,
     draws: list[tuple[list[str], list[str]]] | None = None,
+    average_spectra: bool = False,
 ) -> MetricResult:
     """Every applicable metric of ``gen`` against real sample ``a``, floor from real ``b``.
 
@@ -486,7 +491,8 @@ def evaluate_sets(
     ``rest``: the training set without ``b`` when ``b`` was drawn from it, or the whole
     training set when the queries are a held-out part. ``draws``: more (generated, real)
     samples of the same size; the peptide property W1s and motif hit fractions average over
-    them and ``(gen, b)`` (entries carry ``draws``, and the first draw's value and floor).
+    them and ``(gen, b)`` (entries carry ``draws``, and the first draw's value and floor), and
+    with ``average_spectra`` the k-mer JSDs and fidelity as well.
     """
     gens = [gen] + [g for g, _ in draws or []]
     bs = [b] + [r for _, r in draws or []]
@@ -557,17 +563,18 @@ def evaluate_sets(
             seed,
             "lower",
         )
+    sg, sb = (gens, bs) if average_spectra else ([gen], [b])
     jsd_g, jsd_b = [], []
     for k in range(1, max_k(alphabet) + 1):
         ca = kmer_counts(a, alphabet, k)
-        g, f = (
-            jsd(kmer_counts(gen, alphabet, k), ca),
-            jsd(kmer_counts(b, alphabet, k), ca),
-        )
+        vg = [jsd(kmer_counts(g, alphabet, k), ca) for g in sg]
+        vb = [jsd(kmer_counts(r, alphabet, k), ca) for r in sb]
+        g, f = float(np.mean(vg)), float(np.mean(vb))
         jsd_g.append(g)
         jsd_b.append(f)
+        more = {"draws": len(sg), "value_first": vg[0], "floor_first": vb[0]} if len(sg) > 1 else {}
         out[f"kmer_jsd_{k}"] = metric_entry(
-            g, f, n, seed, "lower", description=f"{k}-mer spectrum JSD (bits)"
+            g, f, n, seed, "lower", description=f"{k}-mer spectrum JSD (bits)", **more
         )
     out[FIDELITY] = metric_entry(
         np.mean(jsd_g),
@@ -575,6 +582,7 @@ def evaluate_sets(
         n,
         seed,
         "lower",
+        draws=len(sg),
         description=f"mean k-mer JSD over k = 1…{max_k(alphabet)}",
     )
     if set(alphabet) <= set("ACGTU") and ("G" in alphabet and "C" in alphabet):
