@@ -108,7 +108,7 @@ def test_feedback_trains_on_the_train_part_and_is_scored_on_the_test_part(monkey
     assert len(res.final_data) == 80 and res.final_data[5:] == ds.samples[5:]
     seen = {}
 
-    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None):
+    def spy(gen, a, b, train, rest, info, seed, *, floor_queries=None, **kw):
         seen.update(gen=gen, a=a, train=train)
         return {}
 
