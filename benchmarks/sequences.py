@@ -81,9 +81,12 @@ def _target(
         ratios = {p: m[p]["value"] / m[p]["floor"] for p in PROPS}
         worst = max(ratios.values())
         copies = m["exact_copy_fraction"]["value"]
+        c = m["exact_copy_fraction"]
+        every = (f"; over all {c['counted_all_draws']} draws {c['copies_all_draws']}"
+                 if "copies_all_draws" in c else "")  # fmt: skip
         return "property W1 / floor: " + ", ".join(
             f"{p.removesuffix('_w1')} {r:.2f}" for p, r in ratios.items()
-        ) + f" (all ≤ 2); exact copies {copies:.3f} (0)", worst <= 2 and copies == 0
+        ) + f" (all ≤ 2); exact copies {copies:.3f} (0){every}", worst <= 2 and copies == 0
     if data == "markov":
         v, f = m["markov_loglik"]["value"], m["markov_loglik"]["floor"]
         return f"log-lik/symbol {v:.4f} vs real {f:.4f} (no numeric target)", None

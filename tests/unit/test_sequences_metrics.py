@@ -177,6 +177,9 @@ def test_peptide_properties_average_draws_of_the_same_size_on_both_sides(monkeyp
     bs = [first_b] + [[ds.samples[i] for i in r.permutation(len(ds.samples))[:n]]
                       for _ in range(sm.DRAWS - 1)]  # fmt: skip
     gens = [sample(n, None, 5 + sm.DRAW_SEED * j) for j in range(sm.DRAWS)]
+    copies = m[sm.EXACT_COPY]  # the generator draws training peptides: every one a copy
+    assert copies["copies"] == n and copies["value"] == 1.0
+    assert copies["copies_all_draws"] == copies["counted_all_draws"] == n * sm.DRAWS
     for name, fn in sm.PEPTIDE_PROPERTIES.items():
         e = m[f"{name}_w1"]
         vg = [sm.w1(fn(g), fn(a)) for g in gens]

@@ -527,6 +527,10 @@ def evaluate_sets(
     # Memorisation, reported for every dataset: the floor is a real sequence held out of the
     # training set (a held-out part, or b) against the training set (without b: rest).
     copies = [s in train_set for s in gen]
+    every = {}  # with more draws, the copies among all of them (the value is draw 1's)
+    if len(gens) > 1:
+        every = {"copies_all_draws": int(sum(s in train_set for g in gens for s in g)),
+                 "counted_all_draws": sum(len(g) for g in gens)}  # fmt: skip
     out[EXACT_COPY] = metric_entry(
         np.mean(copies),
         np.mean([s in rest_set for s in held]),
@@ -535,6 +539,7 @@ def evaluate_sets(
         "lower",
         copies=int(np.sum(copies)),
         pool=len(train_set),
+        **every,
         description="generated sequences found verbatim in the training set (floor: real "
         "sequences held out of it)",
     )
