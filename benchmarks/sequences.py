@@ -80,8 +80,8 @@ def _target(
     if data == "amp":
         ratios = {p: m[p]["value"] / m[p]["floor"] for p in PROPS}
         worst = max(ratios.values())
-        copies = m["exact_copy_fraction"]["value"]
         c = m["exact_copy_fraction"]
+        copies = c["value"]
         every = (f"; over all {c['counted_all_draws']} draws {c['copies_all_draws']}"
                  if "copies_all_draws" in c else "")  # fmt: skip
         return "property W1 / floor: " + ", ".join(

@@ -900,7 +900,7 @@ class LatentCodes:
     def temperature_grid(self) -> tuple[float, ...]:
         """The sampling temperatures to choose among after training (empty: keep the one set);
         see :meth:`scigan.domains.base.AbstractEncoder.temperature_grid`."""
-        return tuple(self.temperatures)
+        return self.temperatures
 
     def set_temperature(self, temperature: float) -> None:
         """The temperature of the decoder that :meth:`decode` reads codes with: the adapted

@@ -529,7 +529,8 @@ def evaluate_sets(
     copies = [s in train_set for s in gen]
     every = {}  # with more draws, the copies among all of them (the value is draw 1's)
     if len(gens) > 1:
-        every = {"copies_all_draws": int(sum(s in train_set for g in gens for s in g)),
+        more = sum(s in train_set for g in gens[1:] for s in g)  # draw 1's are in copies
+        every = {"copies_all_draws": int(np.sum(copies)) + more,
                  "counted_all_draws": sum(len(g) for g in gens)}  # fmt: skip
     out[EXACT_COPY] = metric_entry(
         np.mean(copies),
