@@ -143,7 +143,7 @@ def resolve_config(
     # overridden by the config file and keyword arguments below.
     options = merged.get("options") or {}
     if isinstance(options, Mapping):
-        defaults = domain_obj.option_defaults(data_name or IN_MEMORY, options)
+        defaults = domain_obj.option_defaults(data_name or IN_MEMORY, options, source=data)
         base = base.replace(defaults, source="domain")
     cfg = base.replace(file_values, source=str(config) if file_values else "config")
     cfg = cfg.replace(hyperparameters, source="hyperparameters")

@@ -160,3 +160,10 @@ def test_wide_table_files_get_the_unpacked_critic(tmp_path):
     assert cfg.net.pac == 10
     cfg = resolve_config("tabular", None, {"pac": 5}, data=str(tmp_path / "wide.csv"))
     assert cfg.net.pac == 5
+    # In-memory tables (Synthesizer.fit(DataFrame)) follow the same rule.
+    cfg = resolve_config("tabular", None, {}, data=wide)
+    assert (cfg.net.pac, cfg.optim.batch_size) == (1, 250)
+    cfg = resolve_config("tabular", None, {}, data=wide.iloc[:, :WIDE_COLUMNS])
+    assert (cfg.net.pac, cfg.optim.batch_size) == (10, 500)
+    cfg = resolve_config("tabular", None, {}, data=dict(wide.items()))
+    assert cfg.net.pac == 1

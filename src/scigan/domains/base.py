@@ -219,9 +219,13 @@ class AbstractDomain(abc.ABC):
         """Flat config overrides suited to this domain / dataset (applied before user values)."""
         return {}
 
-    def option_defaults(self, data: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    def option_defaults(
+        self, data: str, options: Mapping[str, Any], source: Any = None
+    ) -> dict[str, Any]:
         """Flat config overrides that depend on the data options (e.g. tabular experiment
-        mode); applied after :meth:`default_config`, before the user's config and flags."""
+        mode); applied after :meth:`default_config`, before the user's config and flags.
+        ``data``: the dataset's name or path (``<in-memory>`` for objects); ``source``: what
+        the user passed (e.g. a DataFrame), for defaults that depend on in-memory data."""
         return {}
 
     @abc.abstractmethod

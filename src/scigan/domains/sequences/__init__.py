@@ -114,7 +114,9 @@ class SequencesDomain(AbstractDomain):
     def default_config(self, data: str) -> dict[str, Any]:
         return dict(DEFAULTS.get(data, LATENT_DEFAULTS))
 
-    def option_defaults(self, data: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    def option_defaults(
+        self, data: str, options: Mapping[str, Any], source: Any = None
+    ) -> dict[str, Any]:
         """The direct GAN's own defaults under ``--set model=direct``."""
         if encoding.model_option(options) == "direct":
             return dict(DIRECT_DEFAULTS.get(data, _DIRECT))

@@ -101,16 +101,19 @@ class TabularDomain(ExperimentDomain):
             "threads": 1,
         }
 
-    def option_defaults(self, data: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    def option_defaults(
+        self, data: str, options: Mapping[str, Any], source: Any = None
+    ) -> dict[str, Any]:
         """Experiment mode (``conditions`` given) uses the unpacked critic and batch 250; so
         does a wide table (more than :data:`WIDE_COLUMNS` modelled columns, counted in the
-        file's header): pac 10 packs 10 encoded rows into the critic's first layer, and on
-        digits (65 columns, ~400 encoded features a row) it collapsed (TSTR 0.07 vs 0.83 at
-        pac 1; README "Wide numeric tables"), while batch 250 keeps the fit near 2 minutes."""
+        file's header, or the columns of a DataFrame / mapping ``source``): pac 10 packs 10
+        encoded rows into the critic's first layer, and on digits (65 columns, ~400 encoded
+        features a row) it collapsed (TSTR 0.07 vs 0.83 at pac 1; README "Wide numeric
+        tables"), while batch 250 keeps the fit near 2 minutes."""
         if options.get("conditions"):
             return {"pac": 1, "batch_size": 250}
         if data not in SHIPPED:
-            width = table_width(data)
+            width = table_width(source if isinstance(source, pd.DataFrame | Mapping) else data)
             drop = options.get("drop")
             dropped = len(drop) if isinstance(drop, list | tuple) else 0
             if width is not None and width - dropped > WIDE_COLUMNS:

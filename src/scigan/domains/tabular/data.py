@@ -416,9 +416,12 @@ def _check_parquet(path: Path, max_columns: int) -> None:
     check_allocation((meta.num_rows, meta.num_columns), 8, str(path), DataError)
 
 
-def table_width(data: str) -> int | None:
+def table_width(data: Any) -> int | None:
     """Number of columns of a CSV/Parquet file, read from its header (the file is not
-    parsed); None for anything else (a registered name, in-memory data, a missing file)."""
+    parsed), or of an in-memory DataFrame / mapping of columns; None for anything else (a
+    registered name, a missing file)."""
+    if isinstance(data, pd.DataFrame | Mapping):
+        return len(data.columns) if isinstance(data, pd.DataFrame) else len(data)
     path = Path(data)
     suffix = path.suffix.lower()
     try:
