@@ -173,3 +173,51 @@ def test_series_observables_of_anscombe_counts_are_those_of_the_counts():
     assert (anscombe_counts(low, *enc.obs_counts).abs() < 1e-6).all()
     with pytest.raises(Exception, match="series needs single-channel series"):
         ArrayEncoder().fit(Dataset("c", x[:, :, :16].reshape(40, 1, 4, 4), None, info))
+
+
+def test_linear_upsampling_wraps_round_periodic_axes():
+    """upsample=linear: on a periodic axis, linear interpolation of the wrapped signal at the
+    output pixel centres (hand loop); elsewhere torch's edge-clamped interpolation."""
+    import torch.nn.functional as F
+
+    from scigan.core.nets import _resize
+
+    x = torch.randn(2, 3, 8, dtype=torch.float64)
+    ref = torch.zeros(2, 3, 16, dtype=torch.float64)
+    for i in range(16):
+        p = (i + 0.5) / 2 - 0.5  # output centre in input coordinates
+        lo = int(np.floor(p))
+        w = p - lo
+        ref[..., i] = (1 - w) * x[..., lo % 8] + w * x[..., (lo + 1) % 8]
+    torch.testing.assert_close(_resize(x, [2], True, "linear", [True]), ref)
+    clamped = F.interpolate(x, scale_factor=2.0, mode="linear", align_corners=False)
+    torch.testing.assert_close(_resize(x, [2], True, "linear", [False]), clamped)
+    # 2-D, one periodic axis: a field constant along the other axis interpolates as in 1-D
+    f = x[:1, :1, :, None].expand(1, 1, 8, 4)
+    y = _resize(f, [2, 2], True, "linear", [True, False])
+    torch.testing.assert_close(y[0, 0, :, 3], ref[0, 0])
+    # nearest (the default) repeats each cell
+    torch.testing.assert_close(_resize(x, [2], True), x.repeat_interleave(2, dim=2))
+
+
+def test_upsample_option_reaches_the_generator_and_is_saved(tmp_path):
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    ds = fdata.load_builtin("cellgrowth", {"n": 64, "upsample": "linear", "cache": False}, 0)
+    enc = FieldEncoder().fit(ds)
+    assert enc.upsample_ == "linear"
+    from scigan.config import TrainConfig
+    from scigan.domains.fields import nets as fnets
+
+    G = fnets.build_generator(TrainConfig(), enc)
+    assert G.upsample == "linear" and all(b.upsample == "linear" for b in G.blocks)
+    again = FieldEncoder()
+    again.load_state_dict(enc.state_dict())
+    assert again.upsample_ == "linear"
+    old = {k: v for k, v in enc.state_dict().items() if k != "upsample"}
+    again.load_state_dict(old)  # a run saved before the option: nearest
+    assert again.upsample_ == "nearest"
+    with pytest.raises(DataError, match="upsample='cubic' must be one of nearest, linear"):
+        fdata.load_builtin("cellgrowth", {"n": 64, "upsample": "cubic", "cache": False}, 0)

@@ -214,6 +214,7 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_mean_: list[float] = []
         self.obs_std_: list[float] = []
         self.total_: bool = False
+        self.upsample_: str = "nearest"  # the generator's up-sampling (core.nets.UPSAMPLE)
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
 
@@ -225,6 +226,7 @@ class ArrayEncoder(AbstractEncoder):
         self.transform_ = model.get("transform", "standard")
         self.periodic_ = list(model.get("periodic", [False] * (x.ndim - 2)))
         self.symmetric_ = bool(model.get("symmetric", False))
+        self.upsample_ = str(model.get("upsample", "nearest"))
         if self.transform_ == "energy":
             pos = x[x > 0]
             p1 = float(np.percentile(pos, 1)) if pos.size else 1.0
@@ -562,6 +564,7 @@ class ArrayEncoder(AbstractEncoder):
             "obs_mean": self.obs_mean_,
             "obs_std": self.obs_std_,
             "total": self.total_,
+            "upsample": self.upsample_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
         }
@@ -588,5 +591,6 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_mean_ = [float(v) for v in state.get("obs_mean", [])]
         self.obs_std_ = [float(v) for v in state.get("obs_std", [])]
         self.total_ = bool(state.get("total", False))  # runs saved before: no total head
+        self.upsample_ = str(state.get("upsample", "nearest"))  # runs saved before: nearest
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

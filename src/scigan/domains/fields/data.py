@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from scigan.core.checkpoint import atomic_write_bytes
-from scigan.core.nets import OBSERVABLES
+from scigan.core.nets import OBSERVABLES, UPSAMPLE
 from scigan.domains.arrays import check_array_path, check_h5_dataset, check_npy_file, check_npz_file
 from scigan.domains.base import Dataset, check_finite
 from scigan.domains.fields import simulators as sim
@@ -44,6 +44,7 @@ MODEL_OPTIONS = (
     "match",
     "total",
     "sweeps",
+    "upsample",
 )
 
 
@@ -389,6 +390,13 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["total"] = _bool("total", options["total"])
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
+    if "upsample" in options:
+        if options["upsample"] not in UPSAMPLE:
+            raise DataError(
+                f"fields option upsample={options['upsample']!r} must be one of "
+                f"{', '.join(UPSAMPLE)}"
+            )
+        model["upsample"] = options["upsample"]
     if "observables" in options:
         kind = options["observables"]
         kind = {False: "none", None: "none"}.get(kind, kind)

@@ -29,6 +29,7 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         head="spin" if enc.transform_ == "spin" else "identity",
         symmetric=enc.symmetric_,
         total=enc.total_head,
+        upsample=enc.upsample_,
     )
 
 
