@@ -221,3 +221,45 @@ def test_upsample_option_reaches_the_generator_and_is_saved(tmp_path):
     assert again.upsample_ == "nearest"
     with pytest.raises(DataError, match="upsample='cubic' must be one of nearest, linear"):
         fdata.load_builtin("cellgrowth", {"n": 64, "upsample": "cubic", "cache": False}, 0)
+
+
+def test_quantize_head_emits_whole_counts_with_identity_gradient():
+    """quantize=true: G's outputs decode to whole counts exactly (the encoder's own rounding
+    gives the same counts as the continuous output would) and the gradient is untouched."""
+    from scigan.config import TrainConfig
+    from scigan.core.nets import anscombe_counts, snap_anscombe
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    mean, std = 5.6, 3.2
+    x = torch.linspace(-3, 3, 101, dtype=torch.float64)
+    snapped = snap_anscombe(x, mean, std)
+    counts = anscombe_counts(snapped, mean, std)
+    torch.testing.assert_close(counts, counts.round())  # on the integer lattice
+    u = (x * std + mean).clamp_min(2 * np.sqrt(0.375))
+    torch.testing.assert_close(counts, (u * u / 4 - 0.375).round().clamp_min(0))  # nearest
+
+    ds = fdata.load_builtin("cellgrowth", {"n": 64, "quantize": True, "cache": False}, 0)
+    enc = FieldEncoder().fit(ds)
+    assert enc.count_head == [enc.mean_[0], enc.std_[0]]
+    G = fnets.build_generator(TrainConfig(), enc)
+    z = torch.randn(4, 64, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(1)  # the noise injections draw from the global generator
+    out = G(z)
+    dec = enc.decode(out)
+    k = anscombe_counts(out.detach().double(), *enc.count_head).numpy()
+    np.testing.assert_allclose(k, dec, atol=1e-4)
+    grad = torch.autograd.grad((out * out).sum(), G.inp.weight)[0]
+    G.counts = None  # the same network without the head: the same counts once decoded
+    torch.manual_seed(1)
+    raw = G(z)
+    np.testing.assert_array_equal(enc.decode(raw), dec)
+    # straight-through: the gradient is the identity's, taken at the snapped output
+    snapped = raw + (snap_anscombe(raw, *enc.count_head) - raw).detach()
+    torch.testing.assert_close(
+        torch.autograd.grad((snapped * snapped).sum(), G.inp.weight)[0], grad
+    )
+    with pytest.raises(DataError, match="quantize=true needs counts with transform=anscombe"):
+        FieldEncoder().fit(fdata.load_builtin("grf", {"n": 8, "quantize": True, "cache": False}, 0))
