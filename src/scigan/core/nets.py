@@ -443,11 +443,6 @@ class ConvGenerator(nn.Module):
             images of the coarse spectrum at high frequency that the 3-tap convolutions only
             partly remove (telegraph series: spikes of 1.3–2.7× the real power at k = 11, 19
             of 64 and an autocorrelation 0.01–0.03 low at lags 2–9; fields README).
-        counts: (mean, std) of standardised Anscombe values (the encoder's ``anscombe``
-            transform): the output is snapped to the encoded value of the nearest whole count
-            by a straight-through rounding, so D sees counts on the same integer lattice as
-            the data (as the ``spin`` head gives it exact ±1 spins) and G's gradient flows as
-            through the identity.
     """
 
     def __init__(
@@ -463,10 +458,8 @@ class ConvGenerator(nn.Module):
         symmetric: bool = False,
         total: Sequence[float] | None = None,
         upsample: str = "nearest",
-        counts: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
-        self.counts = None if counts is None else tuple(float(v) for v in counts)
         if upsample not in UPSAMPLE:
             raise ValueError(f"upsample={upsample!r}: choose one of {UPSAMPLE}")
         self.shape = tuple(shape)
@@ -534,8 +527,6 @@ class ConvGenerator(nn.Module):
         x = self.out(F.leaky_relu(h, 0.2))
         if self.total_fc is not None:
             x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)
-        if self.counts is not None:
-            x = x + (snap_anscombe(x, *self.counts) - x).detach()
         if self.head in ("tanh", "spin"):
             x = torch.tanh(x)
         if self.head == "spin":
@@ -640,13 +631,6 @@ def anscombe_counts(x: Tensor, mean: float, std: float) -> Tensor:
     continuous, so differentiable — rounding is left to the decoding."""
     u = (x * std + mean).clamp_min(ANSCOMBE_ZERO)
     return u * u / 4.0 - 0.375
-
-
-def snap_anscombe(x: Tensor, mean: float, std: float) -> Tensor:
-    """Standardised Anscombe values ``x`` moved to the encoded value of the whole count they
-    decode to (the encoder's rounding: counts below the image of 0 are 0)."""
-    k = torch.round(anscombe_counts(x, mean, std)).clamp_min(0.0)
-    return (2.0 * torch.sqrt(k + 0.375) - mean) / std
 
 
 class ObservableFeatures(nn.Module):
