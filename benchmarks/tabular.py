@@ -17,6 +17,7 @@ dependency) is benchmarked at its defaults only if it is importable.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from scigan.api import Synthesizer
 from scigan.domains.tabular.baselines import TVAE, GaussianCopula
-from scigan.domains.tabular.data import SHIPPED, load_table
+from scigan.domains.tabular.data import SHIPPED, load_table, validation_view
 from scigan.domains.tabular.metrics import evaluate_table
 from scigan.errors import DataError
 
@@ -51,6 +53,41 @@ COLUMNS = (
 )
 
 
+_LOAD_TABLE = load_table  # the real reader (validation_split replaces the name for a run)
+#: GAN settings for this run (``--gan-set KEY=VALUE``; empty: the shipped defaults)
+GAN_SETTINGS: dict[str, Any] = {}
+
+
+def _tuning_view(source: Any, options: Any, seed: int) -> Any:
+    """The table split for tuning: the training rows' train part to fit on, their validation
+    part as the hold-out (``data.validation_view``); the test hold-out is never read."""
+    view = validation_view(_LOAD_TABLE(source, options=options, seed=seed))
+    return replace(view, samples=view.train)
+
+
+@contextlib.contextmanager
+def validation_split(enabled: bool):
+    """``--split validation``: every model (GAN, VAE, copula, ctgan) is fitted on the train
+    part of the training rows and scored on their validation part, for choosing defaults."""
+    if not enabled:
+        yield
+        return
+    import scigan.domains.tabular as tabular
+    import scigan.domains.tabular.baselines as baselines
+
+    saved = tabular.TabularDomain.load, baselines.load_table, globals()["load_table"]
+    tabular.TabularDomain.load = lambda self, source, *, options, seed: _tuning_view(
+        source, options, seed
+    )
+    baselines.load_table = globals()["load_table"] = lambda source, *, options, seed: _tuning_view(
+        source, options, seed
+    )
+    try:
+        yield
+    finally:
+        tabular.TabularDomain.load, baselines.load_table, globals()["load_table"] = saved
+
+
 def _fit(
     model: str,
     data: str,
@@ -64,10 +101,14 @@ def _fit(
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     if model == "gan":
-        gan = Synthesizer(domain="tabular", seed=seed, threads=threads, eval_every=0)
+        gan = Synthesizer(
+            domain="tabular", seed=seed, threads=threads, eval_every=0, **GAN_SETTINGS
+        )
         # fit() ends with one evaluation (the engine's final eval); it is part of fit seconds.
         gan.fit(data)
         extra = {"steps": gan.state_.step, "rollbacks": gan.state_.rollbacks}
+        if GAN_SETTINGS:
+            extra["gan_settings"] = dict(GAN_SETTINGS)
         return (lambda k, c, s: gan.sample(k, seed=s, conditions=c)), gan.dataset_, _t(t0), extra
     if model in ("vae", "copula"):
         cls = TVAE if model == "vae" else GaussianCopula
@@ -223,6 +264,45 @@ def summarize(path: str) -> str:
     return "\n".join(out)
 
 
+def side_by_side(path: str) -> str:
+    """One row per set: TSTR of every model (mean ± sd over seeds), TRTR, the GAN's detection
+    distance |AUC − 0.5| (floor), fit seconds of the GAN and ctgan and ctgan's epochs."""
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    models = [m for m in MODELS if any(r["model"] == m for r in rows)]
+    head = ["dataset", "seeds", *(f"TSTR {m}" for m in models), "TRTR", "detect GAN (floor)"]
+    head += ["fit s GAN / ctgan", "ctgan epochs"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def cell(vals: list[float]) -> str:
+        v = np.asarray(vals, dtype=float)
+        return f"{v.mean():.2f} ±{v.std(ddof=1):.2f}" if len(v) > 1 else f"{v.mean():.2f}"
+
+    for data in datasets:
+        by = {m: [r for r in rows if r["dataset"] == data and r["model"] == m] for m in models}
+        gan = by.get("gan", [])
+        tstr = {m: [r["metrics"]["tstr"]["value"] for r in rs] for m, rs in by.items()}
+        best = max((np.mean(v), m) for m, v in tstr.items() if v)[1]
+        cells = [data, str(len(gan))]
+        for m in models:
+            c = cell(tstr[m]) if tstr[m] else ""
+            cells.append(f"**{c}**" if m == best else c)
+        cells.append(f"{np.mean([r['metrics']['tstr']['floor'] for r in gan]):.2f}" if gan else "")
+        det = [r["metrics"]["detection_auc"] for r in gan]
+        cells.append(
+            f"{np.mean([d['value'] for d in det]):.2f} ({np.mean([d['floor'] for d in det]):.2f})"
+            if det
+            else ""
+        )
+        ct = by.get("ctgan", [])
+        fit = [np.mean([r["fit_s"] for r in rs]) if rs else float("nan") for rs in (gan, ct)]
+        cells.append(f"{fit[0]:.0f} / {fit[1]:.0f}")
+        cells.append(", ".join(str(r.get("epochs")) for r in ct))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def _mean(rows: list[dict[str, Any]], data: str, model: str, key: str, part: str = "value"):
     """Mean over seeds of a metric's ``value`` (or ``floor``) for one dataset and model."""
     vals = [r["metrics"][key][part] for r in rows
@@ -306,8 +386,32 @@ def main(argv: list[str] | None = None) -> int:
         "as long as the GAN's fit of the same set and seed in this run (the GAN must be among "
         "--models); default: ctgan's own 300 epochs",
     )
+    p.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="test (default): fit on the training rows, score on the test hold-out (the "
+        "reported numbers); validation: fit on the training rows' train part, score on their "
+        "validation part (for choosing defaults; the test hold-out is not read)",
+    )
+    p.add_argument(
+        "--gan-set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="GAN settings other than the shipped defaults (e.g. steps=3000 pac=1), values "
+        "parsed as JSON where they parse; recorded in each row",
+    )
     args = p.parse_args(argv)
+    for kv in args.gan_set:
+        key, _, value = kv.partition("=")
+        try:
+            GAN_SETTINGS[key] = json.loads(value)
+        except json.JSONDecodeError:
+            GAN_SETTINGS[key] = value
     if args.summarize:
+        print(side_by_side(args.summarize))
+        print()
         print(summarize(args.summarize))
         print()
         print(targets(args.summarize))
@@ -333,10 +437,12 @@ def main(argv: list[str] | None = None) -> int:
             budget = None
             for model in models:
                 try:
-                    row = run(
-                        data, model, seed, args.n, args.threads, args.ctgan_python,
-                        budget if args.ctgan_budget == "gan" else None,
-                    )  # fmt: skip
+                    with validation_split(args.split == "validation"):
+                        row = run(
+                            data, model, seed, args.n, args.threads, args.ctgan_python,
+                            budget if args.ctgan_budget == "gan" else None,
+                        )  # fmt: skip
+                    row["split"] = args.split
                 except DataError as exc:
                     print(f"{data:22s} {model:6s} skipped: {exc}", file=sys.stderr)
                     break
