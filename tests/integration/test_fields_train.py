@@ -127,3 +127,5 @@ def test_user_series(tmp_path):
     gan.fit(str(tmp_path / "s.npy"))
     res = gan.evaluate(n=16)["metrics"]
     assert "autocorr_maxdev" in res and res["mean"]["reference"] is not None
+    spec = res["spectrum_maxdev"]
+    assert len(spec["ratio"]) == 16 and spec["value"] > 0 and spec["floor"] > 0

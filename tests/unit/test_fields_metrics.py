@@ -162,6 +162,25 @@ def test_series_statistics_iid_poisson():
     assert np.all(np.abs(st["autocorr"][1:]) < 0.02)
 
 
+def test_mean_periodogram_closed_forms():
+    # a cosine at frequency k0 holds P(k0) = A² L / 4 and nothing elsewhere; the centring
+    # removes a per-series offset exactly; white noise of variance σ² has E P(k) = σ² at k ≥ 1
+    L, k0, amp = 64, 5, 3.0
+    t = np.arange(L)
+    rng = np.random.default_rng(0)
+    x = amp * np.cos(2 * np.pi * k0 * t / L + rng.uniform(0, 6.3, (10, 1))) + rng.normal(
+        size=(10, 1)
+    )
+    p = fm.mean_periodogram(x[:, None])
+    assert p[k0] == pytest.approx(amp**2 * L / 4)
+    np.testing.assert_allclose(np.delete(p, k0), 0.0, atol=1e-20)
+    noise = rng.normal(scale=2.0, size=(20000, L))
+    p = fm.mean_periodogram(noise)
+    assert p[0] == pytest.approx(0.0, abs=1e-20)
+    np.testing.assert_allclose(p[1:-1], 4.0, rtol=0.05)  # SE 4/√20000 per k: 0.7 %
+    assert p[-1] == pytest.approx(4.0, rel=0.05)  # Nyquist: one real mode, twice the spread
+
+
 def test_ms_per_sample_positive():
     assert fm.ms_per_sample(lambda b: np.zeros(b).sum(), 10, min_time=0.01) > 0
 
