@@ -221,35 +221,3 @@ def test_upsample_option_reaches_the_generator_and_is_saved(tmp_path):
     assert again.upsample_ == "nearest"
     with pytest.raises(DataError, match="upsample='cubic' must be one of nearest, linear"):
         fdata.load_builtin("cellgrowth", {"n": 64, "upsample": "cubic", "cache": False}, 0)
-
-
-def test_floor_gives_an_exact_point_mass_at_zero_counts():
-    """floor=true: outputs below the encoded zero become exactly the encoded zero (decoded: 0
-    counts), gradients pass as through the identity; only for Anscombe counts."""
-    from scigan.config import TrainConfig
-    from scigan.domains.fields import data as fdata
-    from scigan.domains.fields import nets as fnets
-    from scigan.domains.fields.encoding import FieldEncoder
-    from scigan.errors import DataError
-
-    ds = fdata.load_builtin("cellgrowth", {"n": 64, "floor": True, "cache": False}, 0)
-    enc = FieldEncoder().fit(ds)
-    zero = float(enc.encode(np.zeros((1, 1, 64))).min())
-    assert enc.output_floor == pytest.approx(zero, abs=1e-6)
-    G = fnets.build_generator(TrainConfig(), enc)
-    with torch.no_grad():  # shift the output so that a good share falls below zero counts
-        G.out[-1].bias.fill_(zero - 0.03)
-    z = torch.randn(16, 64, generator=torch.Generator().manual_seed(0))
-    torch.manual_seed(1)
-    out = G(z)
-    assert out.min().item() == pytest.approx(zero, abs=1e-6)
-    assert (out.detach() <= zero + 1e-5).float().mean() > 0.05  # a point mass at zero
-    assert (enc.decode(out)[out.detach().numpy() <= zero + 1e-6] == 0).all()
-    grad = torch.autograd.grad(out.sum(), G.inp.weight)[0]
-    G.floor = None
-    torch.manual_seed(1)
-    raw = G(z)
-    assert (raw.detach() < zero).any()
-    torch.testing.assert_close(torch.autograd.grad(raw.sum(), G.inp.weight)[0], grad)
-    with pytest.raises(DataError, match="floor=true needs counts with transform=anscombe"):
-        FieldEncoder().fit(fdata.load_builtin("grf", {"n": 8, "floor": True, "cache": False}, 0))

@@ -443,10 +443,6 @@ class ConvGenerator(nn.Module):
             images of the coarse spectrum at high frequency that the 3-tap convolutions only
             partly remove (telegraph series: spikes of 1.3–2.7× the real power at k = 11, 19
             of 64 and an autocorrelation 0.01–0.03 low at lags 2–9; fields README).
-        floor: the encoded value of zero (non-negative data such as counts) or None: outputs
-            below it are raised to it by a straight-through clamp, so G can put an exact point
-            mass on zero, as the data have (telegraph series: 16.5 % of the counts), while its
-            gradient still flows as through the identity.
     """
 
     def __init__(
@@ -462,10 +458,8 @@ class ConvGenerator(nn.Module):
         symmetric: bool = False,
         total: Sequence[float] | None = None,
         upsample: str = "nearest",
-        floor: float | None = None,
     ) -> None:
         super().__init__()
-        self.floor = None if floor is None else float(floor)
         if upsample not in UPSAMPLE:
             raise ValueError(f"upsample={upsample!r}: choose one of {UPSAMPLE}")
         self.shape = tuple(shape)
@@ -533,8 +527,6 @@ class ConvGenerator(nn.Module):
         x = self.out(F.leaky_relu(h, 0.2))
         if self.total_fc is not None:
             x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)
-        if self.floor is not None:
-            x = x + (x.clamp_min(self.floor) - x).detach()
         if self.head in ("tanh", "spin"):
             x = torch.tanh(x)
         if self.head == "spin":

@@ -215,7 +215,6 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_std_: list[float] = []
         self.total_: bool = False
         self.upsample_: str = "nearest"  # the generator's up-sampling (core.nets.UPSAMPLE)
-        self.floor_: bool = False  # G's outputs floored at the encoded zero (counts)
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
 
@@ -228,12 +227,6 @@ class ArrayEncoder(AbstractEncoder):
         self.periodic_ = list(model.get("periodic", [False] * (x.ndim - 2)))
         self.symmetric_ = bool(model.get("symmetric", False))
         self.upsample_ = str(model.get("upsample", "nearest"))
-        self.floor_ = bool(model.get("floor", False))
-        if self.floor_ and self.transform_ != "anscombe":
-            raise DataError(
-                f"floor=true needs counts with transform=anscombe, got "
-                f"transform={self.transform_}; or train with --set floor=false"
-            )
         if self.transform_ == "energy":
             pos = x[x > 0]
             p1 = float(np.percentile(pos, 1)) if pos.size else 1.0
@@ -395,14 +388,6 @@ class ArrayEncoder(AbstractEncoder):
         if self.observables_ != "layers":
             return None
         return [self.mean_[0], self.std_[0], self.scale_]
-
-    @property
-    def output_floor(self) -> float | None:
-        """The encoded value of zero counts, 2√(3/8) standardised, when ``floor`` is on (the
-        generator's straight-through floor), else None."""
-        if not self.floor_:
-            return None
-        return (ANSCOMBE_ZERO - self.mean_[0]) / self.std_[0]
 
     @property
     def obs_counts(self) -> list[float] | None:
@@ -580,7 +565,6 @@ class ArrayEncoder(AbstractEncoder):
             "obs_std": self.obs_std_,
             "total": self.total_,
             "upsample": self.upsample_,
-            "floor": self.floor_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
         }
@@ -608,6 +592,5 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_std_ = [float(v) for v in state.get("obs_std", [])]
         self.total_ = bool(state.get("total", False))  # runs saved before: no total head
         self.upsample_ = str(state.get("upsample", "nearest"))  # runs saved before: nearest
-        self.floor_ = bool(state.get("floor", False))
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

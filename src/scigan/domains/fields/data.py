@@ -45,7 +45,6 @@ MODEL_OPTIONS = (
     "total",
     "sweeps",
     "upsample",
-    "floor",
 )
 
 
@@ -391,8 +390,6 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["total"] = _bool("total", options["total"])
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
-    if "floor" in options:
-        model["floor"] = _bool("floor", options["floor"])
     if "upsample" in options:
         if options["upsample"] not in UPSAMPLE:
             raise DataError(

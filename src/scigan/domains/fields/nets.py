@@ -30,7 +30,6 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         symmetric=enc.symmetric_,
         total=enc.total_head,
         upsample=enc.upsample_,
-        floor=enc.output_floor,
     )
 
 
