@@ -232,9 +232,15 @@ SPECS: dict[str, Spec] = {
         {"n": 5000, "length": 64, "dt": 0.25, **TELEGRAPH_DEFAULTS},
         _check_cell,
         _gen_cell,
-        # Anscombe counts (Poisson noise of unit variance at every level) and D's series
-        # observables on the decoded counts (fields README, "Telegraph series")
-        lambda o: {"transform": "anscombe", "periodic": [False], "observables": "series"},
+        # Anscombe counts (Poisson noise of unit variance at every level), D's series
+        # observables on the decoded counts, linear up-sampling in G (nearest left spectral
+        # artefacts; fields README, "Telegraph series")
+        lambda o: {
+            "transform": "anscombe",
+            "periodic": [False],
+            "observables": "series",
+            "upsample": "linear",
+        },
         "telegraph-model mRNA counts (Gillespie) on a time grid, (N, 1, length)",
     ),
 }
