@@ -145,6 +145,12 @@ def test_series_observables_against_numpy():
     i = torch.arange(64, dtype=torch.float64)
     spec = observables(torch.cos(2 * np.pi * 6 * i / 64)[None, None], "series")[0, 2:]
     assert int(spec.argmax()) == 3 and (spec[torch.arange(6) != 3] < -10).all()
+    # series-fine: the same with two bins per octave (k = 1, 2, 3-4, 5, 6-8, 9-11, 12-16, ...)
+    fine = observables(torch.tensor(x), "series-fine").numpy()
+    halves = [(1, 1), (2, 2), (3, 4), (5, 5), (6, 8), (9, 11), (12, 16), (17, 22), (23, 32)]
+    want = np.stack([np.log(p[:, a : b + 1].mean(axis=1) + 1e-6) for a, b in halves], axis=1)
+    np.testing.assert_allclose(fine[:, :2], got[:, :2], rtol=1e-12)
+    np.testing.assert_allclose(fine[:, 2:], want, rtol=1e-10)
 
 
 def test_series_observables_of_anscombe_counts_are_those_of_the_counts():

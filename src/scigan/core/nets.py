@@ -555,16 +555,19 @@ class ConvGenerator(nn.Module):
         return (u - mean) / std
 
 
-OBSERVABLES = ("none", "ising", "spectrum", "layers", "series")
+OBSERVABLES = ("none", "ising", "spectrum", "layers", "series", "series-fine")
 
 
 @functools.lru_cache(maxsize=8)
-def octave_bins(length: int) -> tuple[Tensor, Tensor]:
-    """Octave bin (k = 1, 2, 3–4, 5–8, …, up to length/2; 0 = excluded) of every rfft mode of
-    a series of ``length`` points, and the number of modes per bin."""
+def octave_bins(length: int, per_octave: int = 1) -> tuple[Tensor, Tensor]:
+    """Frequency bin (0 = excluded) of every rfft mode k of a series of ``length`` points, and
+    the number of modes per bin: octaves k = 1, 2, 3–4, 5–8, … (``per_octave`` 1), or
+    ``per_octave`` bins per octave, empty ones dropped (2, at length 64: k = 1, 2, 3–4, 5,
+    6–8, 9–11, 12–16, 17–22, 23–32)."""
     k = torch.arange(length // 2 + 1)
-    bins = torch.zeros_like(k)
-    bins[1:] = torch.ceil(torch.log2(k[1:].double())).long() + 1
+    raw = torch.zeros_like(k)
+    raw[1:] = torch.ceil(per_octave * torch.log2(k[1:].double()) - 1e-9).long() + 1
+    _, bins = torch.unique(raw, return_inverse=True)  # consecutive, 0 stays 0 (k = 0 only)
     return bins, torch.bincount(bins)
 
 
@@ -591,18 +594,19 @@ def observables(x: Tensor, kind: str) -> Tensor:
     ``series``: for single-channel series (B, 1, L), the mean over time, the log variance over
     time and the log periodogram of the centred series averaged in octaves of frequency
     (k = 1, 2, 3–4, …, L/2): a series' level, its spread and the shape of its autocorrelation
-    (Wiener–Khinchin), per sample.
+    (Wiener–Khinchin), per sample. ``series-fine``: the same with two bins per octave.
     Differentiable, so the generator gets gradients through them.
     """
     if kind == "layers":
         sums = x.flatten(2).sum(dim=2)  # (B, C)
         return torch.log1p(torch.cat([sums, sums.sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
-    if kind == "series":
+    if kind in ("series", "series-fine"):
         mean = f.mean(dim=1, keepdim=True)
         c = f - mean
         power = torch.fft.rfft(c, dim=1).abs() ** 2 / f.shape[1]  # (B, L//2+1)
-        bins, count = (t.to(f.device) for t in octave_bins(f.shape[1]))
+        per_octave = 2 if kind == "series-fine" else 1
+        bins, count = (t.to(f.device) for t in octave_bins(f.shape[1], per_octave))
         total = torch.zeros(len(f), len(count), dtype=f.dtype, device=f.device)
         total.index_add_(1, bins, power)
         logp = torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-6)
