@@ -58,8 +58,8 @@ _LOAD_TABLE = load_table  # the real reader (validation_split replaces the name 
 GAN_SETTINGS: dict[str, Any] = {}
 
 
-def _tuning_view(source: Any, options: Any, seed: int) -> Any:
-    """The table split for tuning: the training rows' train part to fit on, their validation
+def _tuning_view(source: Any, *, options: Any, seed: int) -> Any:
+    """``load_table`` for tuning: the training rows' train part to fit on, their validation
     part as the hold-out (``data.validation_view``); the test hold-out is never read."""
     view = validation_view(_LOAD_TABLE(source, options=options, seed=seed))
     return replace(view, samples=view.train)
@@ -76,12 +76,8 @@ def validation_split(enabled: bool):
     import scigan.domains.tabular.baselines as baselines
 
     saved = tabular.TabularDomain.load, baselines.load_table, globals()["load_table"]
-    tabular.TabularDomain.load = lambda self, source, *, options, seed: _tuning_view(
-        source, options, seed
-    )
-    baselines.load_table = globals()["load_table"] = lambda source, *, options, seed: _tuning_view(
-        source, options, seed
-    )
+    tabular.TabularDomain.load = lambda self, source, **kw: _tuning_view(source, **kw)
+    baselines.load_table = globals()["load_table"] = _tuning_view
     try:
         yield
     finally:
@@ -240,10 +236,15 @@ def _fmt(row: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+def _read_rows(path: str) -> list[dict[str, Any]]:
+    """The JSON lines of a ``--out`` file."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
 def summarize(path: str) -> str:
     """Markdown table (mean over seeds ± sd when several) from a ``--out`` file."""
-    with open(path, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+    rows = _read_rows(path)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["model"]), []).append(r)
@@ -267,8 +268,7 @@ def summarize(path: str) -> str:
 def side_by_side(path: str) -> str:
     """One row per set: TSTR of every model (mean ± sd over seeds), TRTR, the GAN's detection
     distance |AUC − 0.5| (floor), fit seconds of the GAN and ctgan and ctgan's epochs."""
-    with open(path, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+    rows = _read_rows(path)
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     models = [m for m in MODELS if any(r["model"] == m for r in rows)]
     head = ["dataset", "seeds", *(f"TSTR {m}" for m in models), "TRTR", "detect GAN (floor)"]
@@ -312,8 +312,7 @@ def _mean(rows: list[dict[str, Any]], data: str, model: str, key: str, part: str
 
 def targets(path: str) -> str:
     """Issue 26's targets, each with the measured value and met / **missed** (seed means)."""
-    with open(path, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+    rows = _read_rows(path)
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     models = {r["model"] for r in rows}
     out = ["| target | measured (scigan GAN, mean over seeds) | met |", "|---|---|---|"]

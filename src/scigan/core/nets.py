@@ -556,6 +556,8 @@ class ConvGenerator(nn.Module):
 
 
 OBSERVABLES = ("none", "ising", "spectrum", "layers", "series", "series-fine")
+#: The observables of single-channel series (B, 1, L): one or two frequency bins per octave.
+SERIES_OBSERVABLES = ("series", "series-fine")
 
 
 @functools.lru_cache(maxsize=8)
@@ -601,7 +603,7 @@ def observables(x: Tensor, kind: str) -> Tensor:
         sums = x.flatten(2).sum(dim=2)  # (B, C)
         return torch.log1p(torch.cat([sums, sums.sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
-    if kind in ("series", "series-fine"):
+    if kind in SERIES_OBSERVABLES:
         mean = f.mean(dim=1, keepdim=True)
         c = f - mean
         power = torch.fft.rfft(c, dim=1).abs() ** 2 / f.shape[1]  # (B, L//2+1)

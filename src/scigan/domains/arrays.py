@@ -55,7 +55,13 @@ import torch
 from numpy.lib import format as npy_format
 from torch import Tensor
 
-from scigan.core.nets import ANSCOMBE_ZERO, OutputSpan, anscombe_counts, observables
+from scigan.core.nets import (
+    ANSCOMBE_ZERO,
+    SERIES_OBSERVABLES,
+    OutputSpan,
+    anscombe_counts,
+    observables,
+)
 from scigan.domains.base import (
     AbstractEncoder,
     Dataset,
@@ -349,7 +355,7 @@ class ArrayEncoder(AbstractEncoder):
                     f"observables=layers needs energies (transform=energy) with a channel per "
                     f"layer, got transform={self.transform_} and shape {self.shape_}"
                 )
-        elif kind in ("series", "series-fine"):
+        elif kind in SERIES_OBSERVABLES:
             if self.shape_ is None or len(self.shape_) != 2 or self.shape_[0] != 1:
                 raise DataError(
                     f"observables=series needs single-channel series (1, L), got {self.shape_}"
@@ -394,7 +400,7 @@ class ArrayEncoder(AbstractEncoder):
         """(mean, std) that turn D's encoded input back into counts for the ``series``
         observables of Anscombe-transformed counts (:func:`scigan.core.nets.anscombe_counts`),
         else None: the observables are then computed on the encoded values."""
-        if self.observables_ not in ("series", "series-fine") or self.transform_ != "anscombe":
+        if self.observables_ not in SERIES_OBSERVABLES or self.transform_ != "anscombe":
             return None
         return [self.mean_[0], self.std_[0]]
 
