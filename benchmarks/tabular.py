@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from scigan.api import Synthesizer
 from scigan.domains.tabular.baselines import TVAE, GaussianCopula
-from scigan.domains.tabular.data import SHIPPED, load_table, validation_view
+from scigan.domains.tabular.data import SHIPPED, load_table, tuning_view
 from scigan.domains.tabular.metrics import evaluate_table
 from scigan.errors import DataError
 
@@ -61,8 +60,7 @@ GAN_SETTINGS: dict[str, Any] = {}
 def _tuning_view(source: Any, *, options: Any, seed: int) -> Any:
     """``load_table`` for tuning: the training rows' train part to fit on, their validation
     part as the hold-out (``data.validation_view``); the test hold-out is never read."""
-    view = validation_view(_LOAD_TABLE(source, options=options, seed=seed))
-    return replace(view, samples=view.train)
+    return tuning_view(_LOAD_TABLE(source, options=options, seed=seed))
 
 
 @contextlib.contextmanager

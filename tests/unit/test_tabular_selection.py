@@ -11,7 +11,12 @@ import pytest
 
 from scigan.domains.tabular import TabularDomain
 from scigan.domains.tabular import metrics as M
-from scigan.domains.tabular.data import IgnoredColumnsWarning, load_table, validation_view
+from scigan.domains.tabular.data import (
+    IgnoredColumnsWarning,
+    load_table,
+    tuning_view,
+    validation_view,
+)
 from scigan.domains.tabular.metrics import evaluate_table
 from scigan.metrics.floor import verdict
 
@@ -49,6 +54,32 @@ def test_validation_view_is_built_from_training_rows_only(suzuki):
     again = validation_view(suzuki)
     pd.testing.assert_frame_equal(again.holdout, view.holdout)  # seeded: the same split
     assert suzuki.holdout is not view.holdout and len(suzuki.train) == len(part) + len(val)
+
+
+def test_tuning_view_trains_on_the_train_part_with_paired_conditions(suzuki):
+    # Experiment mode: the engine's rows are the train part, each with its own conditions
+    # (the benchmark's --split validation once paired the train part's rows with the first
+    # conditions of all training rows, and every model fitted garbage).
+    view = tuning_view(suzuki)
+    assert _labels(view.samples) == _labels(view.train)
+    assert not _labels(view.samples) & _labels(view.holdout)
+    pd.testing.assert_frame_equal(view.conditions, view.samples[OPTIONS["conditions"]])
+    pd.testing.assert_frame_equal(view.holdout, validation_view(suzuki).holdout)
+    assert len(suzuki.samples) == len(suzuki.train)  # the loaded dataset is not touched
+
+
+def test_tuning_view_redraws_training_by_sampling_from_the_train_part():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200), "label": rng.choice(["a", "b", "c"], 200)})
+    df["row"] = np.arange(200)  # an integer column that identifies the row
+    ds = load_table(df, options={"target": "label"}, seed=1)
+    view = tuning_view(ds)
+    rows = set(view.samples["row"])
+    assert rows <= set(view.train["row"]) and not rows & set(view.holdout["row"])
+    assert len(view.samples) == len(view.conditions)
+    named = view.conditions["label"].notna().to_numpy()
+    assert named.all()  # the class label is named in every drawn row (TARGET_NAMED)
+    assert (view.conditions["label"].to_numpy() == view.samples["label"].to_numpy()).all()
 
 
 def test_small_tables_still_get_a_validation_split():

@@ -60,6 +60,7 @@ OPTIONS = (
     "sampling",
     "max_modes",
     "max_columns",
+    "projection",
 )
 # Training-by-sampling names a categorical target in every drawn row (issue 26): CTGAN's
 # uniform choice among digits' 11 categorical columns named the class in 1 row of 11, and the
@@ -646,6 +647,25 @@ def validation_view(ds: TabularDataset) -> TabularDataset:
         part, val = train.iloc[tr], train.iloc[va]
     info = {**ds.info, "split": "validation", "n_train": len(part), "n_holdout": len(val)}
     return replace(ds, info=info, train=part, holdout=val)
+
+
+def tuning_view(ds: TabularDataset) -> TabularDataset:
+    """The dataset for choosing a default: fit on the training rows' train part, score on their
+    validation part (:func:`validation_view`), the test hold-out untouched.
+
+    Unlike :func:`validation_view` (training-time evaluations of a model fitted on all training
+    rows), what the engine trains on — ``samples`` and ``conditions`` — is rebuilt from the
+    train part exactly as :func:`load_table` builds it from the training rows, so the rows and
+    their condition vectors stay paired and no validation row is trained on.
+    """
+    view = validation_view(ds)
+    view = replace(view, samples=view.train, conditions=None, info=dict(view.info))
+    if view.schema.experiment:
+        view.conditions = view.train[view.schema.conditions]
+    else:
+        seed = int(ds.info.get("split_seed", 0))
+        _training_by_sampling(view, str(ds.info.get("sampling", "empirical")), seed)
+    return view
 
 
 def _validate_constraints(df: pd.DataFrame, schema: Schema, name: str) -> None:

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from scigan.config import TrainConfig
 from scigan.core.nets import OutputSpan, ResidualMLPBlock, apply_spans, maybe_sn
 from scigan.domains.tabular.encoding import TabularEncoder
+from scigan.errors import DataError
 
 
 class SpanHeads(nn.Module):
@@ -192,6 +193,18 @@ def build_discriminator(cfg: TrainConfig, encoder: TabularEncoder) -> PacCritic:
     seed 0).
     """
     wide = encoder.wide_  # len(schema.columns) > WIDE_COLUMNS, as saved with the run
+    projection = cfg.options.get("projection", "auto")
+    if projection not in ("auto", True, False):
+        raise DataError(f"projection={projection!r} must be auto, true or false")
+    if projection == "auto":
+        projection = wide
+    if projection and (cfg.net.pac != 1 or encoder.feature_dim == 0):
+        if cfg.options.get("projection") is True:
+            raise DataError(
+                "projection=true needs an unpacked critic (pac 1) and conditions or a table "
+                "mode target: set pac=1, or leave projection at auto"
+            )
+        projection = False
     return PacCritic(
         sum(s.dim for s in encoder.generated_spans()),
         feature_dim=encoder.feature_dim,
@@ -201,5 +214,5 @@ def build_discriminator(cfg: TrainConfig, encoder: TabularEncoder) -> PacCritic:
         pac=cfg.net.pac,
         sn=cfg.net.spectral_norm,
         dropout=0.0 if wide else 0.5,
-        projection=wide and cfg.net.pac == 1 and encoder.feature_dim > 0,
+        projection=projection,
     )
