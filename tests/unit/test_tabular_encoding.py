@@ -346,3 +346,22 @@ def test_wide_table_critic_projects_the_condition_without_dropout():
     narrow = TabularEncoder(max_modes=1).fit(load_table(wide.iloc[:, -5:], options={}, seed=0))
     D = build_discriminator(cfg, narrow)
     assert D.proj is None and any(isinstance(m, torch.nn.Dropout) and m.p == 0.5 for m in D.net)
+
+
+def test_projection_option_turns_the_critic_term_on_or_off():
+    from scigan.config import TrainConfig
+    from scigan.domains.tabular.nets import build_discriminator
+    from scigan.errors import DataError
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=40), "y": rng.normal(size=40)})
+    enc = TabularEncoder(max_modes=1).fit(load_table(df, options={"conditions": ["x"]}, seed=0))
+    base = {"pac": 1, "d_width": 8, "d_depth": 1}
+    build = lambda **o: build_discriminator(TrainConfig.from_dict({**base, **o}), enc)  # noqa: E731
+    assert build().proj is None  # auto: narrow tables keep CTGAN's critic
+    assert build(options={"projection": True}).proj is not None
+    assert build(options={"projection": False}).proj is None
+    with pytest.raises(DataError, match="pac 1"):
+        build(pac=2, options={"projection": True})
+    with pytest.raises(DataError, match="auto, true or false"):
+        build(options={"projection": "yes"})
