@@ -8,6 +8,7 @@ real training subset. Prints one line per run and appends JSON lines to ``--out`
     python benchmarks/tabular.py --datasets suzuki_case_1 wine --models gan copula --seeds 0 1
     python benchmarks/tabular.py --out /tmp/tabular.jsonl
     python benchmarks/tabular.py --summarize /tmp/tabular.jsonl   # markdown: value (floor)
+    python benchmarks/tabular.py --screen v_base.jsonl v_steps.jsonl  # a setting vs defaults
 
 The summit/olymp wheels must be fetched first (``bash scripts/fetch_tabular_data.sh``);
 datasets whose wheel is missing are skipped with a note. ctgan (BUSL-licensed, never a scigan
@@ -360,6 +361,54 @@ def targets(path: str) -> str:
     return "\n".join(out)
 
 
+def _clipped_tstr(row: dict[str, Any]) -> float:
+    """A run's TSTR with R² clipped at −1 (one diverged regression fit would swamp a mean)."""
+    return max(float(row["metrics"]["tstr"]["value"]), -1.0)
+
+
+def screen(base_path: str, other_paths: list[str]) -> str:
+    """One markdown row per screen file: a GAN setting against the shipped defaults.
+
+    ``base_path`` holds the shipped GAN (and the VAE) on the same split, sets and seeds. Per
+    screen: the (set, seed) pairs whose GAN TSTR beats the shipped GAN's, the mean difference
+    (R² clipped at −1), and the sets where the screen's GAN (mean over seeds) beats the base
+    file's VAE. Only pairs present in both files count."""
+    base = _read_rows(base_path)
+    ref = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in base if r["model"] == "gan"}
+    vae = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in base if r["model"] == "vae"}
+    out = [
+        "| screen | GAN setting | (set, seed) pairs better than the shipped defaults | "
+        "mean Δ TSTR (R² clipped at −1) | sets where the GAN beats the VAE (seed means) |",
+        "|---|---|---|---|---|",
+    ]
+
+    def beats_vae(tstr: dict[tuple[str, int], float]) -> str:
+        sets = sorted({d for d, _ in tstr if any(k[0] == d for k in vae)})
+        wins = 0
+        for d in sets:
+            keys = [k for k in tstr if k[0] == d and k in vae]
+            wins += np.mean([tstr[k] for k in keys]) > np.mean([vae[k] for k in keys])
+        return f"{wins} of {len(sets)}"
+
+    out.append(f"| {Path(base_path).name} | shipped defaults | — | — | {beats_vae(ref)} |")
+    for path in other_paths:
+        rows = [r for r in _read_rows(path) if r["model"] == "gan"]
+        tstr = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in rows}
+        keys = [k for k in tstr if k in ref]
+        if not keys:
+            out.append(f"| {Path(path).name} | | no (set, seed) pair in common | | |")
+            continue
+        settings = rows[0].get("gan_settings", {})
+        label = " ".join(f"{k}={json.dumps(v)}" for k, v in settings.items()) or "(none)"
+        better = sum(tstr[k] > ref[k] for k in keys)
+        diff = float(np.mean([tstr[k] - ref[k] for k in keys]))
+        out.append(
+            f"| {Path(path).name} | `{label}` | {better} of {len(keys)} | {diff:+.3f} | "
+            f"{beats_vae({k: tstr[k] for k in keys})} |"
+        )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="*", default=list(SHIPPED))
@@ -369,6 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads for fitting")
     p.add_argument("--out", help="append one JSON line per run to this file")
     p.add_argument("--summarize", metavar="FILE", help="print a markdown table of FILE and exit")
+    p.add_argument(
+        "--screen",
+        nargs="+",
+        metavar="FILE",
+        help="compare GAN settings with the shipped defaults and exit: the first FILE is the "
+        "shipped GAN and VAE (--models gan vae), the others --gan-set runs on the same split, "
+        "sets and seeds",
+    )
     p.add_argument(
         "--ctgan-python",
         default=None,
@@ -406,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
             GAN_SETTINGS[key] = json.loads(value)
         except json.JSONDecodeError:
             GAN_SETTINGS[key] = value
+    if args.screen:
+        print(screen(args.screen[0], args.screen[1:]))
+        return 0
     if args.summarize:
         print(side_by_side(args.summarize))
         print()
