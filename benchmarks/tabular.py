@@ -361,9 +361,14 @@ def targets(path: str) -> str:
     return "\n".join(out)
 
 
-def _clipped_tstr(row: dict[str, Any]) -> float:
-    """A run's TSTR with R² clipped at −1 (one diverged regression fit would swamp a mean)."""
-    return max(float(row["metrics"]["tstr"]["value"]), -1.0)
+def _clipped_tstr(rows: list[dict[str, Any]], model: str) -> dict[tuple[str, int], float]:
+    """TSTR of each (set, seed) run of ``model``, R² clipped at −1 (one diverged regression fit
+    would swamp a mean)."""
+    return {
+        (r["dataset"], r["seed"]): max(float(r["metrics"]["tstr"]["value"]), -1.0)
+        for r in rows
+        if r["model"] == model
+    }
 
 
 def screen(base_path: str, other_paths: list[str]) -> str:
@@ -374,8 +379,7 @@ def screen(base_path: str, other_paths: list[str]) -> str:
     (R² clipped at −1), and the sets where the screen's GAN (mean over seeds) beats the base
     file's VAE. Only pairs present in both files count."""
     base = _read_rows(base_path)
-    ref = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in base if r["model"] == "gan"}
-    vae = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in base if r["model"] == "vae"}
+    ref, vae = _clipped_tstr(base, "gan"), _clipped_tstr(base, "vae")
     out = [
         "| screen | GAN setting | (set, seed) pairs better than the shipped defaults | "
         "mean Δ TSTR (R² clipped at −1) | sets where the GAN beats the VAE (seed means) |",
@@ -383,17 +387,15 @@ def screen(base_path: str, other_paths: list[str]) -> str:
     ]
 
     def beats_vae(tstr: dict[tuple[str, int], float]) -> str:
-        sets = sorted({d for d, _ in tstr if any(k[0] == d for k in vae)})
-        wins = 0
-        for d in sets:
-            keys = [k for k in tstr if k[0] == d and k in vae]
-            wins += np.mean([tstr[k] for k in keys]) > np.mean([vae[k] for k in keys])
+        common = [k for k in tstr if k in vae]
+        sets = {d for d, _ in common}
+        wins = sum(np.mean([tstr[k] - vae[k] for k in common if k[0] == d]) > 0 for d in sets)
         return f"{wins} of {len(sets)}"
 
     out.append(f"| {Path(base_path).name} | shipped defaults | — | — | {beats_vae(ref)} |")
     for path in other_paths:
         rows = [r for r in _read_rows(path) if r["model"] == "gan"]
-        tstr = {(r["dataset"], r["seed"]): _clipped_tstr(r) for r in rows}
+        tstr = _clipped_tstr(rows, "gan")
         keys = [k for k in tstr if k in ref]
         if not keys:
             out.append(f"| {Path(path).name} | | no (set, seed) pair in common | | |")
