@@ -117,13 +117,32 @@ class GANStep:
         return Phase(None, value, norm, stats)
 
     def generator(self, opt: torch.optim.Optimizer, watchdog: Watchdog) -> Phase:
-        """One G step; the domain's generator penalty, if any, is added and logged."""
+        """One G step; the domain's generator penalty, if any, is added and logged.
+
+        A *paired* penalty (``g_penalty.paired`` true; e.g. the tabular energy score) is
+        called as ``g_penalty(fake, c, real=rows, fake2=second)``: ``rows`` are the real rows
+        the conditions ``c`` were drawn from (the same index draw as ``conditions()``, so the
+        random stream up to z is unchanged) and ``second`` a second generated row per
+        condition, from a second z drawn after the first; both halves come from one forward
+        (one DDP forward per backward), and the adversarial loss reads the first half only.
+        """
         self.D.requires_grad_(False)
-        c = self.batches.conditions()
-        fake = self.G_par(self.batches.z(), c)
-        loss = self.loss.g_loss(self.D, fake, c)
+        paired = bool(getattr(self.g_penalty, "paired", False))
         stats: dict[str, float] = {}
-        if self.g_penalty is not None:
+        if paired:
+            real, c = self.batches.real()
+            z, z2 = self.batches.z(), self.batches.z()
+            both = self.G_par(torch.cat([z, z2]), None if c is None else torch.cat([c, c]))
+            fake, fake2 = both[: len(z)], both[len(z) :]
+            loss = self.loss.g_loss(self.D, fake, c)
+            penalty = self.g_penalty(fake, c, real=real, fake2=fake2)
+            loss = loss + penalty
+            stats["g_penalty"] = penalty.item()
+        else:
+            c = self.batches.conditions()
+            fake = self.G_par(self.batches.z(), c)
+            loss = self.loss.g_loss(self.D, fake, c)
+        if self.g_penalty is not None and not paired:
             penalty = self.g_penalty(fake, c)
             loss = loss + penalty
             stats["g_penalty"] = penalty.item()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from torch import nn
+from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.domains.base import (
@@ -46,6 +46,7 @@ from scigan.domains.tabular.data import (
 from scigan.domains.tabular.encoding import TabularEncoder
 from scigan.domains.tabular.metrics import DETECTION_AUC, evaluate_table
 from scigan.domains.tabular.schema import WIDE_COLUMNS
+from scigan.domains.tabular.scoring import ENERGY, EnergyPenalty, energy_weight
 from scigan.errors import DataError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
@@ -129,6 +130,21 @@ class TabularDomain(ExperimentDomain):
         if not isinstance(dataset, TabularDataset):
             return dataset
         return validation_view(dataset)
+
+    def generator_penalty(
+        self,
+        cfg: TrainConfig,
+        encoder: AbstractEncoder,
+        data: Tensor | None = None,
+        generator: nn.Module | None = None,
+        cond: Tensor | None = None,
+    ) -> EnergyPenalty | None:
+        """``energy`` = λ > 0: λ × the energy score of generated against real rows at the same
+        condition (:mod:`scoring`; a strictly proper scoring rule); 0: none."""
+        weight = energy_weight(cfg.options.get("energy", ENERGY))
+        if not weight or not isinstance(encoder, TabularEncoder):
+            return None
+        return EnergyPenalty(encoder, weight)
 
     def make_encoder(self, cfg: TrainConfig) -> AbstractEncoder:
         max_modes = cfg.options.get("max_modes", 10)

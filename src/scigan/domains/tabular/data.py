@@ -61,6 +61,7 @@ OPTIONS = (
     "max_modes",
     "max_columns",
     "projection",
+    "energy",
 )
 # Training-by-sampling names a categorical target in every drawn row (issue 26): CTGAN's
 # uniform choice among digits' 11 categorical columns named the class in 1 row of 11, and the
