@@ -36,7 +36,7 @@ from scigan.domains.tabular.encoding import TabularEncoder
 from scigan.errors import DataError
 
 EPS = 1e-8  # inside the square root: the norm's gradient at 0 is finite
-ENERGY = 0.0  # the default weight λ (``--set energy=λ``)
+ENERGY = 1.0  # the default weight λ (``--set energy=λ``; chosen on validation, RESULTS.md)
 
 
 def energy_weight(value: object) -> float:
