@@ -63,6 +63,9 @@ class Problem:
         data_hash: identifies the exact training tensors (written to config.json).
         g_penalty: ``(fake (B, ...), cond | None) -> scalar`` added to G's loss (a domain prior
             that real data satisfies, e.g. no steric clash), logged as ``g_penalty``; or None.
+            One with ``paired = True`` is called ``(fake, cond, real=rows, fake2=second)``
+            with the real rows of the batch's conditions and a second generated row per
+            condition (``GANStep.generator``; the tabular energy score).
     """
 
     G: nn.Module

@@ -268,7 +268,9 @@ class AbstractDomain(abc.ABC):
         the proteins chain head's 3-D chains). Only for constraints every real sample satisfies
         (the proteins domain's steric term: no two Cα atoms closer than real chains ever are) or
         statistics of the training data itself (its geometry matching; the fields domain's
-        observable moments per condition); the critic still judges everything else.
+        observable moments per condition), or a proper scoring rule against the real rows the
+        conditions came from (a penalty with ``paired = True``, called ``(fake, cond, real=...,
+        fake2=...)``: the tabular energy score); the critic still judges everything else.
         """
         return None
 
