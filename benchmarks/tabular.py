@@ -271,7 +271,8 @@ def side_by_side(path: str) -> str:
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     models = [m for m in MODELS if any(r["model"] == m for r in rows)]
     head = ["dataset", "seeds", *(f"TSTR {m}" for m in models), "TRTR", "detect GAN (floor)"]
-    head += ["fit s GAN / ctgan", "ctgan epochs"]
+    has_ctgan = "ctgan" in models
+    head += ["fit s GAN / ctgan", "ctgan epochs"] if has_ctgan else ["fit s GAN"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def cell(vals: list[float]) -> str:
@@ -296,8 +297,11 @@ def side_by_side(path: str) -> str:
         )
         ct = by.get("ctgan", [])
         fit = [np.mean([r["fit_s"] for r in rs]) if rs else float("nan") for rs in (gan, ct)]
-        cells.append(f"{fit[0]:.0f} / {fit[1]:.0f}")
-        cells.append(", ".join(str(r.get("epochs")) for r in ct))
+        if has_ctgan:
+            cells.append(f"{fit[0]:.0f} / {fit[1]:.0f}")
+            cells.append(", ".join(str(r.get("epochs")) for r in ct))
+        else:
+            cells.append(f"{fit[0]:.0f}")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
