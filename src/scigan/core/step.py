@@ -127,23 +127,19 @@ class GANStep:
         (one DDP forward per backward), and the adversarial loss reads the first half only.
         """
         self.D.requires_grad_(False)
-        paired = bool(getattr(self.g_penalty, "paired", False))
-        stats: dict[str, float] = {}
-        if paired:
+        extra: dict[str, Tensor] = {}
+        if getattr(self.g_penalty, "paired", False):
             real, c = self.batches.real()
-            z, z2 = self.batches.z(), self.batches.z()
-            both = self.G_par(torch.cat([z, z2]), None if c is None else torch.cat([c, c]))
-            fake, fake2 = both[: len(z)], both[len(z) :]
-            loss = self.loss.g_loss(self.D, fake, c)
-            penalty = self.g_penalty(fake, c, real=real, fake2=fake2)
-            loss = loss + penalty
-            stats["g_penalty"] = penalty.item()
+            z = torch.cat([self.batches.z(), self.batches.z()])
+            fake, fake2 = self.G_par(z, None if c is None else torch.cat([c, c])).chunk(2)
+            extra = {"real": real, "fake2": fake2}
         else:
             c = self.batches.conditions()
             fake = self.G_par(self.batches.z(), c)
-            loss = self.loss.g_loss(self.D, fake, c)
-        if self.g_penalty is not None and not paired:
-            penalty = self.g_penalty(fake, c)
+        loss = self.loss.g_loss(self.D, fake, c)
+        stats: dict[str, float] = {}
+        if self.g_penalty is not None:
+            penalty = self.g_penalty(fake, c, **extra)
             loss = loss + penalty
             stats["g_penalty"] = penalty.item()
         opt.zero_grad(set_to_none=True)

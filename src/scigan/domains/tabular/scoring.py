@@ -43,11 +43,8 @@ ENERGY = 1.0  # the default weight λ (``--set energy=λ``; chosen on validation
 
 def energy_weight(value: object) -> float:
     """The ``energy`` option as a weight ≥ 0 (a clear error otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        value_ok = False
-    else:
-        value_ok = math.isfinite(value) and value >= 0
-    if not value_ok:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value >= 0):
         raise DataError(f"energy={value!r} must be a number >= 0 (0 turns the energy score off)")
     return float(value)
 
@@ -59,9 +56,8 @@ class OutcomeSpace:
     """
 
     def __init__(self, encoder: TabularEncoder) -> None:
-        self.start = encoder.passthrough_dim
         self.parts: list[tuple[str, int, int, Tensor | None, Tensor | None]] = []
-        pos = self.start
+        pos = encoder.passthrough_dim  # the conditions' pass-through copy is left out
         for kind, cols, spans in encoder._generated_blocks():
             if kind == "mode":
                 norm = encoder.normalizers_[cols[0]]
