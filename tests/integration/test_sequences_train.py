@@ -98,6 +98,10 @@ def test_markov_and_motif_metrics_present():
     m = gan.evaluate(n=24)["metrics"]
     assert {"motif_hit_fraction", "motif_hit_error", "motif_position_w1"} <= set(m)
     assert m["motif_hit_fraction"]["planted_rate"] == 0.5
+    # scored against the simulator's own hit fraction (0.517 at the defaults), not the 0.5
+    assert 0.51 < m["motif_hit_fraction"]["true_rate"] < 0.53
+    e = m["motif_hit_error"]
+    assert e["value"] == pytest.approx(abs(m["motif_hit_fraction"]["value"] - e["true_rate"]))
 
 
 def test_conditional_label_csv(tmp_path):

@@ -68,6 +68,22 @@ def test_jaspar_motif_dataset_hit_fraction_near_planted_rate():
     assert abs((score >= 0.8).mean() - 0.5) < 0.04
 
 
+@pytest.mark.skipif(not HAS_JASPAR, reason="pyjaspar wheel not downloaded")
+def test_motif_truth_is_the_simulators_hit_fraction_not_the_planted_rate():
+    info = sdata.load_motif({"n": 10}, seed=0).info
+    ((truth, se),) = sdata.motif_truth(info, n=40_000)
+    # an independent draw of the same simulator agrees within 4 combined standard errors
+    ds = sdata.load_motif({"n": 20_000}, seed=11)
+    score, _ = mt.scan(one_hot(ds.samples, "ACGT", 100), mt.load_motif("MA0139.1"))
+    draw = (score >= 0.8).mean()
+    assert abs(draw - truth) < 4 * np.hypot(se, np.sqrt(draw * (1 - draw) / 20_000))
+    # planted sites that miss the threshold and chance hits in the background: above 0.5
+    assert truth > 0.5 + 4 * se
+    # exact ends: every complete window reaches relative score 0, none exceeds 1
+    assert sdata.motif_truth({**info, "threshold": 0.0}, n=2000) == [(1.0, 0.0)]
+    assert sdata.motif_truth({**info, "threshold": 1.01}, n=2000) == [(0.0, 0.0)]
+
+
 def test_orf_dataset_all_valid_and_codon_lengths():
     ds = sdata.load_orf({"n": 300, "min_codons": 10, "max_codons": 20}, seed=1)
     assert all(sdata.is_orf(s) for s in ds.samples)
