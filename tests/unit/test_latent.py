@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from scigan.domains.latent import (
@@ -18,23 +19,28 @@ from scigan.domains.latent import (
 )
 
 
-def _model(length: int = 21) -> SequenceAutoencoder:
+def _model(length: int = 21, kernel: int = 3) -> SequenceAutoencoder:
     torch.manual_seed(0)
-    cfg = AEConfig(vocab=7, length=length, latent=8, embed=8, hidden=16, decoder="cnn")
+    cfg = AEConfig(vocab=7, length=length, latent=8, embed=8, hidden=16, decoder="cnn",
+                   kernel=kernel)  # fmt: skip
     model = SequenceAutoencoder(cfg).eval()
     for p in model.parameters():  # a non-trivial function: the zero position embedding moves
         torch.nn.init.normal_(p, std=0.3)
     return model
 
 
-def test_dilations_cover_the_sequence():
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_dilations_cover_the_sequence(kernel):
     for length in (2, 21, 51, 101, 1000):
-        d = causal_dilations(length)
-        assert 1 + 2 * sum(d) >= length > 1 + 2 * sum(d[:-1]) or d == (1,)
+        d = causal_dilations(length, kernel)
+        k = kernel - 1
+        assert 1 + k * sum(d) >= length > 1 + k * sum(d[:-1]) or d == (1,)
+    assert len(causal_dilations(101, 3)) == 6 and len(causal_dilations(101, 5)) == 5
 
 
-def test_decoder_is_causal():
-    model = _model()
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_decoder_is_causal(kernel):
+    model = _model(kernel=kernel)
     z = torch.randn(4, 8)
     ids = torch.randint(3, 7, (4, 21))
     base = model.decode_logits(z, ids)
@@ -48,10 +54,11 @@ def test_decoder_is_causal():
             assert not torch.allclose(logits[:, t + 1], base[:, t + 1], atol=1e-4)
 
 
-def test_cached_generation_matches_the_parallel_decoder():
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_cached_generation_matches_the_parallel_decoder(kernel):
     # greedy decoding with the per-block caches picks, at every position, the argmax of the
     # parallel (teacher-forced) logits of the finished sequence
-    model = _model()
+    model = _model(kernel=kernel)
     z = torch.randn(16, 8)
     ids = model.generate(z, 21, temperature=0.0)
     logits = model.decode_logits(z, ids)

@@ -81,6 +81,8 @@ class AEConfig:
     # held-out log-likelihood and stores it as ``ngram``; -1 = no prior (molecules).
     ngram_max: int = 0
     ngram: int = -1
+    # the causal CNN decoder's kernel width (3: the dilation stack 1, 2, 4, … of WaveNet)
+    kernel: int = 3
 
     def __post_init__(self) -> None:
         if self.decoder not in ("mlp", "gru", "cnn"):
@@ -89,6 +91,8 @@ class AEConfig:
             raise ValueError("an n-gram prior (ngram, ngram_max) needs decoder='cnn'")
         if self.ngram_max < 0 or self.ngram < -1 or self.ngram > max(self.ngram_max, 0):
             raise ValueError(f"ngram={self.ngram} must be -1 or in 0 … ngram_max={self.ngram_max}")
+        if self.kernel < 2:
+            raise ValueError(f"kernel={self.kernel} must be >= 2")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
         if not 0 <= self.beta <= 10:
@@ -113,6 +117,8 @@ class AEConfig:
                 del cfg[name]
         if cfg["ngram"] == -1:
             del cfg["ngram"]
+        if cfg["kernel"] == 3:  # the width before it was a setting
+            del cfg["kernel"]
         key: dict[str, Any] = {"cfg": cfg, "data": data_hash, "seed": seed}
         if val_hash is not None:
             key["val"] = val_hash
@@ -135,25 +141,25 @@ def _bf16(cfg: AEConfig) -> bool:
         return False
 
 
-def causal_dilations(length: int) -> tuple[int, ...]:
-    """Dilations 1, 2, 4, … up to the first whose kernel-3 stack sees the whole sequence
-    (receptive field 1 + 2·Σd ≥ length): 7 blocks at length 101, 6 at 51."""
+def causal_dilations(length: int, kernel: int = 3) -> tuple[int, ...]:
+    """Dilations 1, 2, 4, … up to the first whose stack sees the whole sequence (receptive
+    field 1 + (kernel − 1)·Σd ≥ length): kernel 3: 6 blocks at length 101, 5 at 51."""
     out, field = [], 1
     while field < length:
         d = 2 ** len(out)
         out.append(d)
-        field += 2 * d
+        field += (kernel - 1) * d
     return tuple(out) or (1,)
 
 
 class CausalBlock(nn.Module):
-    """A residual block: LayerNorm → causal conv (kernel 3, dilation d) + code → GELU → 1×1."""
+    """A residual block: LayerNorm → causal conv (kernel k, dilation d) + code → GELU → 1×1."""
 
-    def __init__(self, width: int, dilation: int, latent: int) -> None:
+    def __init__(self, width: int, dilation: int, latent: int, kernel: int = 3) -> None:
         super().__init__()
-        self.reach = 2 * dilation  # how far back the kernel looks
+        self.reach = (kernel - 1) * dilation  # how far back the kernel looks
         self.norm = nn.LayerNorm(width)
-        self.conv = nn.Conv1d(width, width, 3, dilation=dilation)
+        self.conv = nn.Conv1d(width, width, kernel, dilation=dilation)
         self.z = nn.Linear(latent, width)
         self.proj = nn.Linear(width, width)
 
@@ -167,7 +173,7 @@ class CausalBlock(nn.Module):
         """One new position: h (B, H) at position t; ``cache`` (B, H, reach + L) holds the
         normalised inputs so far (left-padded with zeros); ``zb`` = ``self.z(z)``."""
         cache[:, :, self.reach + t] = self.norm(h)
-        window = cache[:, :, t : self.reach + t + 1 : self.conv.dilation[0]]  # (B, H, 3)
+        window = cache[:, :, t : self.reach + t + 1 : self.conv.dilation[0]]  # (B, H, k)
         y = F.gelu(F.conv1d(window, self.conv.weight, self.conv.bias)[:, :, 0] + zb)
         return h + self.proj(y)
 
@@ -204,7 +210,8 @@ class SequenceAutoencoder(nn.Module):
             self.pos = nn.Parameter(torch.zeros(cfg.length, h))
             self.from_z = nn.Linear(cfg.latent, h)
             self.blocks = nn.ModuleList(
-                CausalBlock(h, d, cfg.latent) for d in causal_dilations(cfg.length)
+                CausalBlock(h, d, cfg.latent, cfg.kernel)
+                for d in causal_dilations(cfg.length, cfg.kernel)
             )
             self.out = nn.Linear(h, cfg.vocab)
             if cfg.ngram >= 0:  # log p(next | k previous tokens), set by train_autoencoder

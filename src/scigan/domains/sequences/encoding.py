@@ -413,15 +413,15 @@ def make_encoder(
     cfg: TrainConfig, held_out: Callable[[Dataset], Sequence[str]] | None = None
 ) -> SequenceEncoder:
     """An unfitted encoder: the latent GAN's (default; ``ae_steps``, ``ae_minutes``,
-    ``ae_patience``, ``ae_ngram``, ``ae_hidden``, ``ae_latent``, ``ae_beta``, ``temperature``,
-    ``adapt_steps``) or, with ``--set model=direct``, the one-hot encoder whose generator head
-    is ``--set output=softmax|gumbel`` (default)."""
+    ``ae_patience``, ``ae_ngram``, ``ae_kernel``, ``ae_hidden``, ``ae_latent``, ``ae_beta``,
+    ``temperature``, ``adapt_steps``) or, with ``--set model=direct``, the one-hot encoder
+    whose generator head is ``--set output=softmax|gumbel`` (default)."""
     opts = cfg.options
     if model_option(opts) == "latent-gan":
         ae: dict[str, Any] = {}
         for key, kind in (("ae_minutes", float), ("ae_hidden", int), ("ae_latent", int),
                           ("ae_beta", float), ("ae_steps", int),
-                          ("ae_patience", int), ("ae_ngram", int)):  # fmt: skip
+                          ("ae_patience", int), ("ae_ngram", int), ("ae_kernel", int)):  # fmt: skip
             if key in opts:
                 name = {"ae_minutes": "max_minutes", "ae_ngram": "ngram_max"}.get(key, key[3:])
                 ae[name] = _option(opts[key], key, kind)
