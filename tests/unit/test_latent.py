@@ -19,10 +19,10 @@ from scigan.domains.latent import (
 )
 
 
-def _model(length: int = 21, kernel: int = 3) -> SequenceAutoencoder:
+def _model(length: int = 21, kernel: int = 3, zpos: int = 0, enc_conv: int = 0):
     torch.manual_seed(0)
     cfg = AEConfig(vocab=7, length=length, latent=8, embed=8, hidden=16, decoder="cnn",
-                   kernel=kernel)  # fmt: skip
+                   kernel=kernel, zpos=zpos, enc_conv=enc_conv)  # fmt: skip
     model = SequenceAutoencoder(cfg).eval()
     for p in model.parameters():  # a non-trivial function: the zero position embedding moves
         torch.nn.init.normal_(p, std=0.3)
@@ -38,9 +38,9 @@ def test_dilations_cover_the_sequence(kernel):
     assert len(causal_dilations(101, 3)) == 6 and len(causal_dilations(101, 5)) == 5
 
 
-@pytest.mark.parametrize("kernel", [3, 5])
-def test_decoder_is_causal(kernel):
-    model = _model(kernel=kernel)
+@pytest.mark.parametrize(("kernel", "zpos"), [(3, 0), (5, 0), (3, 4)])
+def test_decoder_is_causal(kernel, zpos):
+    model = _model(kernel=kernel, zpos=zpos, enc_conv=zpos // 2)
     z = torch.randn(4, 8)
     ids = torch.randint(3, 7, (4, 21))
     base = model.decode_logits(z, ids)
@@ -54,11 +54,11 @@ def test_decoder_is_causal(kernel):
             assert not torch.allclose(logits[:, t + 1], base[:, t + 1], atol=1e-4)
 
 
-@pytest.mark.parametrize("kernel", [3, 5])
-def test_cached_generation_matches_the_parallel_decoder(kernel):
+@pytest.mark.parametrize(("kernel", "zpos"), [(3, 0), (5, 0), (3, 4)])
+def test_cached_generation_matches_the_parallel_decoder(kernel, zpos):
     # greedy decoding with the per-block caches picks, at every position, the argmax of the
     # parallel (teacher-forced) logits of the finished sequence
-    model = _model(kernel=kernel)
+    model = _model(kernel=kernel, zpos=zpos)
     z = torch.randn(16, 8)
     ids = model.generate(z, 21, temperature=0.0)
     logits = model.decode_logits(z, ids)

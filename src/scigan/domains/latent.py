@@ -83,6 +83,13 @@ class AEConfig:
     ngram: int = -1
     # the causal CNN decoder's kernel width (3: the dilation stack 1, 2, 4, … of WaveNet)
     kernel: int = 3
+    # residual convolutions (kernel 9, embedding width, 'same' padding) over the token
+    # embeddings before the encoder's flattened MLP: position-wise pattern detectors (a
+    # planted motif) the MLP then reads by position; 0 = the MLP alone (molecules)
+    enc_conv: int = 0
+    # the causal CNN decoder also reads the code position by position: z → (length, zpos) by
+    # one linear map, then to the width (0 = the code as one vector added everywhere)
+    zpos: int = 0
 
     def __post_init__(self) -> None:
         if self.decoder not in ("mlp", "gru", "cnn"):
@@ -93,6 +100,10 @@ class AEConfig:
             raise ValueError(f"ngram={self.ngram} must be -1 or in 0 … ngram_max={self.ngram_max}")
         if self.kernel < 2:
             raise ValueError(f"kernel={self.kernel} must be >= 2")
+        if self.enc_conv < 0 or self.zpos < 0:
+            raise ValueError(f"enc_conv={self.enc_conv}, zpos={self.zpos} must be >= 0")
+        if self.zpos and self.decoder != "cnn":
+            raise ValueError("zpos needs decoder='cnn'")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision={self.precision!r} must be auto, bf16 or fp32")
         if not 0 <= self.beta <= 10:
@@ -119,6 +130,9 @@ class AEConfig:
             del cfg["ngram"]
         if cfg["kernel"] == 3:  # the width before it was a setting
             del cfg["kernel"]
+        for name in ("enc_conv", "zpos"):  # off: the keys from before they were settings
+            if not cfg[name]:
+                del cfg[name]
         key: dict[str, Any] = {"cfg": cfg, "data": data_hash, "seed": seed}
         if val_hash is not None:
             key["val"] = val_hash
@@ -139,6 +153,10 @@ def _bf16(cfg: AEConfig) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
         return False
+
+
+#: the encoder convolutions' kernel width (AEConfig.enc_conv): a 19-bp site spans three
+ENC_KERNEL = 9
 
 
 def causal_dilations(length: int, kernel: int = 3) -> tuple[int, ...]:
@@ -192,6 +210,10 @@ class SequenceAutoencoder(nn.Module):
         self.cfg = cfg
         h = cfg.hidden
         self.embed = nn.Embedding(cfg.vocab, cfg.embed, padding_idx=0)
+        self.enc_convs = nn.ModuleList(
+            nn.Conv1d(cfg.embed, cfg.embed, ENC_KERNEL, padding=ENC_KERNEL // 2)
+            for _ in range(cfg.enc_conv)
+        )
         self.enc = nn.Sequential(
             nn.Linear(cfg.length * cfg.embed, 2 * h), nn.LayerNorm(2 * h), nn.GELU(),
             nn.Linear(2 * h, h), nn.LayerNorm(h), nn.GELU(),
@@ -209,6 +231,10 @@ class SequenceAutoencoder(nn.Module):
             self.inp = nn.Linear(cfg.embed, h)
             self.pos = nn.Parameter(torch.zeros(cfg.length, h))
             self.from_z = nn.Linear(cfg.latent, h)
+            # the code as a per-position signal too (zpos channels at every position, then to
+            # the width): 'a site starts at p' becomes a linear read-out of z at t = p … p + W
+            self.z_pos = nn.Linear(cfg.latent, cfg.length * cfg.zpos) if cfg.zpos else None
+            self.z_pos_out = nn.Linear(cfg.zpos, h, bias=False) if cfg.zpos else None
             self.blocks = nn.ModuleList(
                 CausalBlock(h, d, cfg.latent, cfg.kernel)
                 for d in causal_dilations(cfg.length, cfg.kernel)
@@ -229,7 +255,10 @@ class SequenceAutoencoder(nn.Module):
 
     def posterior(self, ids: Tensor) -> tuple[Tensor, Tensor | None]:
         """(μ, log σ²) of the code (log σ² is None for the deterministic autoencoder)."""
-        h = self.enc(self.embed(ids).flatten(1))
+        e = self.embed(ids)  # (B, L, E)
+        for conv in self.enc_convs:
+            e = e + F.gelu(conv(e.transpose(1, 2))).transpose(1, 2)
+        h = self.enc(e.flatten(1))
         if not self.cfg.variational:
             return torch.tanh(self.to_z(h)), None
         return self.to_z(h), self.to_logvar(h).clamp(-10.0, 5.0)
@@ -241,7 +270,10 @@ class SequenceAutoencoder(nn.Module):
         inputs = decoder_inputs(ids)
         if self.cfg.decoder == "cnn":
             x = self.inp(self.embed(inputs))  # (B, L, H)
-            h = (x + self.pos + self.from_z(z)[:, None]).transpose(1, 2)  # (B, H, L)
+            h = x + self.pos + self.from_z(z)[:, None]
+            if self.z_pos is not None:
+                h = h + self.position_code(z)[:, : h.shape[1]]
+            h = h.transpose(1, 2)  # (B, H, L)
             for block in self.blocks:
                 h = block(h, z)
             logits = self.out(F.gelu(h.transpose(1, 2)))
@@ -253,6 +285,11 @@ class SequenceAutoencoder(nn.Module):
             inp = torch.cat([inp, z.unsqueeze(1).expand(-1, ids.shape[1], -1)], dim=2)
             y, _ = self.gru(inp, torch.tanh(self.from_z(z)).unsqueeze(0))
             return self.out(y).float()
+
+    def position_code(self, z: Tensor) -> Tensor:
+        """(B, Z) → (B, L, H): the code's per-position signal (``zpos``)."""
+        assert self.z_pos is not None and self.z_pos_out is not None
+        return self.z_pos_out(self.z_pos(z).view(len(z), self.cfg.length, self.cfg.zpos))
 
     @torch.no_grad()
     def greedy(self, z: Tensor, length: int) -> Tensor:
@@ -302,6 +339,7 @@ class SequenceAutoencoder(nn.Module):
         caches = [torch.zeros(len(z), hidden, b.reach + length) for b in self.blocks]
         zs = [b.z(z) for b in self.blocks]
         fz = self.from_z(z)
+        zp = self.position_code(z) if self.z_pos is not None else None
         tok = torch.full((len(z),), 1, dtype=torch.long)
         k, v = self.cfg.ngram, self.cfg.vocab
         # the n-gram context: the last k inputs as a base-V number, newest digit lowest
@@ -309,6 +347,8 @@ class SequenceAutoencoder(nn.Module):
         out, done = [], torch.zeros(len(z), dtype=torch.bool)
         for t in range(length):
             h = self.inp(self.embed(tok)) + self.pos[t] + fz  # (B, H)
+            if zp is not None:
+                h = h + zp[:, t]
             for block, cache, zb in zip(self.blocks, caches, zs, strict=True):
                 h = block.step(h, zb, cache, t)
             logits = self.out(F.gelu(h))

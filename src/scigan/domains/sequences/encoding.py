@@ -421,7 +421,8 @@ def make_encoder(
         ae: dict[str, Any] = {}
         for key, kind in (("ae_minutes", float), ("ae_hidden", int), ("ae_latent", int),
                           ("ae_beta", float), ("ae_steps", int),
-                          ("ae_patience", int), ("ae_ngram", int), ("ae_kernel", int)):  # fmt: skip
+                          ("ae_patience", int), ("ae_ngram", int), ("ae_kernel", int),
+                          ("ae_enc_conv", int), ("ae_zpos", int)):  # fmt: skip
             if key in opts:
                 name = {"ae_minutes": "max_minutes", "ae_ngram": "ngram_max"}.get(key, key[3:])
                 ae[name] = _option(opts[key], key, kind)
