@@ -110,16 +110,23 @@ class TabularDomain(ExperimentDomain):
         file's header, or the columns of a DataFrame / mapping ``source``): pac 10 packs 10
         encoded rows into the critic's first layer, and on digits (65 columns, ~400 encoded
         features a row) it collapsed (TSTR 0.07 vs 0.83 at pac 1; README "Wide numeric
-        tables"), while batch 250 keeps the fit near 2 minutes."""
+        tables"), while batch 250 keeps the fit near 2 minutes.
+
+        The energy score's weight is written into the run's options (``energy``, unless the
+        user set it), so ``config.json`` names the weight a run trained with even if the
+        default changes."""
+        out: dict[str, Any] = {}
+        if "energy" not in options:
+            out["options"] = {"energy": ENERGY}
         if options.get("conditions"):
-            return {"pac": 1, "batch_size": 250}
+            return {**out, "pac": 1, "batch_size": 250}
         if data not in SHIPPED:
             width = table_width(source if isinstance(source, pd.DataFrame | Mapping) else data)
             drop = options.get("drop")
             dropped = len(drop) if isinstance(drop, list | tuple) else 0
             if width is not None and width - dropped > WIDE_COLUMNS:
-                return {"pac": 1, "batch_size": 250}
-        return {}
+                return {**out, "pac": 1, "batch_size": 250}
+        return out
 
     def load(self, source: Any, *, options: Mapping[str, Any], seed: int) -> Dataset:
         return load_table(source, options=options, seed=seed)
