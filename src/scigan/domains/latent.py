@@ -155,7 +155,7 @@ def _bf16(cfg: AEConfig) -> bool:
         return False
 
 
-#: the encoder convolutions' kernel width (AEConfig.enc_conv): a 19-bp site spans three
+#: the encoder convolutions' kernel width (AEConfig.enc_conv): two layers see 17 bases
 ENC_KERNEL = 9
 
 
