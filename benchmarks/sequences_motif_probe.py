@@ -42,13 +42,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    options = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
+    # values stay text: the encoder reads each autoencoder option as its number type
+    options = dict(item.split("=", 1) for item in args.set)
     domain = SequencesDomain()
     cfg = Synthesizer(domain="sequences", seed=args.seed, threads=args.threads,
                       options=options).resolve_config("motif")  # fmt: skip

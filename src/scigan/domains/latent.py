@@ -272,7 +272,7 @@ class SequenceAutoencoder(nn.Module):
             x = self.inp(self.embed(inputs))  # (B, L, H)
             h = x + self.pos + self.from_z(z)[:, None]
             if self.z_pos is not None:
-                h = h + self.position_code(z)[:, : h.shape[1]]
+                h = h + self.position_code(z)
             h = h.transpose(1, 2)  # (B, H, L)
             for block in self.blocks:
                 h = block(h, z)

@@ -9,6 +9,7 @@ were made (enough to rebuild the exact answer for the synthetic sets).
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import zipfile
@@ -28,7 +29,6 @@ from scigan.domains.sequences.encoding import (
     PROTEIN,
     check_symbols,
     guess_alphabet,
-    one_hot,
     resolve_alphabet,
 )
 from scigan.domains.sequences.markov import MarkovChain, random_table
@@ -259,26 +259,33 @@ def planted_motif_sequences(
 
     Several motifs are planted independently (later ones may overwrite earlier ones).
     """
+    bases, planted, starts = _planted_motif_ids(motifs, n, length, rate, pos_range, gc, seed)
+    text = np.frombuffer(DNA.encode("ascii"), dtype=np.uint8)[bases]
+    return [r.tobytes().decode("ascii") for r in text], planted, starts
+
+
+def _planted_motif_ids(
+    motifs: list[mt.Motif],
+    n: int,
+    length: int,
+    rate: float,
+    pos_range: tuple[int, int],
+    gc: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`planted_motif_sequences` as base indices (n, length) in A, C, G, T order."""
     rng = np.random.default_rng(seed)
     p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])  # A C G T
-    bg = rng.choice(4, size=(n, length), p=p)
+    bases = rng.choice(4, size=(n, length), p=p)
     planted = rng.random((n, len(motifs))) < rate
     starts = np.full((n, len(motifs)), -1)
     for j, motif in enumerate(motifs):
         idx = np.flatnonzero(planted[:, j])
-        sites = mt.sample_sites(motif, len(idx), rng)
+        sites = mt.sample_site_ids(motif, len(idx), rng)
         pos = rng.integers(pos_range[0], pos_range[1] + 1, size=len(idx))
         starts[idx, j] = pos
-        if len(idx):
-            site_ids = np.frombuffer("".join(sites).encode("ascii"), dtype=np.uint8)
-            cols = pos[:, None] + np.arange(motif.width)  # (sites, W)
-            bg[idx[:, None], cols] = _BASE_INDEX[site_ids].reshape(len(idx), motif.width)
-    text = np.frombuffer(DNA.encode("ascii"), dtype=np.uint8)[bg]
-    return [r.tobytes().decode("ascii") for r in text], planted, starts
-
-
-_BASE_INDEX = np.zeros(256, dtype=np.int64)
-_BASE_INDEX[np.frombuffer(DNA.encode("ascii"), dtype=np.uint8)] = np.arange(len(DNA))
+        bases[idx[:, None], pos[:, None] + np.arange(motif.width)] = sites
+    return bases, planted, starts
 
 
 # The simulator's own hit fraction (the truth a generator should reproduce), estimated once per
@@ -293,30 +300,35 @@ def motif_truth(info: Mapping[str, Any], n: int = TRUTH_N) -> list[tuple[float, 
 
     This is not the planted rate: a planted site drawn from the count matrix sometimes scores
     below the threshold (CTCF at 0.8: 0.7 %), and background DNA sometimes holds a window that
-    reaches it (CTCF in 100 bp at GC 0.5: 4 %); at the defaults the truth is 0.516, not 0.5."""
-    key = (
+    reaches it (CTCF in 100 bp at GC 0.5: 4 %); at the defaults the truth is 0.517, not 0.5."""
+    return _motif_truth(
         tuple(info["motifs"]), int(info["max_len"]), float(info["rate"]),
         tuple(int(v) for v in info["pos_range"]), float(info["gc"]), float(info["threshold"]), n,
     )  # fmt: skip
-    if key not in _TRUTH:
-        motifs = [mt.load_motif(m) for m in key[0]]
-        hits = np.zeros(len(motifs))
-        rng_seed, done, chunk = TRUTH_SEED, 0, 20_000
-        while done < n:
-            m = min(chunk, n - done)
-            seqs, _, _ = planted_motif_sequences(
-                motifs, m, key[1], key[2], key[3], key[4], rng_seed + done
-            )
-            onehot = one_hot(seqs, "ACGT", key[1])
-            for j, motif in enumerate(motifs):
-                hits[j] += (mt.scan(onehot, motif)[0] >= key[5]).sum()
-            done += m
-        p = hits / n
-        _TRUTH[key] = [(float(v), float(np.sqrt(v * (1 - v) / n))) for v in p]
-    return _TRUTH[key]
 
 
-_TRUTH: dict[tuple, list[tuple[float, float]]] = {}
+@functools.lru_cache(maxsize=8)
+def _motif_truth(
+    ids: tuple[str, ...],
+    length: int,
+    rate: float,
+    pos_range: tuple[int, int],
+    gc: float,
+    threshold: float,
+    n: int,
+) -> list[tuple[float, float]]:
+    motifs = [mt.load_motif(m) for m in ids]
+    hits = np.zeros(len(motifs))
+    for done in range(0, n, TRUTH_CHUNK):
+        m = min(TRUTH_CHUNK, n - done)
+        bases, _, _ = _planted_motif_ids(motifs, m, length, rate, pos_range, gc, TRUTH_SEED + done)
+        onehot = np.eye(4, dtype=np.float32)[bases].transpose(0, 2, 1)  # (m, 4, length)
+        for j, motif in enumerate(motifs):
+            hits[j] += (mt.scan(onehot, motif)[0] >= threshold).sum()
+    return [(float(v), float(np.sqrt(v * (1 - v) / n))) for v in hits / n]
+
+
+TRUTH_CHUNK = 20_000  # sequences simulated and scanned at a time
 
 
 # ----------------------------------------------------------------------------- orf

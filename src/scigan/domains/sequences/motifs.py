@@ -109,10 +109,14 @@ def scan(onehot: np.ndarray, motif: Motif) -> tuple[np.ndarray, np.ndarray]:
     return rel[np.arange(len(rel)), pos], pos
 
 
-def sample_sites(motif: Motif, n: int, rng: np.random.Generator) -> list[str]:
-    """n binding sites drawn column by column from the motif's base probabilities."""
-    p = motif.probabilities  # (4, W)
-    cum = np.cumsum(p, axis=0)
+def sample_site_ids(motif: Motif, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n binding sites drawn column by column from the motif's base probabilities, as base
+    indices (n, W) in A, C, G, T order."""
+    cum = np.cumsum(motif.probabilities, axis=0)  # (4, W)
     u = rng.random((n, motif.width))
-    idx = np.minimum((u[:, None, :] > cum[None]).sum(axis=1), 3)  # (n, W)
-    return ["".join(BASES[i] for i in row) for row in idx]
+    return np.minimum((u[:, None, :] > cum[None]).sum(axis=1), 3)
+
+
+def sample_sites(motif: Motif, n: int, rng: np.random.Generator) -> list[str]:
+    """:func:`sample_site_ids` as strings."""
+    return ["".join(BASES[i] for i in row) for row in sample_site_ids(motif, n, rng)]
