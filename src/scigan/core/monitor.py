@@ -56,10 +56,15 @@ class DiversityProbe:
         self.cond = None if cond is None else cond[idx]
         self.real_diversity = mean_pairwise_distance(data[idx])
 
-    def ratio(self, G: nn.Module) -> float:
-        """Diversity of ``G``'s samples of the probe (in eval mode) over the real rows'."""
+    def ratio(self, G: nn.Module, *, fork: bool = False) -> float:
+        """Diversity of ``G``'s samples of the probe (in eval mode) over the real rows'.
+
+        A generator that draws noise inside its forward (per-pixel noise maps, Gumbel
+        relaxations) draws it from torch's training stream; ``fork`` draws it from a fork of
+        that stream instead, leaving training's random numbers untouched.
+        """
         G.eval()
-        with torch.no_grad():
+        with torch.random.fork_rng(devices=[], enabled=fork), torch.no_grad():
             diversity = mean_pairwise_distance(G(self.z, self.cond))
         G.train()
         return diversity / max(self.real_diversity, 1e-12)

@@ -1,6 +1,7 @@
 """Training state: everything that changes while training, and how it is saved and restored.
 
-A :class:`TrainState` holds the networks, the generator's EMA copy, both Adam optimisers, the
+A :class:`TrainState` holds the networks, the generator's EMA copy, both Adam optimisers, a
+stateful generator penalty's buffers (e.g. a moving average of generated moments), the
 watchdog, the step, the learning rates and the running log window. :meth:`TrainState.snapshot`
 and :meth:`TrainState.restore` (de)serialise all of it, torch's global RNG included, so a run
 resumed from a checkpoint continues bit-identically (``tests/integration/test_train_resume.py``).
@@ -38,10 +39,17 @@ class TrainState:
     best_step: int | None = None
     elapsed_s: float = 0.0
     window: dict[str, float] = field(default_factory=dict)  # sums since the last log row
+    penalty: nn.Module | None = None  # a stateful generator penalty (its buffers are state)
+
+    def _modules(self) -> list[tuple[str, nn.Module]]:
+        out = [("G", self.G), ("D", self.D), ("G_ema", self.ema.shadow)]
+        if self.penalty is not None and self.penalty.state_dict():
+            out.append(("penalty", self.penalty))
+        return out
 
     def tensors(self) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
-        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.ema.shadow)):
+        for prefix, module in self._modules():
             for k, v in module.state_dict().items():
                 out[f"{prefix}.{k}"] = v.detach().cpu().clone()
         out["rng.torch"] = torch.get_rng_state()
@@ -67,9 +75,11 @@ class TrainState:
         return tensors, self.json_state(tensors)
 
     def restore(self, tensors: dict[str, Tensor], state: dict[str, Any]) -> None:
-        """Load weights, optimiser moments, RNG, step and watchdog state."""
-        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.ema.shadow)):
+        """Load weights, optimiser moments, the penalty's state, RNG, step and watchdog state."""
+        for prefix, module in self._modules():
             sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+            if prefix == "penalty" and not sd:
+                continue  # saved before the penalty kept state: it starts afresh
             try:
                 module.load_state_dict(sd)
             except RuntimeError as exc:
@@ -121,8 +131,9 @@ def set_learning_rates(state: TrainState, lr_g: float, lr_d: float, half_life: i
 
 def to_device(state: TrainState, device: torch.device) -> None:
     """Move the networks, the EMA copy and the optimiser moments to ``device`` (in place)."""
-    for module in (state.G, state.D, state.ema.shadow):
-        module.to(device)
+    for module in (state.G, state.D, state.ema.shadow, state.penalty):
+        if module is not None:
+            module.to(device)
     for opt in (state.opt_g, state.opt_d):
         for per_param in opt.state.values():
             for key, value in per_param.items():

@@ -98,6 +98,7 @@ def init_state(cfg: TrainConfig, problem: Problem) -> TrainState:
         watchdog=Watchdog(cfg.monitor),
         lr_g=cfg.optim.lr_g,
         lr_d=cfg.optim.lr_d,
+        penalty=problem.g_penalty if isinstance(problem.g_penalty, nn.Module) else None,
     )
 
 
@@ -192,7 +193,11 @@ def train(
 
             # ---- logging and the collapse check -----------------------------------------------
             if state.step % cfg.log_every == 0 or final:
-                fault = _log_row(state, probe, log, clock, bar)
+                # the regular rows draw from the training stream (as every recorded run did);
+                # a final row off the log grid forks it, so that a run stopped there and
+                # resumed continues as if it had never stopped
+                off_grid = state.step % cfg.log_every != 0
+                fault = _log_row(state, probe, log, clock, bar, fork=off_grid)
                 if fault:
                     rollback(state, fault)
                     continue
@@ -304,11 +309,13 @@ def _log_row(
     log: run_folder.MetricsLog,
     clock: _Clock,
     bar: tqdm,
+    *,
+    fork: bool = False,
 ) -> str | None:
     """Log the window's means (over steps and ranks) with the sample diversity; returns the
-    watchdog's collapse verdict."""
+    watchdog's collapse verdict. ``fork``: the probe leaves training's random stream alone."""
     row = dist.mean_dict(state.drain_window())
-    diversity = probe.ratio(state.G)
+    diversity = probe.ratio(state.G, fork=fork)
     state.elapsed_s = clock()
     log.write(
         {

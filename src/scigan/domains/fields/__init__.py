@@ -139,8 +139,9 @@ class FieldsDomain(AbstractDomain):
             return None
         kind = enc.observables_
         weight = fdata.match_weight(cfg.options.get("match"), kind)
+        momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
         return observable_matching(
-            kind, weight, data, cond, enc.obs_mean_, enc.obs_std_, enc.obs_counts
+            kind, weight, data, cond, enc.obs_mean_, enc.obs_std_, enc.obs_counts, momentum
         )
 
     # ------------------------------------------------------------------ evaluation

@@ -42,6 +42,7 @@ MODEL_OPTIONS = (
     "cache",
     "observables",
     "match",
+    "match_momentum",
     "total",
     "sweeps",
     "upsample",
@@ -59,6 +60,17 @@ def match_weight(value: Any, kind: str) -> float:
     if value is None:
         return WEIGHTS.get(kind, 0.0)
     return _float("match", value, 0.0, 1e4)
+
+
+def match_momentum(value: Any) -> float:
+    """The moving average of the matched moments (``match_momentum`` option, checked): 0 for
+    the split-half estimate, β in (0, 0.9999] for an average over ~1 / (1 − β) batches;
+    default :data:`matching.MOMENTUM`."""
+    from scigan.domains.fields.matching import MOMENTUM
+
+    if value is None:
+        return MOMENTUM
+    return _float("match_momentum", value, 0.0, 0.9999)
 
 
 def _int(name: str, value: Any, lo: int, hi: int) -> int:
