@@ -227,3 +227,65 @@ def test_upsample_option_reaches_the_generator_and_is_saved(tmp_path):
     assert again.upsample_ == "nearest"
     with pytest.raises(DataError, match="upsample='cubic' must be one of nearest, linear"):
         fdata.load_builtin("cellgrowth", {"n": 64, "upsample": "cubic", "cache": False}, 0)
+
+
+def test_film_starts_as_the_plain_generator_and_lets_the_condition_mute_the_noise():
+    """FiLM's layers start at zero (same weights and samples as without them); with the
+    scales at γ = −1 every noise map is multiplied by 0, so samples no longer depend on the
+    noise drawn — the condition can set how much of it shows."""
+    from scigan.core.nets import ConvGenerator
+
+    kw = dict(cond_dim=1, width=8, head="spin", symmetric=True, periodic=[True, True])
+    torch.manual_seed(0)
+    plain = ConvGenerator(16, (1, 16, 16), **kw)
+    torch.manual_seed(0)
+    mod = ConvGenerator(16, (1, 16, 16), film=True, **kw)
+    common = plain.state_dict()
+    assert all(torch.equal(v, mod.state_dict()[k]) for k, v in common.items())
+    assert {k.split(".")[-2] for k in set(mod.state_dict()) - set(common)} == {
+        "scale",
+        "full_scale",
+        "full_shift",
+    }
+    z, c = torch.randn(6, 16), torch.randn(6, 1)
+    draws = []
+    for model in (plain, mod, mod):
+        torch.manual_seed(1)
+        draws.append(model(z, c))
+    assert torch.equal(draws[0], draws[1])
+    with torch.no_grad():
+        for noise in [b.noise for b in mod.blocks] + [mod.full_noise]:
+            noise.strength.fill_(3.0)
+        for layer in [b.scale for b in mod.blocks] + [mod.full_scale]:
+            layer.bias.fill_(-1.0)
+    torch.manual_seed(2)
+    a = mod(z, c)
+    torch.manual_seed(3)
+    assert torch.equal(a, mod(z, c))  # muted: other noise, same lattices
+    with torch.no_grad():
+        for layer in [b.scale for b in mod.blocks] + [mod.full_scale]:
+            layer.bias.fill_(0.0)
+    torch.manual_seed(2)
+    b = mod(z, c)
+    torch.manual_seed(3)
+    assert not torch.equal(b, mod(z, c))
+
+
+def test_film_option_reaches_the_generator_and_is_saved():
+    from scigan.config import TrainConfig
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "film": True}, 0))
+    G = fnets.build_generator(TrainConfig(), enc)
+    assert enc.film_ and G.full_scale is not None and all(b.scale is not None for b in G.blocks)
+    again = FieldEncoder()
+    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "film"})
+    assert not again.film_  # a run saved before the option
+    again.load_state_dict(enc.state_dict())
+    assert again.film_
+    with pytest.raises(DataError, match="film='yes' must be true or false"):
+        fdata.load_builtin("ising2d", {**opts, "film": "yes"}, 0)

@@ -332,6 +332,20 @@ class NoiseInjection(nn.Module):
         return h + self.strength.reshape(1, -1, *([1] * (h.dim() - 2))) * eps
 
 
+def film(h: Tensor, gamma: Tensor) -> Tensor:
+    """h · (1 + γ) per sample and channel, γ (B, C) (feature-wise linear modulation, Perez et
+    al. 2018; the additive half is the block's condition bias)."""
+    return h * (1.0 + gamma.reshape(len(h), -1, *([1] * (h.dim() - 2))))
+
+
+def zero_linear(cin: int, cout: int) -> nn.Linear:
+    """A linear map that starts at zero (a FiLM branch that starts as the identity)."""
+    layer = nn.Linear(cin, cout)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
 class GBlock(nn.Module):
     """x → act → conv (cin→cout, low res) → up → (+ cond bias) → act → conv, plus skip.
 
@@ -355,12 +369,15 @@ class GBlock(nn.Module):
         self.skip = _conv(cin, cout, 1, periodic, False) if cin != cout else nn.Identity()
         self.bias = nn.Linear(emb, cout) if emb else None
         self.noise = NoiseInjection(cout)
+        self.scale: nn.Linear | None = None  # FiLM's scale, added by ConvGenerator(film=True)
 
     def forward(self, x: Tensor, e: Tensor | None) -> Tensor:
         up = dict(up=True, mode=self.upsample, periodic=self.periodic)
         h = self.noise(_resize(self.conv1(F.leaky_relu(x, 0.2)), self.factors, **up))
         if self.bias is not None and e is not None:
             h = h + self.bias(e).reshape(len(h), -1, *([1] * (h.dim() - 2)))
+        if self.scale is not None and e is not None:
+            h = film(h, self.scale(e))
         h = self.conv2(F.leaky_relu(h, 0.2))
         return _resize(self.skip(x), self.factors, **up) + h
 
@@ -443,6 +460,11 @@ class ConvGenerator(nn.Module):
             images of the coarse spectrum at high frequency that the 3-tap convolutions only
             partly remove (telegraph series: spikes of 1.3–2.7× the real power at k = 11, 19
             of 64 and an autocorrelation 0.01–0.03 low at lags 2–9; fields README).
+        film: conditional generators only: feature-wise modulation by the condition — each
+            block's features after its noise map are scaled by 1 + γ(condition), and the
+            full-resolution features after theirs are scaled and shifted — so that how much
+            of the injected noise shows (an Ising lattice's spin flips) can depend on the
+            condition; without it the condition only adds a bias per channel.
     """
 
     def __init__(
@@ -458,6 +480,7 @@ class ConvGenerator(nn.Module):
         symmetric: bool = False,
         total: Sequence[float] | None = None,
         upsample: str = "nearest",
+        film: bool = False,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLE:
@@ -504,6 +527,15 @@ class ConvGenerator(nn.Module):
         self.out = _conv(full, shape[0], 3, periodic, False)
         # the deposited fraction (``total``): one number from the pooled features and condition
         self.total_fc = nn.Linear(full + emb, 1) if total is not None else None
+        # FiLM (created last, at zero: the other layers' initialisation is unchanged and G
+        # starts as without it): every block, and the full-resolution layer after its noise,
+        # scales its features by 1 + γ(condition) and the full-resolution layer also shifts
+        # them, so the condition sets how strongly the injected noise shows
+        self.full_scale = self.full_shift = None
+        if film and emb:
+            for block in self.blocks:
+                block.scale = zero_linear(emb, block.noise.strength.numel())
+            self.full_scale, self.full_shift = zero_linear(emb, full), zero_linear(emb, full)
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         e = None
@@ -524,6 +556,9 @@ class ConvGenerator(nn.Module):
             h = block(h, e)
         h = _resize(F.leaky_relu(h, 0.2), self.last, True, self.upsample, self.periodic)
         h = self.full_noise(self.full(h))
+        if self.full_scale is not None and self.full_shift is not None and e is not None:
+            shift = self.full_shift(e).reshape(len(h), -1, *([1] * (h.dim() - 2)))
+            h = film(h, self.full_scale(e)) + shift
         x = self.out(F.leaky_relu(h, 0.2))
         if self.total_fc is not None:
             x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)

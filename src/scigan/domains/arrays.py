@@ -221,6 +221,7 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_std_: list[float] = []
         self.total_: bool = False
         self.upsample_: str = "nearest"  # the generator's up-sampling (core.nets.UPSAMPLE)
+        self.film_: bool = False  # G's blocks scale their features by the condition (FiLM)
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
 
@@ -233,6 +234,7 @@ class ArrayEncoder(AbstractEncoder):
         self.periodic_ = list(model.get("periodic", [False] * (x.ndim - 2)))
         self.symmetric_ = bool(model.get("symmetric", False))
         self.upsample_ = str(model.get("upsample", "nearest"))
+        self.film_ = bool(model.get("film", False))
         if self.transform_ == "energy":
             pos = x[x > 0]
             p1 = float(np.percentile(pos, 1)) if pos.size else 1.0
@@ -571,6 +573,7 @@ class ArrayEncoder(AbstractEncoder):
             "obs_std": self.obs_std_,
             "total": self.total_,
             "upsample": self.upsample_,
+            "film": self.film_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
         }
@@ -598,5 +601,6 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_std_ = [float(v) for v in state.get("obs_std", [])]
         self.total_ = bool(state.get("total", False))  # runs saved before: no total head
         self.upsample_ = str(state.get("upsample", "nearest"))  # runs saved before: nearest
+        self.film_ = bool(state.get("film", False))  # runs saved before: additive bias only
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

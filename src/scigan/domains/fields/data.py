@@ -46,6 +46,7 @@ MODEL_OPTIONS = (
     "total",
     "sweeps",
     "upsample",
+    "film",
 )
 
 
@@ -406,6 +407,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["transform"] = t
     if "total" in options:
         model["total"] = _bool("total", options["total"])
+    if "film" in options:
+        model["film"] = _bool("film", options["film"])
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
     if "upsample" in options:

@@ -30,6 +30,7 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         symmetric=enc.symmetric_,
         total=enc.total_head,
         upsample=enc.upsample_,
+        film=enc.film_,
     )
 
 
