@@ -289,3 +289,28 @@ def test_film_option_reaches_the_generator_and_is_saved():
     assert again.film_
     with pytest.raises(DataError, match="film='yes' must be true or false"):
         fdata.load_builtin("ising2d", {**opts, "film": "yes"}, 0)
+
+
+def test_conditional_observable_features_read_the_condition():
+    """obs_cond: D's observable MLP takes [φ, condition], so the same lattice's observable
+    features differ by temperature; without it they do not; the option is saved."""
+    from scigan.config import TrainConfig
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    x = torch.where(
+        torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(0)) < 0.5, 1.0, -1.0
+    )
+    lo, hi = torch.full((4, 1), -1.0), torch.full((4, 1), 1.0)
+    feats = {}
+    for flag in (False, True):
+        enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "obs_cond": flag}, 0))
+        torch.manual_seed(0)
+        D = fnets.build_discriminator(TrainConfig(), enc)
+        feats[flag] = (D.obs(x, lo), D.obs(x, hi))
+        assert enc.state_dict()["obs_cond"] is flag
+    assert torch.equal(*feats[False]) and not torch.equal(*feats[True])
+    with pytest.raises(ValueError, match="pass a condition"):
+        D.obs(x)

@@ -690,9 +690,10 @@ class ObservableFeatures(nn.Module):
         sn: bool,
         energy: Sequence[float] | None = None,
         counts: Sequence[float] | None = None,
+        cond_dim: int = 0,
     ) -> None:
         super().__init__()
-        self.kind = kind
+        self.kind, self.cond_dim = kind, cond_dim
         # counts = (mean, std): D's input is standardised Anscombe values; the observables
         # are computed on the counts they decode to (:func:`anscombe_counts`)
         self.counts = None if counts is None else tuple(float(v) for v in counts)
@@ -702,18 +703,23 @@ class ObservableFeatures(nn.Module):
         self.energy = None if energy is None else tuple(float(v) for v in energy)
         self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32))
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32))
-        k = len(mean)
+        k = len(mean) + cond_dim
         self.net = nn.Sequential(
             maybe_sn(nn.Linear(k, _OBS), sn), nn.LeakyReLU(0.2), maybe_sn(nn.Linear(_OBS, _OBS), sn)
         )
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         if self.energy is not None:
             mean, std, scale = self.energy
             x = scale * torch.expm1(torch.relu(x * std + mean))
         if self.counts is not None:
             x = anscombe_counts(x, *self.counts)
-        return F.leaky_relu(self.net((observables(x, self.kind) - self.mean) / self.std), 0.2)
+        phi = (observables(x, self.kind) - self.mean) / self.std
+        if self.cond_dim:  # the MLP judges the observables jointly with the condition
+            if cond is None:
+                raise ValueError("these observable features are conditional: pass a condition")
+            phi = torch.cat([phi, cond.to(phi.dtype)], dim=1)
+        return F.leaky_relu(self.net(phi), 0.2)
 
 
 class ConvDiscriminator(nn.Module):
@@ -736,6 +742,7 @@ class ConvDiscriminator(nn.Module):
         obs_energy: Sequence[float] | None = None,
         obs_counts: Sequence[float] | None = None,
         pool_scale: float = 1.0,
+        obs_cond: bool = False,
     ) -> None:
         super().__init__()
         spatial = list(shape[1:])
@@ -746,7 +753,13 @@ class ConvDiscriminator(nn.Module):
         self.obs: ObservableFeatures | None = None
         if observables != "none":
             self.obs = ObservableFeatures(
-                observables, obs_mean, obs_std, sn, obs_energy, obs_counts
+                observables,
+                obs_mean,
+                obs_std,
+                sn,
+                obs_energy,
+                obs_counts,
+                cond_dim=cond_dim if obs_cond else 0,
             )
         # One conv at full resolution, then pooling; residual stages below (mirror of G).
         self.first = stages[0] if stages else [1] * len(spatial)
@@ -780,7 +793,7 @@ class ConvDiscriminator(nn.Module):
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         if self.embed is not None and cond is None:
             raise ValueError("this discriminator is conditional: pass a condition tensor")
-        o = None if self.obs is None else self.obs(x)  # (B, _OBS) before packing
+        o = None if self.obs is None else self.obs(x, cond)  # (B, _OBS) before packing
         if self.pac > 1:
             x = x.reshape(len(x) // self.pac, -1, *x.shape[2:])
             cond = None if cond is None else cond.reshape(len(cond) // self.pac, -1)

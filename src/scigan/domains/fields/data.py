@@ -47,6 +47,7 @@ MODEL_OPTIONS = (
     "sweeps",
     "upsample",
     "film",
+    "obs_cond",
 )
 
 
@@ -409,6 +410,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["total"] = _bool("total", options["total"])
     if "film" in options:
         model["film"] = _bool("film", options["film"])
+    if "obs_cond" in options:
+        model["obs_cond"] = _bool("obs_cond", options["obs_cond"])
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
     if "upsample" in options:

@@ -50,4 +50,5 @@ def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         obs_std=enc.obs_std_,
         obs_energy=enc.obs_energy,
         obs_counts=enc.obs_counts,
+        obs_cond=enc.obs_cond_,
     )
