@@ -230,5 +230,6 @@ def build_problem(
         extra_tensors=extra,
         data_hash=hash_tensors(data, cond),
         g_penalty=domain.generator_penalty(cfg, encoder, data, G, cond=cond),
+        batch_by_condition=cond is not None and domain.batch_by_condition(cfg),
     )
     return problem

@@ -66,6 +66,8 @@ class Problem:
             One with ``paired = True`` is called ``(fake, cond, real=rows, fake2=second)``
             with the real rows of the batch's conditions and a second generated row per
             condition (``GANStep.generator``; the tabular energy score).
+        batch_by_condition: every batch holds rows of one condition value
+            (:class:`~scigan.core.step.Batches`).
     """
 
     G: nn.Module
@@ -82,6 +84,7 @@ class Problem:
     extra_tensors: dict[str, Tensor] = field(default_factory=dict)
     data_hash: str = ""
     g_penalty: Callable[[Tensor, Tensor | None], Tensor] | None = None
+    batch_by_condition: bool = False
 
 
 def init_state(cfg: TrainConfig, problem: Problem) -> TrainState:
@@ -148,7 +151,14 @@ def train(
     if dist.world_size() > 1:  # each rank draws its share of the batch from its own stream
         batch = dist.local_batch(batch, cfg.net.pac)
         torch.manual_seed(cfg.seed + 104_729 * (dist.rank() + 1) + state.step)
-    batches = Batches(problem.data, problem.cond, problem.z_dim, batch, device)
+    batches = Batches(
+        problem.data,
+        problem.cond,
+        problem.z_dim,
+        batch,
+        device,
+        by_condition=problem.batch_by_condition,
+    )
     G, D = state.G, state.D
     gan = GANStep(G, D, problem.loss, problem.regularisers, problem.g_penalty, batches)
     set_learning_rates(state, state.lr_g, state.lr_d, cfg.optim.lr_half_life)

@@ -252,6 +252,10 @@ class AbstractDomain(abc.ABC):
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         """``D(x, cond) -> (B,)``; no BatchNorm (DDP and gradient penalties)."""
 
+    def batch_by_condition(self, cfg: TrainConfig) -> bool:
+        """Whether each training batch holds rows of one condition value (default: no)."""
+        return False
+
     def generator_penalty(
         self,
         cfg: TrainConfig,

@@ -124,6 +124,11 @@ class FieldsDomain(AbstractDomain):
     def build_discriminator(self, cfg: TrainConfig, encoder: AbstractEncoder) -> nn.Module:
         return fnets.build_discriminator(cfg, _field_encoder(encoder))
 
+    def batch_by_condition(self, cfg: TrainConfig) -> bool:
+        """``--set cond_batches=true``: every batch holds one condition value (a few distinct
+        values, e.g. Ising temperatures), as a single-value run's batches do."""
+        return fdata.cond_batches(cfg.options.get("cond_batches"))
+
     def generator_penalty(
         self,
         cfg: TrainConfig,

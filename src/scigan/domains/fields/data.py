@@ -48,6 +48,7 @@ MODEL_OPTIONS = (
     "upsample",
     "film",
     "obs_cond",
+    "cond_batches",
 )
 
 
@@ -62,6 +63,11 @@ def match_weight(value: Any, kind: str) -> float:
     if value is None:
         return WEIGHTS.get(kind, 0.0)
     return _float("match", value, 0.0, 1e4)
+
+
+def cond_batches(value: Any) -> bool:
+    """The ``cond_batches`` option (checked); default off."""
+    return False if value is None else _bool("cond_batches", value)
 
 
 def match_momentum(value: Any) -> float:
