@@ -6,8 +6,9 @@ optimiser only when the watchdog finds nothing wrong. A phase reports a *fault* 
 stepping; the loop then rolls back.
 
 Randomness comes from torch's global CPU generator in a fixed order — per D step: batch
-indices, z, then whatever the regularisers draw (e.g. the gradient penalty's ε); per G step:
-condition indices, z — so a run, its resumption and its GPU twin consume the same stream.
+indices (with batches by condition, first the one row that picks the batch's condition), z,
+then whatever the regularisers draw (e.g. the gradient penalty's ε); per G step: condition
+indices, z — so a run, its resumption and its GPU twin consume the same stream.
 """
 
 from __future__ import annotations
