@@ -24,6 +24,10 @@ from scigan.core.losses import AbstractGANLoss, Regulariser
 from scigan.core.monitor import Watchdog
 from scigan.errors import ConfigError
 
+#: More distinct condition values than this make a continuous condition: nothing is done per
+#: value (batches by condition are refused; the fields moment matching is off).
+MAX_CONDITION_GROUPS = 32
+
 
 def grad_norm(module: nn.Module) -> float:
     """Global L2 norm of the module's gradients (one fused kernel per dtype)."""
@@ -43,10 +47,8 @@ class Batches:
     then the whole batch from the rows that share its condition), so a critic, its minibatch
     statistics and a penalty per condition see a full batch of each value instead of a third
     of one; each value still comes up in proportion to its rows. For a few distinct values
-    (``MAX_CONDITION_GROUPS``); a continuous condition is refused.
+    (:data:`MAX_CONDITION_GROUPS`); a continuous condition is refused.
     """
-
-    MAX_CONDITION_GROUPS = 32
 
     def __init__(
         self,
@@ -66,9 +68,9 @@ class Batches:
         if by_condition and cond is not None:
             _, group = torch.unique(cond.cpu(), dim=0, return_inverse=True)
             n_groups = int(group.max()) + 1
-            if n_groups > self.MAX_CONDITION_GROUPS:
+            if n_groups > MAX_CONDITION_GROUPS:
                 raise ConfigError(
-                    f"batches by condition need at most {self.MAX_CONDITION_GROUPS} distinct "
+                    f"batches by condition need at most {MAX_CONDITION_GROUPS} distinct "
                     f"condition values; the data has {n_groups} (a continuous condition): "
                     "train without cond_batches"
                 )

@@ -29,12 +29,10 @@ import torch
 from torch import Tensor, nn
 
 from scigan.core.nets import anscombe_counts, observables
+from scigan.core.step import MAX_CONDITION_GROUPS
 
 #: Default weight per observable kind (``--set match=W`` overrides; 0 turns it off).
 WEIGHTS = {"ising": 10.0, "spectrum": 0.0}
-#: Conditional data with more distinct condition values than this (a continuous condition) gets
-#: no penalty: moments per value would rest on one or two training samples.
-MAX_GROUPS = 32
 #: Default ``match_momentum``: 0 estimates each step's gap from two half-batches.
 MOMENTUM = 0.0
 
@@ -78,7 +76,9 @@ def observable_matching(
         index = torch.zeros(len(data), dtype=torch.long)
     else:
         groups, index = torch.unique(cond, dim=0, return_inverse=True)
-        if len(groups) > MAX_GROUPS:
+        # a continuous condition gets no penalty: moments per value would rest on one or two
+        # training samples
+        if len(groups) > MAX_CONDITION_GROUPS:
             return None
     counts = torch.bincount(index, minlength=len(groups)).double()
     targets = torch.zeros(len(groups), feats.shape[1], dtype=torch.float64)
