@@ -314,3 +314,101 @@ def test_conditional_observable_features_read_the_condition():
     assert torch.equal(*feats[False]) and not torch.equal(*feats[True])
     with pytest.raises(ValueError, match="pass a condition"):
         D.obs(x)
+
+
+def test_random_shift_rolls_each_sample_on_its_periodic_axes_only():
+    from scigan.core.nets import random_shift
+
+    x = torch.randn(16, 2, 5, 7, requires_grad=True)
+    torch.manual_seed(0)
+    y = random_shift(x, [True, False])
+    offsets = set()
+    for i in range(len(x)):
+        match = [k for k in range(5) if torch.equal(y[i], torch.roll(x[i], -k, dims=1))]
+        assert len(match) == 1  # a circular shift of rows, the columns untouched
+        offsets.add(match[0])
+    assert len(offsets) > 1  # each sample its own offset
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))  # a permutation: gradients pass unchanged
+
+
+def test_equivariant_generator_has_no_preferred_position(monkeypatch):
+    """With ``equivariant`` the coarsest grid is the same (z, condition) features at every
+    cell plus per-cell noise, so moving the noise by one cell moves the lattice by one cell of
+    the coarse grid (8 sites for 32 × 32) exactly; the default generator's linear map gives
+    every cell its own weights and does not."""
+    from scigan.core import nets
+
+    base_eps = torch.randn(3, nets._BASE_NOISE, 4, 4, generator=torch.Generator().manual_seed(5))
+    real_randn = torch.randn
+
+    def fake_randn(*shape, **kw):  # the base noise as given; the (muted) noise maps zero
+        if tuple(shape[:2]) == (3, nets._BASE_NOISE):
+            return fake_randn.eps.clone()
+        return torch.zeros(*shape, dtype=kw.get("dtype"))
+
+    kw = dict(cond_dim=1, width=8, head="spin", symmetric=True, periodic=[True, True])
+    z, c = real_randn(3, 16), real_randn(3, 1)
+    torch.manual_seed(0)
+    G = nets.ConvGenerator(16, (1, 32, 32), equivariant=True, **kw)
+    assert G.inp.out_features == G.ch0  # one vector for every cell
+    with torch.no_grad():  # a generator whose output varies over the lattice
+        for p in G.parameters():
+            p.add_(0.3 * real_randn(p.shape))
+    monkeypatch.setattr(torch, "randn", fake_randn)
+    monkeypatch.setattr(nets, "random_shift", lambda x, periodic: x)
+    fake_randn.eps = base_eps
+    a = G(z, c)
+    fake_randn.eps = torch.roll(base_eps, 1, dims=3)
+    b = G(z, c)
+    assert not torch.equal(a, torch.roll(a, 8, dims=3))
+    assert torch.equal(b, torch.roll(a, 8, dims=3))
+
+
+def test_equivariant_option_reaches_the_generator_and_is_saved():
+    from scigan.config import TrainConfig
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "equivariant": True}, 0))
+    G = fnets.build_generator(TrainConfig(), enc)
+    assert enc.equivariant_ and G.base_noise is not None
+    plain = FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0))
+    assert fnets.build_generator(TrainConfig(), plain).base_noise is None
+    again = FieldEncoder()
+    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "equivariant"})
+    assert not again.equivariant_  # a run saved before the option
+    again.load_state_dict(enc.state_dict())
+    assert again.equivariant_
+    with pytest.raises(DataError, match="equivariant='yes' must be true or false"):
+        fdata.load_builtin("ising2d", {**opts, "equivariant": "yes"}, 0)
+
+
+def test_full_depth_adds_full_resolution_blocks_and_is_saved():
+    from scigan.config import TrainConfig
+    from scigan.core.nets import ConvGenerator
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    kw = dict(width=8, head="spin", periodic=[True, True])
+    torch.manual_seed(0)
+    plain = ConvGenerator(16, (1, 16, 16), **kw).state_dict()
+    torch.manual_seed(0)
+    deep = ConvGenerator(16, (1, 16, 16), full_depth=2, **kw)
+    assert all(torch.equal(v, deep.state_dict()[k]) for k, v in plain.items() if "out" not in k)
+    assert len(deep.full_blocks) == 2 and deep(torch.randn(3, 16)).shape == (3, 1, 16, 16)
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "full_depth": 1}, 0))
+    assert len(fnets.build_generator(TrainConfig(), enc).full_blocks) == 1
+    again = FieldEncoder()
+    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "full_depth"})
+    assert again.full_depth_ == 0  # a run saved before the option
+    again.load_state_dict(enc.state_dict())
+    assert again.full_depth_ == 1
+    with pytest.raises(DataError, match="full_depth=9 must be an integer in"):
+        fdata.load_builtin("ising2d", {**opts, "full_depth": 9}, 0)

@@ -230,6 +230,7 @@ def count_parameters(module: nn.Module) -> int:
 _EMBED = 64  # width of the condition embedding
 _MAX_MULT = 8  # channels grow ×2 per stage up to 8 × width
 _OBS = 32  # width of the observable-feature MLP
+_BASE_NOISE = 16  # channels of the per-cell noise of an equivariant generator's base grid
 
 
 def plan_stages(spatial: Sequence[int], max_stages: int = 4) -> tuple[list[list[int]], list[int]]:
@@ -311,6 +312,22 @@ def _resize(
         return F.interpolate(x, scale_factor=tuple(float(f) for f in factors), mode="nearest")
     pool = F.avg_pool2d if x.dim() == 4 else F.avg_pool1d
     return pool(x, tuple(factors) if x.dim() == 4 else factors[0])
+
+
+def random_shift(x: Tensor, periodic: Sequence[bool]) -> Tensor:
+    """``x`` (B, C, *spatial) shifted circularly by a uniform random offset per sample along
+    every periodic axis (offsets from torch's CPU stream, one axis after another)."""
+    b = len(x)
+    for i, circ in enumerate(periodic):
+        if not circ:
+            continue
+        d, n = 2 + i, x.shape[2 + i]
+        offset = torch.randint(n, (b, 1)).to(x.device)
+        idx = (torch.arange(n, device=x.device).reshape(1, n) + offset) % n  # (B, n)
+        view = [b] + [1] * (x.dim() - 1)
+        view[d] = n
+        x = x.gather(d, idx.reshape(view).expand_as(x))
+    return x
 
 
 class NoiseInjection(nn.Module):
@@ -465,6 +482,17 @@ class ConvGenerator(nn.Module):
             full-resolution features after theirs are scaled and shifted — so that how much
             of the injected noise shows (an Ising lattice's spin flips) can depend on the
             condition; without it the condition only adds a bias per channel.
+        equivariant: a generator without preferred positions, for fields whose distribution
+            is translation invariant (periodic lattices, homogeneous maps). The coarsest grid
+            is the same vector of (z, condition) features at every cell plus a 1×1
+            convolution of per-cell noise (instead of one linear map from z to every cell,
+            which gives each cell its own weights), and the output is shifted circularly by
+            a random offset per sample on every periodic axis, so the sampled distribution is
+            exactly invariant under lattice translations. The default generator, with
+            nearest up-sampling, makes lattices whose bond correlations depend on the site's
+            place in its 8 × 8 block (Ising at T = 2.5: 0.27 to 0.81 against a uniform 0.55).
+        full_depth: residual blocks (with their own noise maps) at full resolution, after the
+            narrow full-resolution conv: room for single-site structure (0 = none).
     """
 
     def __init__(
@@ -481,6 +509,8 @@ class ConvGenerator(nn.Module):
         total: Sequence[float] | None = None,
         upsample: str = "nearest",
         film: bool = False,
+        equivariant: bool = False,
+        full_depth: int = 0,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLE:
@@ -508,7 +538,14 @@ class ConvGenerator(nn.Module):
         n_base = 1
         for s in self.base:
             n_base *= s
-        self.inp = nn.Linear(z_dim + emb, ch * n_base)
+        self.equivariant = equivariant
+        self.base_noise: nn.Module | None = None
+        if equivariant:
+            self.inp = nn.Linear(z_dim + emb, ch)
+            conv_cls = nn.Conv2d if len(spatial) == 2 else nn.Conv1d
+            self.base_noise = conv_cls(_BASE_NOISE, ch, 1)
+        else:
+            self.inp = nn.Linear(z_dim + emb, ch * n_base)
         blocks = []
         for i, factors in enumerate(inner):
             cout = _channels(width, len(inner) - i - 1)
@@ -524,6 +561,10 @@ class ConvGenerator(nn.Module):
         full = max(ch // 2, 8)
         self.full = _conv(ch, full, 3, periodic, False)
         self.full_noise = NoiseInjection(full)
+        self.full_blocks = nn.ModuleList(
+            GBlock(full, full, [1] * len(spatial), periodic, emb, upsample)
+            for _ in range(full_depth)
+        )
         self.out = _conv(full, shape[0], 3, periodic, False)
         # the deposited fraction (``total``): one number from the pooled features and condition
         self.total_fc = nn.Linear(full + emb, 1) if total is not None else None
@@ -551,7 +592,13 @@ class ConvGenerator(nn.Module):
                 raise ValueError("this generator is conditional: pass a condition tensor")
             e = self.embed(cond)
             h = torch.cat([z, e], dim=1)
-        h = self.inp(h).reshape(len(z), self.ch0, *self.base)
+        if self.base_noise is not None:
+            # the same features at every cell, plus per-cell noise (CPU stream, then moved)
+            eps = torch.randn(len(z), _BASE_NOISE, *self.base, dtype=h.dtype).to(h.device)
+            h = self.inp(h).reshape(len(z), self.ch0, *([1] * len(self.base)))
+            h = h + self.base_noise(eps)
+        else:
+            h = self.inp(h).reshape(len(z), self.ch0, *self.base)
         for block in self.blocks:
             h = block(h, e)
         h = _resize(F.leaky_relu(h, 0.2), self.last, True, self.upsample, self.periodic)
@@ -559,6 +606,8 @@ class ConvGenerator(nn.Module):
         if self.full_scale is not None and self.full_shift is not None and e is not None:
             shift = self.full_shift(e).reshape(len(h), -1, *([1] * (h.dim() - 2)))
             h = film(h, self.full_scale(e)) + shift
+        for block in self.full_blocks:
+            h = block(h, e)
         x = self.out(F.leaky_relu(h, 0.2))
         if self.total_fc is not None:
             x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)
@@ -570,6 +619,8 @@ class ConvGenerator(nn.Module):
             x = x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
         if sign is not None:
             x = x * sign.to(x.dtype).reshape(len(z), *([1] * (x.dim() - 1)))
+        if self.equivariant:
+            x = random_shift(x, self.periodic)
         return x
 
     def _energy_total(self, y: Tensor, h: Tensor, e: Tensor, cond: Tensor) -> Tensor:

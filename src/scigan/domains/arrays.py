@@ -222,6 +222,8 @@ class ArrayEncoder(AbstractEncoder):
         self.total_: bool = False
         self.upsample_: str = "nearest"  # the generator's up-sampling (core.nets.UPSAMPLE)
         self.film_: bool = False  # G's blocks scale their features by the condition (FiLM)
+        self.equivariant_: bool = False  # G without preferred positions (core.nets)
+        self.full_depth_: int = 0  # G's residual blocks at full resolution
         self.obs_cond_: bool = False  # D's observable MLP also reads the condition
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
@@ -236,6 +238,8 @@ class ArrayEncoder(AbstractEncoder):
         self.symmetric_ = bool(model.get("symmetric", False))
         self.upsample_ = str(model.get("upsample", "nearest"))
         self.film_ = bool(model.get("film", False))
+        self.equivariant_ = bool(model.get("equivariant", False))
+        self.full_depth_ = int(model.get("full_depth", 0))
         self.obs_cond_ = bool(model.get("obs_cond", False))
         if self.transform_ == "energy":
             pos = x[x > 0]
@@ -576,6 +580,8 @@ class ArrayEncoder(AbstractEncoder):
             "total": self.total_,
             "upsample": self.upsample_,
             "film": self.film_,
+            "equivariant": self.equivariant_,
+            "full_depth": self.full_depth_,
             "obs_cond": self.obs_cond_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
@@ -605,6 +611,8 @@ class ArrayEncoder(AbstractEncoder):
         self.total_ = bool(state.get("total", False))  # runs saved before: no total head
         self.upsample_ = str(state.get("upsample", "nearest"))  # runs saved before: nearest
         self.film_ = bool(state.get("film", False))  # runs saved before: additive bias only
+        self.equivariant_ = bool(state.get("equivariant", False))  # runs saved before: off
+        self.full_depth_ = int(state.get("full_depth", 0))  # runs saved before: none
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

@@ -47,6 +47,8 @@ MODEL_OPTIONS = (
     "sweeps",
     "upsample",
     "film",
+    "equivariant",
+    "full_depth",
     "obs_cond",
     "cond_batches",
 )
@@ -416,6 +418,10 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["total"] = _bool("total", options["total"])
     if "film" in options:
         model["film"] = _bool("film", options["film"])
+    if "equivariant" in options:
+        model["equivariant"] = _bool("equivariant", options["equivariant"])
+    if "full_depth" in options:
+        model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
     if "obs_cond" in options:
         model["obs_cond"] = _bool("obs_cond", options["obs_cond"])
     if "sweeps" in options:

@@ -31,6 +31,8 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
         total=enc.total_head,
         upsample=enc.upsample_,
         film=enc.film_,
+        equivariant=enc.equivariant_,
+        full_depth=enc.full_depth_,
     )
 
 
