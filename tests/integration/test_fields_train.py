@@ -131,15 +131,19 @@ def test_user_series(tmp_path):
     assert len(spec["ratio"]) == 16 and spec["value"] > 0 and spec["floor"] > 0
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_ising_resume_off_the_log_grid_is_exact(tmp_path, momentum):
+@pytest.mark.parametrize(
+    "momentum, extra",
+    [(0.0, {}), (0.9, {}), (0.0, {"split": True, "equivariant": True, "full_depth": 1})],
+)
+def test_ising_resume_off_the_log_grid_is_exact(tmp_path, momentum, extra):
     """6 steps straight equal 3 + resume to 6 although step 3 is off the log grid (the
     generator's noise maps must not draw from training's stream when the stopped run logs its
-    last row), and with moving-average matching its average is saved and restored."""
+    last row), and with moving-average matching its average is saved and restored; also with
+    one equivariant generator per temperature (``split``), whose shifts draw from the stream."""
     import torch
     from safetensors.torch import load_file
 
-    opts = {**ISING, "match_momentum": momentum}
+    opts = {**ISING, "match_momentum": momentum, **extra}
     kw = {**TINY, "ckpt_every": 3, "eval_every": 3}  # the split run evaluates at 3: so does this
     straight, split = tmp_path / "a", tmp_path / "b"
     Synthesizer(domain="fields", options=opts, **{**kw, "steps": 6}).fit("ising2d", out=straight)

@@ -412,3 +412,38 @@ def test_full_depth_adds_full_resolution_blocks_and_is_saved():
     assert again.full_depth_ == 1
     with pytest.raises(DataError, match="full_depth=9 must be an integer in"):
         fdata.load_builtin("ising2d", {**opts, "full_depth": 9}, 0)
+
+
+def test_split_generator_routes_each_row_to_its_temperature_generator():
+    """``split``: one unconditional generator per training temperature; every row is made by
+    the generator of its own temperature (the same lattice as that generator alone gives),
+    and a continuous condition is refused."""
+    from scigan.config import TrainConfig
+    from scigan.core.nets import SplitGenerator
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import ConfigError
+
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "split": True}, 0))
+    torch.manual_seed(0)
+    G = fnets.build_generator(TrainConfig(), enc)
+    assert isinstance(G, SplitGenerator) and len(G.gens) == 2
+    assert all(g.embed is None for g in G.gens)  # each sees z alone
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(0.3 * torch.randn(p.shape))
+    temps = [2.0, 3.0, 3.0, 2.0, 3.0]
+    z = torch.randn(5, TrainConfig().net.z_dim)
+    torch.manual_seed(1)
+    x = G(z, enc.encode_conditions(np.array(temps)[:, None]))
+    torch.manual_seed(1)
+    alone = [G.gens[0](z[[0, 3]]), G.gens[1](z[[1, 2, 4]])]
+    assert torch.equal(x[[0, 3]], alone[0]) and torch.equal(x[[1, 2, 4]], alone[1])
+    assert not torch.equal(x[[0, 3]], G.gens[1](z[[0, 3]]))
+    assert FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0)).split_ is False
+    wide = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "split": True}, 0))
+    wide.cond_values_ = [[float(t)] for t in range(40)]
+    with pytest.raises(ConfigError, match="split=true needs at most 32"):
+        fnets.build_generator(TrainConfig(), wide)

@@ -224,6 +224,7 @@ class ArrayEncoder(AbstractEncoder):
         self.film_: bool = False  # G's blocks scale their features by the condition (FiLM)
         self.equivariant_: bool = False  # G without preferred positions (core.nets)
         self.full_depth_: int = 0  # G's residual blocks at full resolution
+        self.split_: bool = False  # one generator per condition value
         self.obs_cond_: bool = False  # D's observable MLP also reads the condition
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
@@ -240,6 +241,7 @@ class ArrayEncoder(AbstractEncoder):
         self.film_ = bool(model.get("film", False))
         self.equivariant_ = bool(model.get("equivariant", False))
         self.full_depth_ = int(model.get("full_depth", 0))
+        self.split_ = bool(model.get("split", False))
         self.obs_cond_ = bool(model.get("obs_cond", False))
         if self.transform_ == "energy":
             pos = x[x > 0]
@@ -582,6 +584,7 @@ class ArrayEncoder(AbstractEncoder):
             "film": self.film_,
             "equivariant": self.equivariant_,
             "full_depth": self.full_depth_,
+            "split": self.split_,
             "obs_cond": self.obs_cond_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
@@ -613,6 +616,7 @@ class ArrayEncoder(AbstractEncoder):
         self.film_ = bool(state.get("film", False))  # runs saved before: additive bias only
         self.equivariant_ = bool(state.get("equivariant", False))  # runs saved before: off
         self.full_depth_ = int(state.get("full_depth", 0))  # runs saved before: none
+        self.split_ = bool(state.get("split", False))  # runs saved before: one generator
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

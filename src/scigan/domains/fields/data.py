@@ -49,6 +49,7 @@ MODEL_OPTIONS = (
     "film",
     "equivariant",
     "full_depth",
+    "split",
     "obs_cond",
     "cond_batches",
 )
@@ -420,6 +421,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["film"] = _bool("film", options["film"])
     if "equivariant" in options:
         model["equivariant"] = _bool("equivariant", options["equivariant"])
+    if "split" in options:
+        model["split"] = _bool("split", options["split"])
     if "full_depth" in options:
         model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
     if "obs_cond" in options:

@@ -10,30 +10,47 @@ and magnetisation per spin; ``spectrum``: the radial log power spectrum).
 
 from __future__ import annotations
 
+import numpy as np
 from torch import nn
 
 from scigan.config import TrainConfig
-from scigan.core.nets import ConvDiscriminator, ConvGenerator
+from scigan.core.nets import ConvDiscriminator, ConvGenerator, SplitGenerator
+from scigan.core.step import MAX_CONDITION_GROUPS
 from scigan.domains.fields.encoding import FieldEncoder
+from scigan.errors import ConfigError
 
 
 def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
-    """G(z, cond) → (B, *enc.shape_) for the fitted encoder ``enc``."""
-    return ConvGenerator(
-        cfg.net.z_dim,
-        enc.shape_,
-        cond_dim=enc.cond_dim,
-        width=cfg.net.g_width,
-        depth=cfg.net.g_depth,
-        periodic=enc.periodic_,
-        head="spin" if enc.transform_ == "spin" else "identity",
-        symmetric=enc.symmetric_,
-        total=enc.total_head,
-        upsample=enc.upsample_,
-        film=enc.film_,
-        equivariant=enc.equivariant_,
-        full_depth=enc.full_depth_,
-    )
+    """G(z, cond) → (B, *enc.shape_) for the fitted encoder ``enc`` (with ``split``: one
+    unconditional generator per training condition value, :class:`SplitGenerator`)."""
+    split = enc.split_ and enc.cond_dim > 0
+
+    def one(cond_dim: int) -> nn.Module:
+        return ConvGenerator(
+            cfg.net.z_dim,
+            enc.shape_,
+            cond_dim=cond_dim,
+            width=cfg.net.g_width,
+            depth=cfg.net.g_depth,
+            periodic=enc.periodic_,
+            head="spin" if enc.transform_ == "spin" else "identity",
+            symmetric=enc.symmetric_,
+            total=enc.total_head,
+            upsample=enc.upsample_,
+            film=enc.film_ and not split,
+            equivariant=enc.equivariant_,
+            full_depth=enc.full_depth_,
+        )
+
+    if not split:
+        return one(enc.cond_dim)
+    if not enc.cond_values_ or len(enc.cond_values_) > MAX_CONDITION_GROUPS:
+        raise ConfigError(
+            f"split=true needs at most {MAX_CONDITION_GROUPS} distinct condition values; the "
+            "training data has more (a continuous condition): train without split"
+        )
+    values = enc.encode_conditions(np.asarray(enc.cond_values_, dtype=np.float64))
+    return SplitGenerator([one(0) for _ in enc.cond_values_], values)
 
 
 def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
