@@ -447,3 +447,23 @@ def test_split_generator_routes_each_row_to_its_temperature_generator():
     wide.cond_values_ = [[float(t)] for t in range(40)]
     with pytest.raises(ConfigError, match="split=true needs at most 32"):
         fnets.build_generator(TrainConfig(), wide)
+
+
+def test_ising_bond_observables_split_the_energy_by_direction():
+    """``ising-bonds``: b_x + b_y = −e of ``ising`` on any lattice; on stripes along x every
+    x-bond is aligned and every y-bond and diagonal bond broken (e = 0 either way); on a
+    random lattice the diagonals match a direct count."""
+    x = torch.where(
+        torch.rand(5, 1, 8, 8, generator=torch.Generator().manual_seed(0)) < 0.4, 1.0, -1.0
+    )
+    plain, bonds = observables(x, "ising"), observables(x, "ising-bonds")
+    assert torch.allclose(bonds[:, 0] + bonds[:, 1], -plain[:, 0])
+    assert torch.allclose(bonds[:, 4:], plain[:, 1:])
+    s = x[:, 0].numpy()
+    diag = (s * np.roll(np.roll(s, 1, axis=1), 1, axis=2)).mean(axis=(1, 2))
+    anti = (s * np.roll(np.roll(s, 1, axis=1), -1, axis=2)).mean(axis=(1, 2))
+    assert np.allclose(bonds[:, 2].numpy(), diag) and np.allclose(bonds[:, 3].numpy(), anti)
+    stripes = torch.ones(1, 1, 8, 8)
+    stripes[:, :, 1::2] = -1.0  # rows alternate: aligned along x, broken along y
+    assert observables(stripes, "ising-bonds")[0, :4].tolist() == [1.0, -1.0, -1.0, -1.0]
+    assert observables(stripes, "ising")[0, 0].item() == 0.0

@@ -674,7 +674,7 @@ class SplitGenerator(nn.Module):
         return out
 
 
-OBSERVABLES = ("none", "ising", "spectrum", "layers", "series", "series-fine")
+OBSERVABLES = ("none", "ising", "ising-bonds", "spectrum", "layers", "series", "series-fine")
 #: The observables of single-channel series (B, 1, L): one or two frequency bins per octave.
 SERIES_OBSERVABLES = ("series", "series-fine")
 
@@ -708,7 +708,11 @@ def observables(x: Tensor, kind: str) -> Tensor:
     ``spectrum`` read single-channel 2-D fields (B, 1, H, W).
 
     ``ising``: [e, |m|, m²] with e = −(1/L²) Σ s_i (s_right + s_down) on the periodic lattice
-    (the exact Hamiltonian per spin) and m the magnetisation per spin. ``spectrum``: the
+    (the exact Hamiltonian per spin) and m the magnetisation per spin. ``ising-bonds``: the
+    lattice's texture as well — [b_x, b_y, b_d, b_a, |m|, m²], the mean products of
+    neighbours along x and y (e = −(b_x + b_y)) and along the two diagonals: a generator can
+    reach the right e with too few aligned bonds along one axis and too many along the other,
+    or too weak diagonal correlations, which e alone does not show. ``spectrum``: the
     radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
     ``layers``: for non-negative energies (B, C, …), log(1 + E_c) per channel c (a calorimeter
     layer's deposited energy) and log(1 + Σ_c E_c), the total — CaloGAN's energy-sum features.
@@ -737,6 +741,16 @@ def observables(x: Tensor, kind: str) -> Tensor:
         e = -(f * torch.roll(f, 1, dims=1) + f * torch.roll(f, 1, dims=2)).mean(dim=(1, 2))
         m = f.mean(dim=(1, 2))
         return torch.stack([e, m.abs(), m * m], dim=1)
+    if kind == "ising-bonds":
+        down = torch.roll(f, 1, dims=1)
+        bonds = [
+            f * torch.roll(f, 1, dims=2),  # b_x
+            f * down,  # b_y
+            f * torch.roll(down, 1, dims=2),  # diagonal
+            f * torch.roll(down, -1, dims=2),  # anti-diagonal
+        ]
+        m = f.mean(dim=(1, 2))
+        return torch.stack([b.mean(dim=(1, 2)) for b in bonds] + [m.abs(), m * m], dim=1)
     if kind == "spectrum":
         size = f.shape[-1]
         power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)

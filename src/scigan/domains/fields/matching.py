@@ -32,7 +32,7 @@ from scigan.core.nets import anscombe_counts, observables
 from scigan.core.step import MAX_CONDITION_GROUPS
 
 #: Default weight per observable kind (``--set match=W`` overrides; 0 turns it off).
-WEIGHTS = {"ising": 10.0, "spectrum": 0.0}
+WEIGHTS = {"ising": 10.0, "ising-bonds": 10.0, "spectrum": 0.0}
 #: Default ``match_momentum``: 0 estimates each step's gap from two half-batches.
 MOMENTUM = 0.0
 
