@@ -467,3 +467,23 @@ def test_ising_bond_observables_split_the_energy_by_direction():
     stripes[:, :, 1::2] = -1.0  # rows alternate: aligned along x, broken along y
     assert observables(stripes, "ising-bonds")[0, :4].tolist() == [1.0, -1.0, -1.0, -1.0]
     assert observables(stripes, "ising")[0, 0].item() == 0.0
+
+
+def test_spectral_noise_has_the_power_spectrum_of_its_gains():
+    """E|rfft2(y)(k)|² = g(|k|)² for unit white noise (ortho FFT): the filter sets the power at
+    every wavenumber; at zero gain (the start) it adds nothing."""
+    from scigan.core.nets import ConvGenerator, SpectralNoise
+
+    sn = SpectralNoise(16)
+    zero = sn(4, torch.device("cpu"), torch.float64)
+    assert torch.equal(zero, torch.zeros_like(zero))
+    with torch.no_grad():
+        sn.gain.copy_(1.0 / (1.0 + torch.arange(len(sn.gain), dtype=torch.float32)))
+    torch.manual_seed(0)
+    y = sn(4000, torch.device("cpu"), torch.float64)
+    power = (torch.fft.rfft2(y, norm="ortho").abs() ** 2).mean(dim=(0, 1))  # per mode
+    expected = sn.gain.detach().double()[sn.radius] ** 2
+    # 4000 draws of an exponential variable per mode (2000 effective on the real axes)
+    assert torch.allclose(power, expected, rtol=0.1)
+    with pytest.raises(ValueError, match="square maps"):
+        ConvGenerator(8, (1, 16, 8), periodic=[True, True], spectral_noise=True)

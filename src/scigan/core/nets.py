@@ -349,6 +349,32 @@ class NoiseInjection(nn.Module):
         return h + self.strength.reshape(1, -1, *([1] * (h.dim() - 2))) * eps
 
 
+class SpectralNoise(nn.Module):
+    """White noise filtered by a learned radial gain: irfft2(g(|k|) · rfft2(ε)) for square
+    periodic maps (B, 1, S, S), one gain per integer |k| = 0 … ⌈S/√2⌉, starting at 0.
+
+    Added to a generator's output, it lets G add power at every wavenumber independently (the
+    powers of independent parts add), which up-sampling convolutions cannot: nearest
+    up-sampling leaves dips at the periods of its blocks (a 64² map from a 4² grid: k = 2π/8,
+    2π/4 and π; GRF seed 1: P ratio 0.78, 0.81 and 0.88 there). A Gaussian random field is
+    exactly such filtered noise, so the gains alone can represent it.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        ky = torch.fft.fftfreq(size) * size
+        kx = torch.fft.rfftfreq(size) * size
+        k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+        self.register_buffer("radius", k, persistent=False)
+        self.size = size
+        self.gain = nn.Parameter(torch.zeros(int(k.max()) + 1))
+
+    def forward(self, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+        eps = torch.randn(n, 1, self.size, self.size, dtype=dtype).to(device)
+        spec = torch.fft.rfft2(eps, norm="ortho") * self.gain[self.radius]
+        return torch.fft.irfft2(spec, s=(self.size, self.size), norm="ortho")
+
+
 def film(h: Tensor, gamma: Tensor) -> Tensor:
     """h · (1 + γ) per sample and channel, γ (B, C) (feature-wise linear modulation, Perez et
     al. 2018; the additive half is the block's condition bias)."""
@@ -493,6 +519,9 @@ class ConvGenerator(nn.Module):
             place in its 8 × 8 block (Ising at T = 2.5: 0.27 to 0.81 against a uniform 0.55).
         full_depth: residual blocks (with their own noise maps) at full resolution, after the
             narrow full-resolution conv: room for single-site structure (0 = none).
+        spectral_noise: square periodic single-channel maps: add :class:`SpectralNoise` (white
+            noise through a learned radial filter, starting at zero) to the output before the
+            head, so G sets the power at each wavenumber directly.
     """
 
     def __init__(
@@ -511,6 +540,7 @@ class ConvGenerator(nn.Module):
         film: bool = False,
         equivariant: bool = False,
         full_depth: int = 0,
+        spectral_noise: bool = False,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLE:
@@ -566,6 +596,11 @@ class ConvGenerator(nn.Module):
             for _ in range(full_depth)
         )
         self.out = _conv(full, shape[0], 3, periodic, False)
+        self.spectral: SpectralNoise | None = None
+        if spectral_noise:
+            if len(spatial) != 2 or spatial[0] != spatial[1] or shape[0] != 1:
+                raise ValueError("spectral_noise needs single-channel square maps (1, S, S)")
+            self.spectral = SpectralNoise(spatial[0])
         # the deposited fraction (``total``): one number from the pooled features and condition
         self.total_fc = nn.Linear(full + emb, 1) if total is not None else None
         # FiLM (created last, at zero: the other layers' initialisation is unchanged and G
@@ -609,6 +644,8 @@ class ConvGenerator(nn.Module):
         for block in self.full_blocks:
             h = block(h, e)
         x = self.out(F.leaky_relu(h, 0.2))
+        if self.spectral is not None:
+            x = x + self.spectral(len(x), x.device, x.dtype)
         if self.total_fc is not None:
             x = self._energy_total(x, F.leaky_relu(h, 0.2), e, cond)
         if self.head in ("tanh", "spin"):

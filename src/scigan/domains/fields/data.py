@@ -50,6 +50,7 @@ MODEL_OPTIONS = (
     "equivariant",
     "full_depth",
     "split",
+    "spectral_noise",
     "obs_cond",
     "cond_batches",
 )
@@ -421,6 +422,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["film"] = _bool("film", options["film"])
     if "equivariant" in options:
         model["equivariant"] = _bool("equivariant", options["equivariant"])
+    if "spectral_noise" in options:
+        model["spectral_noise"] = _bool("spectral_noise", options["spectral_noise"])
     if "split" in options:
         model["split"] = _bool("split", options["split"])
     if "full_depth" in options:

@@ -40,6 +40,7 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
             film=enc.film_ and not split,
             equivariant=enc.equivariant_,
             full_depth=enc.full_depth_,
+            spectral_noise=enc.spectral_noise_,
         )
 
     if not split:
