@@ -133,7 +133,11 @@ def test_user_series(tmp_path):
 
 @pytest.mark.parametrize(
     "momentum, extra",
-    [(0.0, {}), (0.9, {}), (0.0, {"split": True, "equivariant": True, "full_depth": 1})],
+    [
+        (0.0, {}),
+        (0.9, {}),
+        (0.0, {"split": True, "split_d": True, "equivariant": True, "full_depth": 1}),
+    ],
 )
 def test_ising_resume_off_the_log_grid_is_exact(tmp_path, momentum, extra):
     """6 steps straight equal 3 + resume to 6 although step 3 is off the log grid (the

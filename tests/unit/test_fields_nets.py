@@ -419,7 +419,7 @@ def test_split_generator_routes_each_row_to_its_temperature_generator():
     the generator of its own temperature (the same lattice as that generator alone gives),
     and a continuous condition is refused."""
     from scigan.config import TrainConfig
-    from scigan.core.nets import SplitGenerator
+    from scigan.core.nets import SplitByCondition
     from scigan.domains.fields import data as fdata
     from scigan.domains.fields import nets as fnets
     from scigan.domains.fields.encoding import FieldEncoder
@@ -429,8 +429,8 @@ def test_split_generator_routes_each_row_to_its_temperature_generator():
     enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "split": True}, 0))
     torch.manual_seed(0)
     G = fnets.build_generator(TrainConfig(), enc)
-    assert isinstance(G, SplitGenerator) and len(G.gens) == 2
-    assert all(g.embed is None for g in G.gens)  # each sees z alone
+    assert isinstance(G, SplitByCondition) and len(G.parts) == 2
+    assert all(g.embed is None for g in G.parts)  # each sees z alone
     with torch.no_grad():
         for p in G.parameters():
             p.add_(0.3 * torch.randn(p.shape))
@@ -439,9 +439,9 @@ def test_split_generator_routes_each_row_to_its_temperature_generator():
     torch.manual_seed(1)
     x = G(z, enc.encode_conditions(np.array(temps)[:, None]))
     torch.manual_seed(1)
-    alone = [G.gens[0](z[[0, 3]]), G.gens[1](z[[1, 2, 4]])]
+    alone = [G.parts[0](z[[0, 3]]), G.parts[1](z[[1, 2, 4]])]
     assert torch.equal(x[[0, 3]], alone[0]) and torch.equal(x[[1, 2, 4]], alone[1])
-    assert not torch.equal(x[[0, 3]], G.gens[1](z[[0, 3]]))
+    assert not torch.equal(x[[0, 3]], G.parts[1](z[[0, 3]]))
     assert FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0)).split_ is False
     wide = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "split": True}, 0))
     wide.cond_values_ = [[float(t)] for t in range(40)]
@@ -487,3 +487,32 @@ def test_spectral_noise_has_the_power_spectrum_of_its_gains():
     assert torch.allclose(power, expected, rtol=0.1)
     with pytest.raises(ValueError, match="square maps"):
         ConvGenerator(8, (1, 16, 8), periodic=[True, True], spectral_noise=True)
+
+
+def test_split_discriminator_scores_each_row_with_its_temperature_critic():
+    """``split_d``: one unconditional critic per training temperature; each row's logit is
+    its own temperature's critic's, whatever the other rows of the batch."""
+    from scigan.config import TrainConfig
+    from scigan.core.nets import SplitByCondition
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields import nets as fnets
+    from scigan.domains.fields.encoding import FieldEncoder
+
+    opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
+    enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "split_d": True}, 0))
+    torch.manual_seed(0)
+    cfg = TrainConfig.from_dict({"minibatch_std": False})  # a row's logit: that row alone
+    D = fnets.build_discriminator(cfg, enc)
+    assert isinstance(D, SplitByCondition) and all(d.embed is None for d in D.parts)
+    x = torch.where(
+        torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(1)) < 0.5, 1.0, -1.0
+    )
+    out = D(x, enc.encode_conditions(np.array([[3.0], [2.0], [2.0], [3.0]])))
+    assert out.shape == (4,)
+    assert torch.allclose(out[[1, 2]], D.parts[0](x[[1, 2]]))
+    assert torch.allclose(out[[0, 3]], D.parts[1](x[[0, 3]]))
+    assert not torch.allclose(out[[1, 2]], D.parts[1](x[[1, 2]]))
+    assert not isinstance(
+        fnets.build_discriminator(cfg, FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0))),
+        SplitByCondition,
+    )

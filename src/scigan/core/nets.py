@@ -678,34 +678,36 @@ class ConvGenerator(nn.Module):
         return (u - mean) / std
 
 
-class SplitGenerator(nn.Module):
-    """One generator per condition value: row i goes to the generator of the ``values`` row
-    (encoded conditions, (K, C)) nearest to its condition, which sees z alone.
+class SplitByCondition(nn.Module):
+    """One network per condition value: row i of the input goes to the network of the
+    ``values`` row (encoded conditions, (K, C)) nearest to its condition, which sees the input
+    alone (a generator z, a discriminator x); the outputs are put back in row order.
 
     For a few distinct conditions (Ising temperatures): a conditional generator shares its
     weights across the phases and has to learn to switch between an ordered and a disordered
-    lattice from the condition, where separate generators each learn one distribution.
+    lattice from the condition, where separate generators (and critics) each learn one
+    distribution.
     """
 
-    def __init__(self, generators: Sequence[nn.Module], values: Tensor) -> None:
+    def __init__(self, parts: Sequence[nn.Module], values: Tensor) -> None:
         super().__init__()
-        if len(generators) != len(values):
-            raise ValueError("one generator per condition value")
-        self.gens = nn.ModuleList(generators)
+        if len(parts) != len(values):
+            raise ValueError("one network per condition value")
+        self.parts = nn.ModuleList(parts)
         self.register_buffer("values", values.detach().clone().float())
 
-    def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         if cond is None:
-            raise ValueError("this generator is conditional: pass a condition tensor")
+            raise ValueError("this network is conditional: pass a condition tensor")
         which = torch.cdist(cond.float(), self.values.to(cond.device)).argmin(dim=1)
         out: Tensor | None = None
-        for k, gen in enumerate(self.gens):
+        for k, part in enumerate(self.parts):
             rows = torch.nonzero(which == k).flatten()
             if len(rows) == 0:
                 continue
-            y = gen(z[rows])
+            y = part(x[rows])
             if out is None:
-                out = y.new_zeros(len(z), *y.shape[1:])
+                out = y.new_zeros(len(x), *y.shape[1:])
             out = out.index_copy(0, rows, y)
         assert out is not None
         return out

@@ -225,6 +225,7 @@ class ArrayEncoder(AbstractEncoder):
         self.equivariant_: bool = False  # G without preferred positions (core.nets)
         self.full_depth_: int = 0  # G's residual blocks at full resolution
         self.split_: bool = False  # one generator per condition value
+        self.split_d_: bool = False  # one discriminator per condition value
         self.spectral_noise_: bool = False  # G adds white noise through a learned filter
         self.obs_cond_: bool = False  # D's observable MLP also reads the condition
         self.logr_mean_: float = 0.0
@@ -243,6 +244,7 @@ class ArrayEncoder(AbstractEncoder):
         self.equivariant_ = bool(model.get("equivariant", False))
         self.full_depth_ = int(model.get("full_depth", 0))
         self.split_ = bool(model.get("split", False))
+        self.split_d_ = bool(model.get("split_d", False))
         self.spectral_noise_ = bool(model.get("spectral_noise", False))
         self.obs_cond_ = bool(model.get("obs_cond", False))
         if self.transform_ == "energy":
@@ -587,6 +589,7 @@ class ArrayEncoder(AbstractEncoder):
             "equivariant": self.equivariant_,
             "full_depth": self.full_depth_,
             "split": self.split_,
+            "split_d": self.split_d_,
             "spectral_noise": self.spectral_noise_,
             "obs_cond": self.obs_cond_,
             "logr_mean": self.logr_mean_,
@@ -620,6 +623,7 @@ class ArrayEncoder(AbstractEncoder):
         self.equivariant_ = bool(state.get("equivariant", False))  # runs saved before: off
         self.full_depth_ = int(state.get("full_depth", 0))  # runs saved before: none
         self.split_ = bool(state.get("split", False))  # runs saved before: one generator
+        self.split_d_ = bool(state.get("split_d", False))  # runs saved before: one critic
         self.spectral_noise_ = bool(state.get("spectral_noise", False))  # runs before: off
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
         self.logr_mean_ = float(state.get("logr_mean", 0.0))

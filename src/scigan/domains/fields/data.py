@@ -50,6 +50,7 @@ MODEL_OPTIONS = (
     "equivariant",
     "full_depth",
     "split",
+    "split_d",
     "spectral_noise",
     "obs_cond",
     "cond_batches",
@@ -426,6 +427,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["spectral_noise"] = _bool("spectral_noise", options["spectral_noise"])
     if "split" in options:
         model["split"] = _bool("split", options["split"])
+    if "split_d" in options:
+        model["split_d"] = _bool("split_d", options["split_d"])
     if "full_depth" in options:
         model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
     if "obs_cond" in options:
