@@ -122,3 +122,26 @@ def test_moving_average_cuts_the_noise_of_the_gap():
             single.append((moments(x, "ising", mu, sd).mean(0) - pen.targets[0])[0].item())
     assert np.std(averaged) < 0.35 * np.std(single)
     assert abs(np.mean(single)) < 3 * np.std(single) / np.sqrt(len(single))
+
+
+def test_group_scale_matches_each_condition_in_its_own_units():
+    """``scale="group"``: the observables of each condition value are standardised by that
+    value's own training mean and spread, so its targets are exactly [0 … 0, 1 … 1], and the penalty
+    of a batch is checked against a direct numpy computation in the group's own units."""
+    data = torch.cat([_lattices(40, 0.95, 0), _lattices(60, 0.5, 1)])
+    cond = torch.cat([torch.zeros(40, 1), torch.ones(60, 1)])
+    pen = observable_matching("ising", 1.0, data, cond, MEAN, STD, scale="group")
+    assert torch.allclose(pen.targets, torch.tensor([[0.0] * 3 + [1.0] * 3] * 2), atol=1e-5)
+    e, m = ising_observables(data[:40, 0].numpy())
+    raw = np.stack([e, np.abs(m), m * m], 1)
+    mu, sd = raw.mean(0), raw.std(0)
+    fake = _lattices(8, 0.8, 3)  # less ordered than group 0's lattices
+    fe, fm = ising_observables(fake[:, 0].numpy())
+    phi = (np.stack([fe, np.abs(fm), fm * fm], 1) - mu) / sd
+    feats = np.concatenate([phi, phi * phi], 1)
+    target = pen.targets[0].numpy()
+    expected = ((feats[0::2].mean(0) - target) * (feats[1::2].mean(0) - target)).sum()
+    got = pen(fake, torch.zeros(8, 1)).item()
+    assert got == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="scale='x'"):
+        observable_matching("ising", 1.0, data, cond, MEAN, STD, scale="x")

@@ -145,8 +145,9 @@ class FieldsDomain(AbstractDomain):
         kind = enc.observables_
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
+        scale = fdata.match_scale(cfg.options.get("match_scale"))
         return observable_matching(
-            kind, weight, data, cond, enc.obs_mean_, enc.obs_std_, enc.obs_counts, momentum
+            kind, weight, data, cond, enc.obs_mean_, enc.obs_std_, enc.obs_counts, momentum, scale
         )
 
     # ------------------------------------------------------------------ evaluation

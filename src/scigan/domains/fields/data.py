@@ -43,6 +43,7 @@ MODEL_OPTIONS = (
     "observables",
     "match",
     "match_momentum",
+    "match_scale",
     "total",
     "sweeps",
     "upsample",
@@ -84,6 +85,19 @@ def match_momentum(value: Any) -> float:
     if value is None:
         return MOMENTUM
     return _float("match_momentum", value, 0.0, 0.9999)
+
+
+def match_scale(value: Any) -> str:
+    """How the matched observables are standardised (``match_scale`` option, checked):
+    ``pooled`` (default; D's pooled within-condition spread) or ``group`` (each condition
+    value's own mean and spread)."""
+    from scigan.domains.fields.matching import SCALES
+
+    if value is None:
+        return SCALES[0]
+    if value not in SCALES:
+        raise DataError(f"fields option match_scale={value!r} must be one of {', '.join(SCALES)}")
+    return str(value)
 
 
 def _int(name: str, value: Any, lo: int, hi: int) -> int:
