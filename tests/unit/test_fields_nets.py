@@ -276,19 +276,12 @@ def test_film_option_reaches_the_generator_and_is_saved():
     from scigan.domains.fields import data as fdata
     from scigan.domains.fields import nets as fnets
     from scigan.domains.fields.encoding import FieldEncoder
-    from scigan.errors import DataError
 
     opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
     enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "film": True}, 0))
     G = fnets.build_generator(TrainConfig(), enc)
     assert enc.film_ and G.full_scale is not None and all(b.scale is not None for b in G.blocks)
-    again = FieldEncoder()
-    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "film"})
-    assert not again.film_  # a run saved before the option
-    again.load_state_dict(enc.state_dict())
-    assert again.film_
-    with pytest.raises(DataError, match="film='yes' must be true or false"):
-        fdata.load_builtin("ising2d", {**opts, "film": "yes"}, 0)
+    _check_flag_saved(enc, "film", opts)
 
 
 def test_conditional_observable_features_read_the_condition():
@@ -370,7 +363,6 @@ def test_equivariant_option_reaches_the_generator_and_is_saved():
     from scigan.domains.fields import data as fdata
     from scigan.domains.fields import nets as fnets
     from scigan.domains.fields.encoding import FieldEncoder
-    from scigan.errors import DataError
 
     opts = {"L": 8, "n": 8, "temperatures": [2.0, 3.0], "burn": 2, "thin": 1, "cache": False}
     enc = FieldEncoder().fit(fdata.load_builtin("ising2d", {**opts, "equivariant": True}, 0))
@@ -378,13 +370,7 @@ def test_equivariant_option_reaches_the_generator_and_is_saved():
     assert enc.equivariant_ and G.base_noise is not None
     plain = FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0))
     assert fnets.build_generator(TrainConfig(), plain).base_noise is None
-    again = FieldEncoder()
-    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "equivariant"})
-    assert not again.equivariant_  # a run saved before the option
-    again.load_state_dict(enc.state_dict())
-    assert again.equivariant_
-    with pytest.raises(DataError, match="equivariant='yes' must be true or false"):
-        fdata.load_builtin("ising2d", {**opts, "equivariant": "yes"}, 0)
+    _check_flag_saved(enc, "equivariant", opts)
 
 
 def test_full_depth_adds_full_resolution_blocks_and_is_saved():
@@ -516,3 +502,20 @@ def test_split_discriminator_scores_each_row_with_its_temperature_critic():
         fnets.build_discriminator(cfg, FieldEncoder().fit(fdata.load_builtin("ising2d", opts, 0))),
         SplitByCondition,
     )
+
+
+def _check_flag_saved(enc, name, opts):
+    """A true/false fields option set on ``enc`` is saved in its state, reads as off from a
+    run saved before the option, and a non-boolean value is refused naming the option."""
+    from scigan.domains.fields import data as fdata
+    from scigan.domains.fields.encoding import FieldEncoder
+    from scigan.errors import DataError
+
+    assert getattr(enc, name + "_") is True
+    again = FieldEncoder()
+    again.load_state_dict({k: v for k, v in enc.state_dict().items() if k != name})
+    assert getattr(again, name + "_") is False  # a run saved before the option
+    again.load_state_dict(enc.state_dict())
+    assert getattr(again, name + "_") is True
+    with pytest.raises(DataError, match=f"{name}='yes' must be true or false"):
+        fdata.load_builtin("ising2d", {**opts, name: "yes"}, 0)

@@ -57,6 +57,17 @@ MODEL_OPTIONS = (
     "cond_batches",
 )
 
+#: Model options that are true/false and go to the encoder as given.
+BOOL_MODEL_OPTIONS = (
+    "total",
+    "film",
+    "equivariant",
+    "spectral_noise",
+    "split",
+    "split_d",
+    "obs_cond",
+)
+
 
 # ----------------------------------------------------------------------------- options
 
@@ -431,22 +442,11 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         if t not in TRANSFORMS:
             raise DataError(f"fields option transform={t!r} must be one of {', '.join(TRANSFORMS)}")
         model["transform"] = t
-    if "total" in options:
-        model["total"] = _bool("total", options["total"])
-    if "film" in options:
-        model["film"] = _bool("film", options["film"])
-    if "equivariant" in options:
-        model["equivariant"] = _bool("equivariant", options["equivariant"])
-    if "spectral_noise" in options:
-        model["spectral_noise"] = _bool("spectral_noise", options["spectral_noise"])
-    if "split" in options:
-        model["split"] = _bool("split", options["split"])
-    if "split_d" in options:
-        model["split_d"] = _bool("split_d", options["split_d"])
+    for name in BOOL_MODEL_OPTIONS:
+        if name in options:
+            model[name] = _bool(name, options[name])
     if "full_depth" in options:
         model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
-    if "obs_cond" in options:
-        model["obs_cond"] = _bool("obs_cond", options["obs_cond"])
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
     if "upsample" in options:
