@@ -100,12 +100,12 @@ def match_momentum(value: Any) -> float:
 
 def match_scale(value: Any) -> str:
     """How the matched observables are standardised (``match_scale`` option, checked):
-    ``pooled`` (default; D's pooled within-condition spread) or ``group`` (each condition
-    value's own mean and spread)."""
-    from scigan.domains.fields.matching import SCALES
+    ``group`` (default since 2026-12-07: each condition value's own mean and spread) or
+    ``pooled`` (D's pooled within-condition spread, the earlier default)."""
+    from scigan.domains.fields.matching import SCALE, SCALES
 
     if value is None:
-        return SCALES[0]
+        return SCALE
     if value not in SCALES:
         raise DataError(f"fields option match_scale={value!r} must be one of {', '.join(SCALES)}")
     return str(value)
