@@ -19,6 +19,12 @@ mean energy and the specific heat, ⟨|m|⟩ and the susceptibility, and ⟨m⁴
 everything else (the two-point function, the m > 0 balance, the lattice's texture) is left to
 the critic, and the evaluation scores all of it against an independent simulator sample.
 
+The observables are standardised per condition value by that value's own training mean and
+spread (``scale="group"``, the fields default since 2026-12-07), so each temperature's moments
+count in its own units; ``scale="pooled"`` uses D's scale (overall mean, within-condition spread
+pooled over the values), under which the T = 2 magnetisation (spread 0.026 against a pooled
+0.134) barely counted.
+
 Targets are moments of the training data, never of the validation or test samples, and never
 the exact values the evaluation compares with.
 """
