@@ -135,8 +135,9 @@ def test_user_series(tmp_path):
     "momentum, extra",
     [
         (0.0, {}),
-        (0.9, {}),
+        (0.9, {"match_stat": "moments"}),
         (0.0, {"split": True, "split_d": True, "equivariant": True, "full_depth": 1}),
+        (0.9, {"match_stat": "both"}),
     ],
 )
 def test_ising_resume_off_the_log_grid_is_exact(tmp_path, momentum, extra):

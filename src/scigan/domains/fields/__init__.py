@@ -37,7 +37,7 @@ from scigan.domains.fields import nets as fnets
 from scigan.domains.fields.encoding import FieldEncoder
 from scigan.domains.fields.matching import observable_matching
 from scigan.domains.fields.metrics import FIDELITY
-from scigan.errors import MissingDependencyError
+from scigan.errors import DataError, MissingDependencyError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
 
 # Shipped defaults per dataset, sized for 2 CPU cores (benchmarks/fields.py measures them):
@@ -151,8 +151,24 @@ class FieldsDomain(AbstractDomain):
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
         scale = fdata.match_scale(cfg.options.get("match_scale"))
+        stat = enc.match_stat_  # the run's own (set from the option when the encoder was fitted)
+        if momentum > 0 and stat == "quantiles":
+            raise DataError(
+                f"fields option match_momentum={momentum:g} averages the matched moments, and "
+                "match_stat=quantiles (the default) matches none: add --set match_stat=both "
+                "(or moments), or drop match_momentum"
+            )
         return observable_matching(
-            kind, weight, data, cond, enc.obs_mean_, enc.obs_std_, enc.obs_counts, momentum, scale
+            kind,
+            weight,
+            data,
+            cond,
+            enc.obs_mean_,
+            enc.obs_std_,
+            enc.obs_counts,
+            momentum,
+            scale,
+            stat,
         )
 
     # ------------------------------------------------------------------ evaluation

@@ -44,6 +44,7 @@ MODEL_OPTIONS = (
     "match",
     "match_momentum",
     "match_scale",
+    "match_stat",
     "total",
     "sweeps",
     "upsample",
@@ -108,6 +109,19 @@ def match_scale(value: Any) -> str:
         return SCALE
     if value not in SCALES:
         raise DataError(f"fields option match_scale={value!r} must be one of {', '.join(SCALES)}")
+    return str(value)
+
+
+def match_stat(value: Any) -> str:
+    """What of the observables' distribution is matched (``match_stat`` option, checked):
+    ``quantiles`` (default: every rank of each observable's distribution), ``moments`` (E[φ]
+    and E[φ²], the default before session 17) or ``both`` (see :mod:`matching`)."""
+    from scigan.domains.fields.matching import STAT, STATS
+
+    if value is None:
+        return STAT
+    if value not in STATS:
+        raise DataError(f"fields option match_stat={value!r} must be one of {', '.join(STATS)}")
     return str(value)
 
 
@@ -449,6 +463,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
     if "sweeps" in options:
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
+    if "match_stat" in options:
+        model["match_stat"] = match_stat(options["match_stat"])
     if "upsample" in options:
         if options["upsample"] not in UPSAMPLE:
             raise DataError(
