@@ -203,8 +203,9 @@ def test_quantile_matching_pulls_the_tail_with_gradients():
 
 
 def test_the_run_keeps_its_match_stat_when_the_default_changes(tmp_path, monkeypatch):
-    """The encoder records ``match_stat``: the default (quantiles) or the option, checked; a
-    run saved before the option existed loads as ``moments``, the statistic it trained with."""
+    """The encoder records ``match_stat`` and ``match_scale``: the defaults (quantiles, group)
+    or the options, checked; a run saved before ``match_stat`` existed loads as ``moments``,
+    the statistic it trained with."""
     import json
 
     from scigan.domains.fields import FieldsDomain
@@ -215,11 +216,12 @@ def test_the_run_keeps_its_match_stat_when_the_default_changes(tmp_path, monkeyp
     opts = {"L": 4, "n": 8, "temperatures": [1.5, 3.0], "burn": 5, "thin": 1}
     enc = FieldEncoder().fit(FieldsDomain().load("ising2d", options=opts, seed=0))
     assert enc.match_stat_ == "quantiles"
-    both = {**opts, "match_stat": "both"}
+    assert enc.match_scale_ == "group"
+    both = {**opts, "match_stat": "both", "match_scale": "pooled"}
     enc = FieldEncoder().fit(FieldsDomain().load("ising2d", options=both, seed=0))
     again = FieldEncoder()
     again.load_state_dict(json.loads(json.dumps(enc.state_dict())))
-    assert again.match_stat_ == "both"
+    assert (again.match_stat_, again.match_scale_) == ("both", "pooled")
     old = FieldEncoder()
     old.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "match_stat"})
     assert old.match_stat_ == "moments"

@@ -150,7 +150,7 @@ class FieldsDomain(AbstractDomain):
         kind = enc.observables_
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
-        scale = fdata.match_scale(cfg.options.get("match_scale"))
+        scale = enc.match_scale_  # likewise the run's own
         stat = enc.match_stat_  # the run's own (set from the option when the encoder was fitted)
         if momentum > 0 and stat == "quantiles":
             raise DataError(

@@ -465,6 +465,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["sweeps"] = _int("sweeps", options["sweeps"], 0, 100_000)
     if "match_stat" in options:
         model["match_stat"] = match_stat(options["match_stat"])
+    if "match_scale" in options:
+        model["match_scale"] = match_scale(options["match_scale"])
     if "upsample" in options:
         if options["upsample"] not in UPSAMPLE:
             raise DataError(

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from scigan.domains.arrays import ArrayEncoder
 from scigan.domains.base import Dataset
+from scigan.domains.fields.matching import SCALE as MATCH_SCALE
 from scigan.domains.fields.matching import STAT as MATCH_STAT
 from scigan.domains.fields.simulators import metropolis_sweep
 from scigan.errors import DataError
@@ -39,20 +40,23 @@ class FieldEncoder(ArrayEncoder):
     Boltzmann distribution invariant, so they can only move a generated sample towards it;
     with 0 (the default for user data) the samples are the generator's alone.
 
-    It also records the observable matching's ``match_stat`` (:mod:`matching`) that the run
-    trains with, so that a run resumes with the statistic it started with after the default
-    changes (runs saved before the option existed matched ``moments``)."""
+    It also records the observable matching's ``match_stat`` and ``match_scale``
+    (:mod:`matching`) that the run trains with, so that a run resumes with the penalty it
+    started with after a default changes (runs saved before session 17 matched ``moments``;
+    their scale is not recorded and resumes at today's default)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sweeps_: int = 0
         self.match_stat_: str = MATCH_STAT
+        self.match_scale_: str = MATCH_SCALE
 
     def fit(self, dataset: Dataset) -> FieldEncoder:
         super().fit(dataset)
         model = dataset.info.get("model", {})
         self.sweeps_ = int(model.get("sweeps", 0))
         self.match_stat_ = str(model.get("match_stat", MATCH_STAT))
+        self.match_scale_ = str(model.get("match_scale", MATCH_SCALE))
         if self.sweeps_:
             self._check_sweeps()
         return self
@@ -92,10 +96,16 @@ class FieldEncoder(ArrayEncoder):
         return spins[:, None].astype(np.float32)
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "sweeps": self.sweeps_, "match_stat": self.match_stat_}
+        return {
+            **super().state_dict(),
+            "sweeps": self.sweeps_,
+            "match_stat": self.match_stat_,
+            "match_scale": self.match_scale_,
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         super().load_state_dict(state)
         self.sweeps_ = int(state.get("sweeps", 0))  # runs saved before: no sweeps
         # runs saved before session 17 matched the moments
         self.match_stat_ = str(state.get("match_stat", "moments"))
+        self.match_scale_ = str(state.get("match_scale", MATCH_SCALE))
