@@ -172,7 +172,7 @@ def observable_matching(
     targets = torch.zeros(len(groups), feats.shape[1], dtype=torch.float64)
     targets.index_add_(0, index, feats)
     targets = (targets / counts[:, None]).float()
-    # the standardised training observables per condition value (sorted), for ``quantiles``
+    # the standardised training observables per condition value, for ``quantiles``
     half = feats.shape[1] // 2
     values = [feats[index == c, :half].numpy() for c in range(len(groups))]
     return ObservableMatching(
