@@ -227,3 +227,30 @@ def test_the_run_keeps_its_match_stat_when_the_default_changes(tmp_path, monkeyp
     assert old.match_stat_ == "moments"
     with pytest.raises(DataError, match="match_stat='median'"):
         FieldsDomain().load("ising2d", options={**opts, "match_stat": "median"}, seed=0)
+
+
+def test_an_explicit_option_in_the_run_config_wins_over_an_unrecorded_encoder(
+    tmp_path, monkeypatch
+):
+    """A run trained with ``--set match_stat=quantiles`` before the encoder recorded it loads
+    as ``moments``; its config's option restores ``quantiles`` when the penalty is built."""
+    from scigan.config import TrainConfig
+    from scigan.domains.fields import FieldsDomain
+    from scigan.domains.fields.encoding import FieldEncoder
+
+    monkeypatch.setenv("SCIGAN_CACHE", str(tmp_path))
+    opts = {"L": 4, "n": 8, "temperatures": [1.5, 3.0], "burn": 5, "thin": 1}
+    domain = FieldsDomain()
+    ds = domain.load("ising2d", options=opts, seed=0)
+    fitted = FieldEncoder().fit(ds)
+    old = FieldEncoder()
+    old.load_state_dict({k: v for k, v in fitted.state_dict().items() if k != "match_stat"})
+    data, cond = fitted.encode(ds.samples), fitted.encode_conditions(ds.conditions)
+    cfg = TrainConfig().replace({"options": {**opts, "match_stat": "quantiles"}})
+    pen = domain.generator_penalty(cfg, old, data, None, cond)
+    assert old.match_stat_ == "quantiles" and pen.stat == "quantiles"
+    plain = FieldEncoder()
+    plain.load_state_dict({k: v for k, v in fitted.state_dict().items() if k != "match_stat"})
+    bare = TrainConfig().replace({"options": opts})
+    pen = domain.generator_penalty(bare, plain, data, None, cond)
+    assert pen.stat == "moments"

@@ -150,8 +150,13 @@ class FieldsDomain(AbstractDomain):
         kind = enc.observables_
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
-        scale = enc.match_scale_  # likewise the run's own
-        stat = enc.match_stat_  # the run's own (set from the option when the encoder was fitted)
+        # The run's own statistic and scale, recorded by the encoder when it was fitted; an
+        # option in the run's config wins (a run saved before the encoder recorded them).
+        if "match_stat" in cfg.options:
+            enc.match_stat_ = fdata.match_stat(cfg.options["match_stat"])
+        if "match_scale" in cfg.options:
+            enc.match_scale_ = fdata.match_scale(cfg.options["match_scale"])
+        stat, scale = enc.match_stat_, enc.match_scale_
         if momentum > 0 and stat == "quantiles":
             raise DataError(
                 f"fields option match_momentum={momentum:g} averages the matched moments, and "
