@@ -172,9 +172,10 @@ def observable_matching(
     targets = torch.zeros(len(groups), feats.shape[1], dtype=torch.float64)
     targets.index_add_(0, index, feats)
     targets = (targets / counts[:, None]).float()
-    # the standardised training observables per condition value, for ``quantiles``
-    half = feats.shape[1] // 2
-    values = [feats[index == c, :half].numpy() for c in range(len(groups))]
+    values = None  # the standardised training observables per condition value, for ranks
+    if stat != "moments":
+        half = feats.shape[1] // 2
+        values = [feats[index == c, :half].numpy() for c in range(len(groups))]
     return ObservableMatching(
         kind, weight, targets, groups.float(), mu, sd, obs_counts, momentum, stat, values
     )
