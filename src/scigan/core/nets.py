@@ -713,7 +713,16 @@ class SplitByCondition(nn.Module):
         return out
 
 
-OBSERVABLES = ("none", "ising", "ising-bonds", "spectrum", "layers", "series", "series-fine")
+OBSERVABLES = (
+    "none",
+    "ising",
+    "ising-bonds",
+    "spectrum",
+    "layers",
+    "projections",
+    "series",
+    "series-fine",
+)
 #: The observables of single-channel series (B, 1, L): one or two frequency bins per octave.
 SERIES_OBSERVABLES = ("series", "series-fine")
 
@@ -755,6 +764,8 @@ def observables(x: Tensor, kind: str) -> Tensor:
     radially binned log power spectrum log P(|k|) for |k| = 1 … H/2 (periodic square maps).
     ``layers``: for non-negative energies (B, C, …), log(1 + E_c) per channel c (a calorimeter
     layer's deposited energy) and log(1 + Σ_c E_c), the total — CaloGAN's energy-sum features.
+    ``projections``: for non-negative energies (B, C, A₁, …), log(1 + E) summed onto the bins
+    of every axis in turn (a calorimeter's layers, angular and radial bins) and the total.
     ``series``: for single-channel series (B, 1, L), the mean over time, the log variance over
     time and the log periodogram of the centred series averaged in octaves of frequency
     (k = 1, 2, 3–4, …, L/2): a series' level, its spread and the shape of its autocorrelation
@@ -764,6 +775,10 @@ def observables(x: Tensor, kind: str) -> Tensor:
     if kind == "layers":
         sums = x.flatten(2).sum(dim=2)  # (B, C)
         return torch.log1p(torch.cat([sums, sums.sum(dim=1, keepdim=True)], dim=1))
+    if kind == "projections":
+        axes = range(1, x.dim())
+        sums = [x.sum(dim=[b for b in axes if b != a]) for a in axes]  # (B, size of axis a)
+        return torch.log1p(torch.cat([*sums, x.flatten(1).sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
     if kind in SERIES_OBSERVABLES:
         mean = f.mean(dim=1, keepdim=True)

@@ -207,6 +207,7 @@ class ArrayEncoder(AbstractEncoder):
         self.scale_: float = 1.0
         self.threshold_: float = 0.0
         self.periodic_: list[bool] = []
+        self.axes_: list[int] | None = None  # the networks' order of the data's axes
         self.symmetric_: bool = False
         self.cond_names_: list[str] = []
         self.cond_transform_: str = "identity"
@@ -238,6 +239,7 @@ class ArrayEncoder(AbstractEncoder):
         self.shape_ = list(x.shape[1:])
         self.transform_ = model.get("transform", "standard")
         self.periodic_ = list(model.get("periodic", [False] * (x.ndim - 2)))
+        self.axes_ = self._check_axes(model.get("axes"), x.ndim - 1)
         self.symmetric_ = bool(model.get("symmetric", False))
         self.upsample_ = str(model.get("upsample", "nearest"))
         self.film_ = bool(model.get("film", False))
@@ -369,6 +371,11 @@ class ArrayEncoder(AbstractEncoder):
                     f"observables=layers needs energies (transform=energy) with a channel per "
                     f"layer, got transform={self.transform_} and shape {self.shape_}"
                 )
+            if self.axes_ is not None:
+                raise DataError(
+                    f"observables=layers reads the networks' channels as layers, and "
+                    f"axes={self.axes_} moves the layers off the channels: add --set axes=none"
+                )
         elif kind in SERIES_OBSERVABLES:
             if self.shape_ is None or len(self.shape_) != 2 or self.shape_[0] != 1:
                 raise DataError(
@@ -408,6 +415,15 @@ class ArrayEncoder(AbstractEncoder):
         if self.observables_ != "layers":
             return None
         return [self.mean_[0], self.std_[0], self.scale_]
+
+    @property
+    def energy_decode(self) -> list[float] | None:
+        """(mean, std, scale, threshold) of the ``energy`` transform, from which
+        :func:`scigan.domains.fields.matching.physical_energies` decodes encoded voxels as
+        :meth:`decode` does; None for other transforms."""
+        if self.transform_ != "energy":
+            return None
+        return [self.mean_[0], self.std_[0], self.scale_, self.threshold_]
 
     @property
     def obs_counts(self) -> list[float] | None:
@@ -462,10 +478,44 @@ class ArrayEncoder(AbstractEncoder):
         if list(x.shape[1:]) != self.shape_:
             raise DataError(f"fields of shape {list(x.shape[1:])} do not match {self.shape_}")
         mean, std = self._stats(x.ndim)
-        return as_float_tensor((self._forward(x) - mean) / std)
+        t = as_float_tensor((self._forward(x) - mean) / std)
+        return t if self.axes_ is None else t.permute(0, *(a + 1 for a in self.axes_))
+
+    @staticmethod
+    def _check_axes(axes: Any, ndim: int) -> list[int] | None:
+        if axes is None:
+            return None
+        if sorted(axes) != list(range(ndim)) or not all(isinstance(a, int) for a in axes):
+            raise DataError(
+                f"axes={axes!r} must order the {ndim} axes of a sample (0 = channels), e.g. "
+                f"{list(range(ndim))[::-1]}"
+            )
+        return [int(a) for a in axes]
+
+    @property
+    def net_shape(self) -> list[int]:
+        """The shape (C, …) the networks draw and judge: the data's, its axes reordered by
+        ``axes`` (the calorimeter's (layer, angle, radius) is drawn as radial channels over a
+        (layer, angle) plane, so that convolutions run along the shower's depth)."""
+        assert self.shape_ is not None
+        return self.shape_ if self.axes_ is None else [self.shape_[a] for a in self.axes_]
+
+    @property
+    def net_periodic(self) -> list[bool]:
+        """Periodic flags of the networks' spatial axes (the data's channel axis is not)."""
+        if self.axes_ is None:
+            return self.periodic_
+        flags = [False, *self.periodic_]
+        return [flags[a] for a in self.axes_[1:]]
+
+    def to_data_layout(self, x: Tensor) -> Tensor:
+        """Encoded tensors in the networks' layout (B, *net_shape) → the data's axis order."""
+        if self.axes_ is None:
+            return x
+        return x.permute(0, *(int(i) + 1 for i in np.argsort(self.axes_)))
 
     def decode(self, x: Tensor) -> np.ndarray:
-        y = x.detach().double().numpy()
+        y = self.to_data_layout(x.detach()).double().numpy()
         if self.transform_ == "spin":
             return np.where(y >= 0, 1.0, -1.0).astype(np.float32)
         mean, std = self._stats(y.ndim)
@@ -592,6 +642,7 @@ class ArrayEncoder(AbstractEncoder):
             "split_d": self.split_d_,
             "spectral_noise": self.spectral_noise_,
             "obs_cond": self.obs_cond_,
+            "axes": self.axes_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
         }
@@ -626,5 +677,7 @@ class ArrayEncoder(AbstractEncoder):
         self.split_d_ = bool(state.get("split_d", False))  # runs saved before: one critic
         self.spectral_noise_ = bool(state.get("spectral_noise", False))  # runs before: off
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
+        axes = state.get("axes")  # runs saved before: the data's own order
+        self.axes_ = None if axes is None else [int(a) for a in axes]
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

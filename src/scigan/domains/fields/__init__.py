@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor, nn
 
 from scigan.config import TrainConfig
 from scigan.core.checkpoint import atomic_write_bytes
+from scigan.core.step import MAX_CONDITION_GROUPS
 from scigan.domains.base import (
     AbstractDomain,
     AbstractEncoder,
@@ -35,7 +37,7 @@ from scigan.domains.fields import data as fdata
 from scigan.domains.fields import metrics as fmetrics
 from scigan.domains.fields import nets as fnets
 from scigan.domains.fields.encoding import FieldEncoder
-from scigan.domains.fields.matching import observable_matching
+from scigan.domains.fields.matching import SCORE_WEIGHTS, observable_matching, observable_score
 from scigan.domains.fields.metrics import FIDELITY
 from scigan.errors import DataError, MissingDependencyError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -147,7 +149,11 @@ class FieldsDomain(AbstractDomain):
         enc = _field_encoder(encoder)
         if data is None:
             return None
-        kind = enc.observables_
+        kind = enc.match_obs_ or enc.observables_
+        if cond is not None and len(torch.unique(cond, dim=0)) > MAX_CONDITION_GROUPS:
+            # a continuous condition (calorimeter E): the paired score at each real condition
+            weight = fdata.match_weight(cfg.options.get("match"), kind, SCORE_WEIGHTS)
+            return observable_score(kind, weight, data, cond, enc.energy_decode, enc.axes_)
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
         # The run's own statistic and scale, recorded by the encoder when it was fitted; an

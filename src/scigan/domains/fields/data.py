@@ -45,6 +45,8 @@ MODEL_OPTIONS = (
     "match_momentum",
     "match_scale",
     "match_stat",
+    "match_obs",
+    "axes",
     "total",
     "sweeps",
     "upsample",
@@ -73,13 +75,13 @@ BOOL_MODEL_OPTIONS = (
 # ----------------------------------------------------------------------------- options
 
 
-def match_weight(value: Any, kind: str) -> float:
+def match_weight(value: Any, kind: str, defaults: Mapping[str, float] | None = None) -> float:
     """The observable-matching weight: ``value`` (the ``match`` option) checked, or the
-    default for the observables ``kind`` (:data:`matching.WEIGHTS`)."""
+    default for the observables ``kind`` in ``defaults`` (:data:`matching.WEIGHTS`)."""
     from scigan.domains.fields.matching import WEIGHTS
 
     if value is None:
-        return WEIGHTS.get(kind, 0.0)
+        return (WEIGHTS if defaults is None else defaults).get(kind, 0.0)
     return _float("match", value, 0.0, 1e4)
 
 
@@ -288,6 +290,11 @@ SPECS: dict[str, Spec] = {
             "cond_transform": "log",
             "cond_domains": {"E": ["positive", "the incident energy in GeV"]},
             "cond_ranges": {"E": [o["e_min"], o["e_max"]]},  # the simulator's range
+            # G's paired score on the layer energies and the total deposit (matching.py)
+            "match_obs": "layers",
+            # the networks draw radial channels over a (layer, angle) plane: convolutions
+            # run along the shower's depth (fields README, "Calorimeter")
+            "axes": [2, 0, 1],
         },
         "toy EM calorimeter showers, CaloChallenge ds2 geometry 45×16×9; condition E (GeV)",
     ),
@@ -467,6 +474,17 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         model["match_stat"] = match_stat(options["match_stat"])
     if "match_scale" in options:
         model["match_scale"] = match_scale(options["match_scale"])
+    if "axes" in options:
+        axes = options["axes"]
+        model["axes"] = None if axes in (None, False, "none") else axes
+    if "match_obs" in options:
+        kind = options["match_obs"]
+        kind = {False: "none", None: "none"}.get(kind, kind)
+        if kind not in OBSERVABLES:
+            raise DataError(
+                f"fields option match_obs={kind!r} must be one of {', '.join(OBSERVABLES)}"
+            )
+        model["match_obs"] = kind
     if "upsample" in options:
         if options["upsample"] not in UPSAMPLE:
             raise DataError(
@@ -477,9 +495,11 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
     if "observables" in options:
         kind = options["observables"]
         kind = {False: "none", None: "none"}.get(kind, kind)
-        if kind not in OBSERVABLES:
+        if kind not in OBSERVABLES or kind == "projections":
+            names = ", ".join(k for k in OBSERVABLES if k != "projections")
             raise DataError(
-                f"fields option observables={kind!r} must be one of {', '.join(OBSERVABLES)}"
+                f"fields option observables={kind!r} must be one of {names} "
+                f"(projections: a match_obs kind, scored for G, not shown to D)"
             )
         model["observables"] = kind
     return model

@@ -43,13 +43,16 @@ class FieldEncoder(ArrayEncoder):
     It also records the observable matching's ``match_stat`` and ``match_scale``
     (:mod:`matching`) that the run trains with, so that a run resumes with the penalty it
     started with after a default changes (runs saved before session 17 matched ``moments``;
-    their scale is not recorded and resumes at today's default)."""
+    their scale is not recorded and resumes at today's default), and ``match_obs``, the
+    observables the penalty reads when they are not D's (calorimeter showers: ``layers``;
+    runs saved before it resume with D's)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sweeps_: int = 0
         self.match_stat_: str = MATCH_STAT
         self.match_scale_: str = MATCH_SCALE
+        self.match_obs_: str | None = None  # None: the observables D sees
 
     def fit(self, dataset: Dataset) -> FieldEncoder:
         super().fit(dataset)
@@ -57,6 +60,12 @@ class FieldEncoder(ArrayEncoder):
         self.sweeps_ = int(model.get("sweeps", 0))
         self.match_stat_ = str(model.get("match_stat", MATCH_STAT))
         self.match_scale_ = str(model.get("match_scale", MATCH_SCALE))
+        self.match_obs_ = model.get("match_obs")
+        if self.match_obs_ in ("layers", "projections") and self.transform_ != "energy":
+            raise DataError(
+                f"match_obs={self.match_obs_} needs energies (transform=energy), got "
+                f"transform={self.transform_}; or train with --set match_obs=none"
+            )
         if self.sweeps_:
             self._check_sweeps()
         return self
@@ -101,6 +110,7 @@ class FieldEncoder(ArrayEncoder):
             "sweeps": self.sweeps_,
             "match_stat": self.match_stat_,
             "match_scale": self.match_scale_,
+            "match_obs": self.match_obs_,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -109,3 +119,5 @@ class FieldEncoder(ArrayEncoder):
         # runs saved before session 17 matched the moments
         self.match_stat_ = str(state.get("match_stat", "moments"))
         self.match_scale_ = str(state.get("match_scale", MATCH_SCALE))
+        # runs saved before matched the observables D sees
+        self.match_obs_ = state.get("match_obs")

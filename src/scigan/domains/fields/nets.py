@@ -28,11 +28,11 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
     def one(cond_dim: int) -> nn.Module:
         return ConvGenerator(
             cfg.net.z_dim,
-            enc.shape_,
+            enc.net_shape,
             cond_dim=cond_dim,
             width=cfg.net.g_width,
             depth=cfg.net.g_depth,
-            periodic=enc.periodic_,
+            periodic=enc.net_periodic,
             head="spin" if enc.transform_ == "spin" else "identity",
             symmetric=enc.symmetric_,
             total=enc.total_head,
@@ -67,11 +67,11 @@ def build_discriminator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
 
     def one(cond_dim: int) -> nn.Module:
         return ConvDiscriminator(
-            enc.shape_,
+            enc.net_shape,
             cond_dim=cond_dim,
             width=cfg.net.d_width,
             depth=cfg.net.d_depth,
-            periodic=enc.periodic_,
+            periodic=enc.net_periodic,
             sn=cfg.net.spectral_norm,
             minibatch_std=cfg.net.minibatch_std,
             pac=cfg.net.pac,
