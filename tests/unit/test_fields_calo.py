@@ -93,16 +93,16 @@ def test_the_calorimeter_trains_with_the_score_and_records_it(tmp_path, monkeypa
     opts = {"n": 40}
     ds = domain.load("calo", options=opts, seed=0)
     enc = FieldEncoder().fit(ds)
-    assert enc.match_obs_ == "layers" and enc.observables_ == "none"
+    assert enc.match_obs_ == "projections" and enc.observables_ == "none"
     data, cond = enc.encode(ds.samples), enc.encode_conditions(ds.conditions)
     pen = domain.generator_penalty(TrainConfig().replace({"options": opts}), enc, data, None, cond)
-    assert isinstance(pen, ObservableScore) and pen.kind == "layers" and pen.weight == 1.0
+    assert isinstance(pen, ObservableScore) and pen.kind == "projections" and pen.weight == 30.0
     assert pen.energy == pytest.approx(enc.energy_decode)
     off = TrainConfig().replace({"options": {**opts, "match": 0}})
     assert domain.generator_penalty(off, enc, data, None, cond) is None
     again = FieldEncoder()
     again.load_state_dict(json.loads(json.dumps(enc.state_dict())))
-    assert again.match_obs_ == "layers"
+    assert again.match_obs_ == "projections"
     old = FieldEncoder()  # a run saved before match_obs: the penalty reads D's observables
     old.load_state_dict({k: v for k, v in enc.state_dict().items() if k != "match_obs"})
     assert old.match_obs_ is None
@@ -169,3 +169,79 @@ def test_the_score_reads_layers_in_the_data_layout(tmp_path, monkeypatch):
     want = calo_features(enc.decode(data), np.asarray(ds.conditions)[:, 0], CALO_R_EDGES)
     np.testing.assert_allclose(layers, want["layer_energy"], rtol=1e-3, atol=1e-2)
     np.testing.assert_allclose(phys.numpy(), enc.decode(data), rtol=1e-4, atol=1e-4)
+
+
+def test_projections_are_the_energy_summed_onto_every_axis():
+    from scigan.core.nets import observables
+    from scigan.errors import DataError
+
+    x = np.random.default_rng(0).exponential(3.0, (4, 5, 6, 3))
+    got = observables(torch.tensor(x), "projections").numpy()
+    want = np.concatenate(
+        [
+            x.sum(axis=(2, 3)),
+            x.sum(axis=(1, 3)),
+            x.sum(axis=(1, 2)),
+            x.sum(axis=(1, 2, 3))[:, None],
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(got, np.log1p(want), rtol=1e-12)
+    from scigan.domains.fields import FieldsDomain
+
+    with pytest.raises(DataError, match="projections: a match_obs kind"):
+        FieldsDomain().load("calo", options={"n": 8, "observables": "projections"}, seed=0)
+
+
+def test_roll_draws_each_sample_at_a_random_rotation_of_the_same_output():
+    from scigan.core.nets import ConvGenerator
+
+    g = ConvGenerator(8, (3, 5, 8), cond_dim=1, width=8, periodic=[False, True], roll=True)
+    z, c = torch.randn(16, 8), torch.randn(16, 1)
+    torch.manual_seed(3)
+    rolled = g(z, c).detach()
+    g.roll = False
+    torch.manual_seed(3)  # the same noise maps: the unrolled output
+    plain = g(z, c).detach()
+    shifts = []
+    for a, b in zip(rolled, plain, strict=True):
+        k = [s for s in range(8) if torch.allclose(a, torch.roll(b, -s, dims=2))]
+        assert len(k) == 1  # a rotation on the periodic (angle) axis only
+        shifts.append(k[0])
+    assert len(set(shifts)) > 3  # offsets differ between samples
+
+
+def test_the_sparsity_cut_shows_d_the_decoded_zeros_and_passes_g_its_gradient():
+    from scigan.core.nets import ConvGenerator
+    from scigan.domains.arrays import ArrayEncoder
+    from scigan.domains.base import Dataset
+    from scigan.errors import DataError
+
+    rng = np.random.default_rng(0)
+    x = rng.exponential(5.0, (50, 3, 4, 4)) * (rng.random((50, 3, 4, 4)) < 0.3)
+    enc = ArrayEncoder().fit(Dataset("x", x, None, {"model": {"transform": "energy", "cut": True}}))
+    level, zero = enc.sparse_cut
+    assert zero == pytest.approx(float(enc.encode(np.zeros((1, 3, 4, 4)))[0, 0, 0, 0]), abs=1e-6)
+    probe = torch.tensor([zero, level - 1e-4, level + 1e-4]).reshape(1, 3, 1, 1).expand(1, 3, 4, 4)
+    dec = enc.decode(probe.contiguous())
+    assert dec[0, 0].max() == 0 and dec[0, 1].max() == 0 and dec[0, 2].min() > 0
+    g = ConvGenerator(8, (3, 4, 4), width=8)
+    z = torch.randn(32, 8)
+    torch.manual_seed(1)
+    raw = g(z)
+    raw.sum().backward()
+    grads = [p.grad.clone() for p in g.parameters()]
+    g.zero_grad()
+    mid = float(raw.detach().median())  # a cut through the middle of G's outputs
+    g.cut = (mid, -5.0)
+    torch.manual_seed(1)
+    out = g(z)
+    r = raw.detach()
+    assert torch.equal(out.detach()[r >= mid], r[r >= mid])
+    assert torch.all(out.detach()[r < mid] == -5.0) and (r < mid).float().mean() > 0.3
+    out.sum().backward()  # straight-through: the same gradient as without the cut
+    assert any(a.abs().sum() > 0 for a in grads)
+    for p, a in zip(g.parameters(), grads, strict=True):
+        assert torch.allclose(p.grad, a)
+    with pytest.raises(DataError, match="cut=true needs energies"):
+        ArrayEncoder().fit(Dataset("x", x, None, {"model": {"transform": "standard", "cut": True}}))

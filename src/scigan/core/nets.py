@@ -517,6 +517,13 @@ class ConvGenerator(nn.Module):
             exactly invariant under lattice translations. The default generator, with
             nearest up-sampling, makes lattices whose bond correlations depend on the site's
             place in its 8 × 8 block (Ising at T = 2.5: 0.27 to 0.81 against a uniform 0.55).
+        cut: (level, zero) in the encoded space: outputs below ``level`` become ``zero``
+            in the forward pass, the identity in the backward pass (straight-through), so
+            that D sees sparse energies as the decoding returns them — real empty voxels
+            are one exact value, and without the cut G's empty voxels scatter below it.
+        roll: only the random circular shift of the output on every periodic axis, for data
+            whose distribution is invariant under rotation about an axis (a calorimeter
+            shower's angle about the beam): each sample at a uniformly random rotation.
         full_depth: residual blocks (with their own noise maps) at full resolution, after the
             narrow full-resolution conv: room for single-site structure (0 = none).
         spectral_noise: square periodic single-channel maps: add :class:`SpectralNoise` (white
@@ -536,9 +543,11 @@ class ConvGenerator(nn.Module):
         head: str = "identity",
         symmetric: bool = False,
         total: Sequence[float] | None = None,
+        cut: Sequence[float] | None = None,
         upsample: str = "nearest",
         film: bool = False,
         equivariant: bool = False,
+        roll: bool = False,
         full_depth: int = 0,
         spectral_noise: bool = False,
     ) -> None:
@@ -549,6 +558,7 @@ class ConvGenerator(nn.Module):
         if total is not None and (not cond_dim or head != "identity" or len(total) != 8):
             raise ValueError("total needs a conditional generator, the identity head and 8 numbers")
         self.total = None if total is None else tuple(float(v) for v in total)
+        self.cut = None if cut is None else (float(cut[0]), float(cut[1]))
         spatial = list(shape[1:])
         periodic = list(periodic) or [False] * len(spatial)
         stages, self.base = plan_stages(spatial)
@@ -569,6 +579,7 @@ class ConvGenerator(nn.Module):
         for s in self.base:
             n_base *= s
         self.equivariant = equivariant
+        self.roll = roll
         self.base_noise: nn.Module | None = None
         if equivariant:
             self.inp = nn.Linear(z_dim + emb, ch)
@@ -654,9 +665,14 @@ class ConvGenerator(nn.Module):
             # Straight-through sign (Bengio et al. 2013): D sees exact ±1 spins, so it cannot
             # tell fakes by their non-binary values; G's gradient flows through tanh.
             x = x + (torch.where(x >= 0, 1.0, -1.0) - x).detach()
+        if self.cut is not None:
+            # Straight-through sparsity cut: D sees what the decoding keeps (a voxel below the
+            # cut is exactly the encoded zero, as in the real data); G's gradient is the identity.
+            level, zero = self.cut
+            x = x + (torch.where(x < level, torch.full_like(x, zero), x) - x).detach()
         if sign is not None:
             x = x * sign.to(x.dtype).reshape(len(z), *([1] * (x.dim() - 1)))
-        if self.equivariant:
+        if self.equivariant or self.roll:
             x = random_shift(x, self.periodic)
         return x
 

@@ -208,6 +208,8 @@ class ArrayEncoder(AbstractEncoder):
         self.threshold_: float = 0.0
         self.periodic_: list[bool] = []
         self.axes_: list[int] | None = None  # the networks' order of the data's axes
+        self.roll_: bool = False  # G's output at a random rotation on its periodic axes
+        self.cut_: bool = False  # G's output through the decoding's sparsity cut
         self.symmetric_: bool = False
         self.cond_names_: list[str] = []
         self.cond_transform_: str = "identity"
@@ -240,6 +242,12 @@ class ArrayEncoder(AbstractEncoder):
         self.transform_ = model.get("transform", "standard")
         self.periodic_ = list(model.get("periodic", [False] * (x.ndim - 2)))
         self.axes_ = self._check_axes(model.get("axes"), x.ndim - 1)
+        self.roll_ = bool(model.get("roll", False))
+        self.cut_ = bool(model.get("cut", False))
+        if self.cut_ and self.transform_ != "energy":
+            raise DataError(
+                f"cut=true needs energies (transform=energy), got transform={self.transform_}"
+            )
         self.symmetric_ = bool(model.get("symmetric", False))
         self.upsample_ = str(model.get("upsample", "nearest"))
         self.film_ = bool(model.get("film", False))
@@ -424,6 +432,19 @@ class ArrayEncoder(AbstractEncoder):
         if self.transform_ != "energy":
             return None
         return [self.mean_[0], self.std_[0], self.scale_, self.threshold_]
+
+    @property
+    def sparse_cut(self) -> list[float] | None:
+        """(level, zero) of G's straight-through sparsity cut in the encoded space (``cut``):
+        encoded values below ``level`` decode below the threshold, that is to 0; ``zero`` is
+        the encoding of an empty voxel. None when ``cut`` is off."""
+        if not self.cut_:
+            return None
+        mean, std = self.mean_[0], self.std_[0]
+        return [
+            (math.log1p(self.threshold_ / self.scale_) - mean) / std,
+            (0.0 - mean) / std,
+        ]
 
     @property
     def obs_counts(self) -> list[float] | None:
@@ -643,6 +664,8 @@ class ArrayEncoder(AbstractEncoder):
             "spectral_noise": self.spectral_noise_,
             "obs_cond": self.obs_cond_,
             "axes": self.axes_,
+            "roll": self.roll_,
+            "cut": self.cut_,
             "logr_mean": self.logr_mean_,
             "logr_std": self.logr_std_,
         }
@@ -679,5 +702,7 @@ class ArrayEncoder(AbstractEncoder):
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
         axes = state.get("axes")  # runs saved before: the data's own order
         self.axes_ = None if axes is None else [int(a) for a in axes]
+        self.roll_ = bool(state.get("roll", False))  # runs saved before: off
+        self.cut_ = bool(state.get("cut", False))  # runs saved before: off
         self.logr_mean_ = float(state.get("logr_mean", 0.0))
         self.logr_std_ = float(state.get("logr_std", 1.0))

@@ -47,6 +47,8 @@ MODEL_OPTIONS = (
     "match_stat",
     "match_obs",
     "axes",
+    "roll",
+    "cut",
     "total",
     "sweeps",
     "upsample",
@@ -62,6 +64,8 @@ MODEL_OPTIONS = (
 
 #: Model options that are true/false and go to the encoder as given.
 BOOL_MODEL_OPTIONS = (
+    "roll",
+    "cut",
     "total",
     "film",
     "equivariant",
@@ -290,8 +294,9 @@ SPECS: dict[str, Spec] = {
             "cond_transform": "log",
             "cond_domains": {"E": ["positive", "the incident energy in GeV"]},
             "cond_ranges": {"E": [o["e_min"], o["e_max"]]},  # the simulator's range
-            # G's paired score on the layer energies and the total deposit (matching.py)
-            "match_obs": "layers",
+            # G's paired score on the energy per layer, angle and radius and the total
+            # deposit (matching.py)
+            "match_obs": "projections",
             # the networks draw radial channels over a (layer, angle) plane: convolutions
             # run along the shower's depth (fields README, "Calorimeter")
             "axes": [2, 0, 1],

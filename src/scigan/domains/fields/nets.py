@@ -39,6 +39,8 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
             upsample=enc.upsample_,
             film=enc.film_ and not split,
             equivariant=enc.equivariant_,
+            roll=enc.roll_,
+            cut=enc.sparse_cut,
             full_depth=enc.full_depth_,
             spectral_noise=enc.spectral_noise_,
         )
