@@ -293,7 +293,9 @@ def physical_energies(x: Tensor, energy: list[float]) -> Tensor:
     (values below the sparsity threshold are 0); differentiable above the threshold.
     ``energy``: (mean, std, scale, threshold) of the encoder's ``energy`` transform."""
     mean, std, scale, threshold = energy
-    e = scale * torch.expm1(torch.relu(x * std + mean))
+    # the log energy is capped at e^30 ≈ 10¹³ times the scale: far above any shower, and
+    # an overflow to inf would turn the score into NaN
+    e = scale * torch.expm1(torch.relu(x * std + mean).clamp(max=30.0))
     return torch.where(e < threshold, torch.zeros_like(e), e)
 
 
