@@ -145,6 +145,9 @@ def test_the_networks_layout_reorders_axes_and_decodes_back():
     assert old.axes_ is None and old.net_shape == [6, 4, 3]
     with pytest.raises(DataError, match="axes=\\[0, 0, 1\\] must order the 3 axes"):
         ArrayEncoder().fit(Dataset("x", x, None, {"model": {**model, "axes": [0, 0, 1]}}))
+    for bad in (2, "x", [0, 1, 2.5]):
+        with pytest.raises(DataError, match="must order the 3 axes"):
+            ArrayEncoder().fit(Dataset("x", x, None, {"model": {**model, "axes": bad}}))
     with pytest.raises(DataError, match="observables=layers reads the networks' channels"):
         ArrayEncoder().fit(Dataset("x", x, None, {"model": {**model, "observables": "layers"}}))
 

@@ -506,7 +506,8 @@ class ArrayEncoder(AbstractEncoder):
     def _check_axes(axes: Any, ndim: int) -> list[int] | None:
         if axes is None:
             return None
-        if sorted(axes) != list(range(ndim)) or not all(isinstance(a, int) for a in axes):
+        ok = isinstance(axes, list | tuple) and all(type(a) is int for a in axes)
+        if not ok or sorted(axes) != list(range(ndim)):
             raise DataError(
                 f"axes={axes!r} must order the {ndim} axes of a sample (0 = channels), e.g. "
                 f"{list(range(ndim))[::-1]}"

@@ -44,7 +44,7 @@ class FieldEncoder(ArrayEncoder):
     (:mod:`matching`) that the run trains with, so that a run resumes with the penalty it
     started with after a default changes (runs saved before session 17 matched ``moments``;
     their scale is not recorded and resumes at today's default), and ``match_obs``, the
-    observables the penalty reads when they are not D's (calorimeter showers: ``layers``;
+    observables the penalty reads when they are not D's (calorimeter showers: ``projections``;
     runs saved before it resume with D's)."""
 
     def __init__(self) -> None:
