@@ -248,3 +248,18 @@ def test_the_sparsity_cut_shows_d_the_decoded_zeros_and_passes_g_its_gradient():
         assert torch.allclose(p.grad, a)
     with pytest.raises(DataError, match="cut=true needs energies"):
         ArrayEncoder().fit(Dataset("x", x, None, {"model": {"transform": "standard", "cut": True}}))
+
+
+def test_circular_mean_is_the_energy_weighted_direction_of_a_shower():
+    from scigan.domains.fields.matching import circular_mean
+
+    x = torch.zeros(3, 2, 8, 3, dtype=torch.float64)
+    x[0, :, 2] = 1.0  # all energy at angle bin 2 of 8: 90 degrees
+    x[1] = 1.0  # spread evenly round the axis
+    x[2, 0, 0, 0], x[2, 1, 4, 2] = 3.0, 1.0  # 3:1 between opposite bins
+    got = circular_mean(x, axis=2).numpy()
+    np.testing.assert_allclose(got, [[0.0, 1.0], [0.0, 0.0], [0.5, 0.0]], atol=1e-12)
+    e = np.exp(np.random.default_rng(0).uniform(0, 4, 100))
+    data = _showers(e, 0.3, 0.1, 1)
+    pen = observable_score("projections", 1.0, data, torch.tensor(np.log(e))[:, None], circular=[2])
+    assert pen.sd.shape == (3 + 2 + 2 + 1 + 2,) and pen.phi(data).shape == (100, 10)

@@ -157,7 +157,12 @@ class FieldsDomain(AbstractDomain):
         if cond is not None and len(torch.unique(cond, dim=0)) > MAX_CONDITION_GROUPS:
             # a continuous condition (calorimeter E): the paired score at each real condition
             weight = fdata.match_weight(cfg.options.get("match"), kind, SCORE_WEIGHTS)
-            return observable_score(kind, weight, data, cond, enc.energy_decode, enc.axes_)
+            circular = None
+            if fdata.bool_option("match_circular", cfg.options.get("match_circular")):
+                circular = [i + 1 for i, p in enumerate(enc.periodic_) if p]
+            return observable_score(
+                kind, weight, data, cond, enc.energy_decode, enc.axes_, circular
+            )
         weight = fdata.match_weight(cfg.options.get("match"), kind)
         momentum = fdata.match_momentum(cfg.options.get("match_momentum"))
         # The run's own statistic and scale, recorded by the encoder when it was fitted; an

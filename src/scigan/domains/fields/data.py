@@ -46,6 +46,7 @@ MODEL_OPTIONS = (
     "match_scale",
     "match_stat",
     "match_obs",
+    "match_circular",
     "axes",
     "roll",
     "cut",
@@ -87,6 +88,11 @@ def match_weight(value: Any, kind: str, defaults: Mapping[str, float] | None = N
     if value is None:
         return (WEIGHTS if defaults is None else defaults).get(kind, 0.0)
     return _float("match", value, 0.0, 1e4)
+
+
+def bool_option(name: str, value: Any) -> bool:
+    """A true/false option (checked); default off."""
+    return False if value is None else _bool(name, value)
 
 
 def cond_batches(value: Any) -> bool:

@@ -47,6 +47,8 @@ samples, and never the exact values the evaluation compares with.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from scipy.special import betainc
@@ -306,6 +308,7 @@ def observable_score(
     cond: Tensor,
     energy: list[float] | None = None,
     axes: list[int] | None = None,
+    circular: list[int] | None = None,
 ) -> ObservableScore | None:
     """G's paired penalty on the observables of fields with a continuous condition (the
     calorimeter's incident energy), or None when ``weight`` is 0 or ``kind`` is ``none``.
@@ -316,13 +319,17 @@ def observable_score(
     layout (the observables read the data's own). Each observable is standardised by the
     training mean and by its spread *at fixed condition*: the residual standard deviation
     after a least-squares fit on (1, c, c²), so a layer's energy counts in units of its
-    shower-to-shower fluctuation, not of its range over the incident energies."""
+    shower-to-shower fluctuation, not of its range over the incident energies. ``circular``:
+    data axes (1 = the first after the channels) whose energy-weighted circular mean
+    (Σ_k E_k cos 2πk/n, Σ_k E_k sin 2πk/n) / Σ E is scored as well — a shower's lean in
+    angle, which the per-bin sums leave free."""
     if weight <= 0 or kind == "none":
         return None
     inverse = None if axes is None else [int(i) for i in np.argsort(axes)]
+    circ = [int(a) for a in circular or []]
     with torch.no_grad():
         feats = torch.cat(
-            [observables(_decoded(b, energy, inverse), kind) for b in torch.split(data, 1024)]
+            [_features(_decoded(b, energy, inverse), kind, circ) for b in torch.split(data, 1024)]
         ).double()
     c = cond.double()
     design = torch.cat([torch.ones(len(c), 1, dtype=c.dtype), c, c * c], dim=1)
@@ -330,7 +337,24 @@ def observable_score(
     resid = feats - design @ coef
     sd = resid.std(dim=0)
     sd = torch.where(sd > 1e-6, sd, torch.ones_like(sd))
-    return ObservableScore(kind, weight, feats.mean(dim=0).float(), sd.float(), energy, inverse)
+    return ObservableScore(
+        kind, weight, feats.mean(dim=0).float(), sd.float(), energy, inverse, circ
+    )
+
+
+def circular_mean(x: Tensor, axis: int) -> Tensor:
+    """(B, 2) energy-weighted mean of (cos, sin) of the bin angle 2πk/n along ``axis`` of
+    non-negative ``x`` (B, C, …): 0 for a shower spread evenly round the axis."""
+    other = [d for d in range(1, x.dim()) if d != axis]
+    sums = x.sum(dim=other)  # (B, n)
+    n = sums.shape[1]
+    theta = torch.arange(n, dtype=x.dtype, device=x.device) * (2 * math.pi / n)
+    total = sums.sum(dim=1, keepdim=True).clamp_min(1e-12)
+    return torch.stack([(sums * theta.cos()).sum(1), (sums * theta.sin()).sum(1)], 1) / total
+
+
+def _features(x: Tensor, kind: str, circular: list[int]) -> Tensor:
+    return torch.cat([observables(x, kind), *(circular_mean(x, a) for a in circular)], dim=1)
 
 
 def _decoded(x: Tensor, energy: list[float] | None, inverse: list[int] | None) -> Tensor:
@@ -364,9 +388,11 @@ class ObservableScore(nn.Module):
         std: Tensor,
         energy: list[float] | None,
         inverse: list[int] | None = None,
+        circular: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.kind, self.weight, self.inverse = kind, float(weight), inverse
+        self.circular = list(circular or [])
         self.energy = None if energy is None else [float(v) for v in energy]
         self.register_buffer("mu", mean.float(), persistent=False)
         self.register_buffer("sd", std.float(), persistent=False)
@@ -374,7 +400,7 @@ class ObservableScore(nn.Module):
     def phi(self, x: Tensor) -> Tensor:
         """(B, D) standardised observables of encoded fields ``x``."""
         phys = _decoded(x, self.energy, self.inverse)
-        return (observables(phys, self.kind) - self.mu) / self.sd
+        return (_features(phys, self.kind, self.circular) - self.mu) / self.sd
 
     def forward(self, fake: Tensor, cond: Tensor | None, *, real: Tensor, fake2: Tensor) -> Tensor:
         x, x2, y = self.phi(fake), self.phi(fake2), self.phi(real)
