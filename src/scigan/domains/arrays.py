@@ -420,9 +420,9 @@ class ArrayEncoder(AbstractEncoder):
     def obs_energy(self) -> list[float] | None:
         """(mean, std, scale) that turn D's encoded input back into energies for the
         ``layers`` observables (:class:`~scigan.core.nets.ObservableFeatures`), else None."""
-        if self.observables_ != "layers":
+        if self.observables_ != "layers" or self.energy_decode is None:
             return None
-        return [self.mean_[0], self.std_[0], self.scale_]
+        return self.energy_decode[:3]
 
     @property
     def energy_decode(self) -> list[float] | None:

@@ -97,7 +97,7 @@ def bool_option(name: str, value: Any) -> bool:
 
 def cond_batches(value: Any) -> bool:
     """The ``cond_batches`` option (checked); default off."""
-    return False if value is None else _bool("cond_batches", value)
+    return bool_option("cond_batches", value)
 
 
 def match_momentum(value: Any) -> float:
@@ -489,13 +489,7 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
         axes = options["axes"]
         model["axes"] = None if axes in (None, False, "none") else axes
     if "match_obs" in options:
-        kind = options["match_obs"]
-        kind = {False: "none", None: "none"}.get(kind, kind)
-        if kind not in OBSERVABLES:
-            raise DataError(
-                f"fields option match_obs={kind!r} must be one of {', '.join(OBSERVABLES)}"
-            )
-        model["match_obs"] = kind
+        model["match_obs"] = _observable_kind("match_obs", options["match_obs"], OBSERVABLES)
     if "upsample" in options:
         if options["upsample"] not in UPSAMPLE:
             raise DataError(
@@ -504,16 +498,22 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
             )
         model["upsample"] = options["upsample"]
     if "observables" in options:
-        kind = options["observables"]
-        kind = {False: "none", None: "none"}.get(kind, kind)
-        if kind not in OBSERVABLES or kind == "projections":
-            names = ", ".join(k for k in OBSERVABLES if k != "projections")
-            raise DataError(
-                f"fields option observables={kind!r} must be one of {names} "
-                f"(projections: a match_obs kind, scored for G, not shown to D)"
-            )
-        model["observables"] = kind
+        shown = tuple(k for k in OBSERVABLES if k != "projections")
+        model["observables"] = _observable_kind(
+            "observables",
+            options["observables"],
+            shown,
+            " (projections: a match_obs kind, scored for G, not shown to D)",
+        )
     return model
+
+
+def _observable_kind(name: str, value: Any, allowed: tuple[str, ...], note: str = "") -> str:
+    """An observables option (``false``/``null`` = ``none``), checked against ``allowed``."""
+    kind = {False: "none", None: "none"}.get(value, value)
+    if kind not in allowed:
+        raise DataError(f"fields option {name}={kind!r} must be one of {', '.join(allowed)}{note}")
+    return kind
 
 
 # ----------------------------------------------------------------------------- user arrays

@@ -56,6 +56,7 @@ from torch import Tensor, nn
 
 from scigan.core.nets import anscombe_counts, observables
 from scigan.core.step import MAX_CONDITION_GROUPS
+from scigan.domains.arrays import ArrayEncoder
 
 #: Default weight per observable kind (``--set match=W`` overrides; 0 turns it off).
 WEIGHTS = {"ising": 10.0, "ising-bonds": 10.0, "spectrum": 0.0}
@@ -297,7 +298,7 @@ def physical_energies(x: Tensor, energy: list[float]) -> Tensor:
     mean, std, scale, threshold = energy
     # the log energy is capped at e^30 ≈ 10¹³ times the scale: far above any shower, and
     # an overflow to inf would turn the score into NaN
-    e = scale * torch.expm1(torch.relu(x * std + mean).clamp(max=30.0))
+    e = ArrayEncoder._physical(x.clamp(max=(30.0 - mean) / std), [mean, std, scale])
     return torch.where(e < threshold, torch.zeros_like(e), e)
 
 
