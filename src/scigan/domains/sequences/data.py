@@ -45,7 +45,7 @@ SENSE = tuple(
 MODEL_OPTIONS = frozenset(
     {"model", "output", "d_pool", "dilation", "ae_minutes", "ae_hidden", "ae_latent", "ae_beta",
      "ae_steps", "ae_patience", "ae_ngram", "ae_kernel", "ae_enc_conv", "ae_zpos",
-     "temperature", "adapt_steps"}
+     "temperature", "adapt_steps", "novel"}
 )  # fmt: skip
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".seq")
 # The longest record user data may hold when max_len is 0 (the longest record): every row is
