@@ -386,6 +386,9 @@ def summarize(paths: list[Path]) -> str:
             value = _fmt(e["value"])
             if name == "kmer_jsd_6" or name in PROPS:
                 value += f" ({e['value'] / e['floor']:.2f}×)"
+            redraws = r.get("redraws")
+            if name == "exact_copy_fraction" and redraws:  # 0 by construction after them
+                value += f" ({redraws['copies_before']} of {redraws['decoded']} before redraws)"
             row = [
                 data if i == 0 else "",
                 str(seed) if i == 0 else "",
