@@ -389,8 +389,9 @@ def load_builtin(name: str, options: Mapping[str, Any], seed: int) -> Dataset:
         raise DataError(f"{name}: {exc}") from None
     data_seed = _int("data_seed", options.get("data_seed", seed), 0, 2**63 - 1)
     use_cache = _bool("cache", options.get("cache", True))
-    x, cond, seconds = _cached(spec, params, data_seed, use_cache)
+    # the model options are checked before the simulator runs: a bad one fails in milliseconds
     model = _model_options(spec.model(params), options)
+    x, cond, seconds = _cached(spec, params, data_seed, use_cache)
     info = {
         "kind": name,
         "n": len(x),
