@@ -375,6 +375,39 @@ class SpectralNoise(nn.Module):
         return torch.fft.irfft2(spec, s=(self.size, self.size), norm="ortho")
 
 
+class SpectralFilter(nn.Module):
+    """A learned radial filter on square periodic maps (B, C, S, S): irfft2(H(|k|) · rfft2(x)),
+    one log-gain per integer |k| = 0 … ⌈S/√2⌉ (the power-spectrum bins of the metrics), H = 1
+    at the start (the generator is unchanged until the gains move).
+
+    Placed after G's last convolution it can raise or lower the power at every wavenumber,
+    which the convolutions' up-sampling cannot do bin by bin (nearest up-sampling leaves dips
+    at the periods of its blocks). The gains are parametrised as ``log H = GAIN_SCALE · θ`` so
+    that Adam, which moves each θ by about the learning rate per step, can move a gain by a
+    factor of e in ~100 steps at rate 1e-4 (it has to follow the network's power as the network trains); :func:`scigan.domains.fields.matching.spectrum_filter_penalty`
+    trains them towards the training maps' mean power per bin.
+    """
+
+    GAIN_SCALE = 100.0
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        ky = torch.fft.fftfreq(size) * size
+        kx = torch.fft.rfftfreq(size) * size
+        k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+        self.register_buffer("radius", k, persistent=False)
+        self.size = size
+        self.theta = nn.Parameter(torch.zeros(int(k.max()) + 1))
+
+    def log_gain(self) -> Tensor:
+        """(K,) log H per integer |k|."""
+        return self.GAIN_SCALE * self.theta
+
+    def forward(self, x: Tensor) -> Tensor:
+        spec = torch.fft.rfft2(x, norm="ortho") * torch.exp(self.log_gain())[self.radius]
+        return torch.fft.irfft2(spec, s=(self.size, self.size), norm="ortho")
+
+
 def film(h: Tensor, gamma: Tensor) -> Tensor:
     """h · (1 + γ) per sample and channel, γ (B, C) (feature-wise linear modulation, Perez et
     al. 2018; the additive half is the block's condition bias)."""
@@ -550,6 +583,7 @@ class ConvGenerator(nn.Module):
         roll: bool = False,
         full_depth: int = 0,
         spectral_noise: bool = False,
+        spectral_filter: bool = False,
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLE:
@@ -612,6 +646,11 @@ class ConvGenerator(nn.Module):
             if len(spatial) != 2 or spatial[0] != spatial[1] or shape[0] != 1:
                 raise ValueError("spectral_noise needs single-channel square maps (1, S, S)")
             self.spectral = SpectralNoise(spatial[0])
+        self.filter: SpectralFilter | None = None
+        if spectral_filter:
+            if len(spatial) != 2 or spatial[0] != spatial[1]:
+                raise ValueError("spectral_filter needs square maps (C, S, S)")
+            self.filter = SpectralFilter(spatial[0])
         # the deposited fraction (``total``): one number from the pooled features and condition
         self.total_fc = nn.Linear(full + emb, 1) if total is not None else None
         # FiLM (created last, at zero: the other layers' initialisation is unchanged and G
@@ -655,6 +694,8 @@ class ConvGenerator(nn.Module):
         for block in self.full_blocks:
             h = block(h, e)
         x = self.out(F.leaky_relu(h, 0.2))
+        if self.filter is not None:
+            x = self.filter(x)
         if self.spectral is not None:
             x = x + self.spectral(len(x), x.device, x.dtype)
         if self.total_fc is not None:

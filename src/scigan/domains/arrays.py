@@ -230,6 +230,7 @@ class ArrayEncoder(AbstractEncoder):
         self.split_: bool = False  # one generator per condition value
         self.split_d_: bool = False  # one discriminator per condition value
         self.spectral_noise_: bool = False  # G adds white noise through a learned filter
+        self.spectral_filter_: bool = False  # G's output through a learned radial filter
         self.obs_cond_: bool = False  # D's observable MLP also reads the condition
         self.logr_mean_: float = 0.0
         self.logr_std_: float = 1.0
@@ -256,6 +257,7 @@ class ArrayEncoder(AbstractEncoder):
         self.split_ = bool(model.get("split", False))
         self.split_d_ = bool(model.get("split_d", False))
         self.spectral_noise_ = bool(model.get("spectral_noise", False))
+        self.spectral_filter_ = bool(model.get("spectral_filter", False))
         self.obs_cond_ = bool(model.get("obs_cond", False))
         if self.transform_ == "energy":
             pos = x[x > 0]
@@ -663,6 +665,7 @@ class ArrayEncoder(AbstractEncoder):
             "split": self.split_,
             "split_d": self.split_d_,
             "spectral_noise": self.spectral_noise_,
+            "spectral_filter": self.spectral_filter_,
             "obs_cond": self.obs_cond_,
             "axes": self.axes_,
             "roll": self.roll_,
@@ -700,6 +703,7 @@ class ArrayEncoder(AbstractEncoder):
         self.split_ = bool(state.get("split", False))  # runs saved before: one generator
         self.split_d_ = bool(state.get("split_d", False))  # runs saved before: one critic
         self.spectral_noise_ = bool(state.get("spectral_noise", False))  # runs before: off
+        self.spectral_filter_ = bool(state.get("spectral_filter", False))  # runs before: off
         self.obs_cond_ = bool(state.get("obs_cond", False))  # runs saved before: off
         axes = state.get("axes")  # runs saved before: the data's own order
         self.axes_ = None if axes is None else [int(a) for a in axes]

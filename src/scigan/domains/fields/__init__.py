@@ -37,7 +37,12 @@ from scigan.domains.fields import data as fdata
 from scigan.domains.fields import metrics as fmetrics
 from scigan.domains.fields import nets as fnets
 from scigan.domains.fields.encoding import FieldEncoder
-from scigan.domains.fields.matching import SCORE_WEIGHTS, observable_matching, observable_score
+from scigan.domains.fields.matching import (
+    SCORE_WEIGHTS,
+    observable_matching,
+    observable_score,
+    spectrum_filter_penalty,
+)
 from scigan.domains.fields.metrics import FIDELITY
 from scigan.errors import DataError, MissingDependencyError
 from scigan.registry import DOMAINS, DatasetInfo, register_dataset
@@ -96,6 +101,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+class _Sum(nn.Module):
+    """Two generator penalties added (the observable matching and the filter's)."""
+
+    def __init__(self, a: Callable[..., Tensor], b: Callable[..., Tensor]) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+    def forward(self, fake: Tensor, fake_cond: Tensor | None) -> Tensor:
+        return self.a(fake, fake_cond) + self.b(fake, fake_cond)
+
+
 @DOMAINS.register("fields")
 class FieldsDomain(AbstractDomain):
     """2-D fields (C, H, W) and 1-D series (C, L) with convolutional G and D."""
@@ -149,7 +165,29 @@ class FieldsDomain(AbstractDomain):
         cond: Tensor | None = None,
     ) -> Callable[[Tensor, Tensor | None], Tensor] | None:
         """Observable matching (:mod:`matching`): the generated moments of the physical
-        observables per condition value against the training sample's; weight ``match``."""
+        observables per condition value against the training sample's; weight ``match``.
+        With ``spectral_filter`` also the filter's penalty (:class:`SpectrumFilterPenalty`),
+        weight ``filter_weight``."""
+        penalty = self._matching_penalty(cfg, encoder, data, cond)
+        enc = _field_encoder(encoder)
+        filt = getattr(generator, "filter", None)
+        if data is None or not enc.spectral_filter_ or filt is None:
+            return penalty
+        weight = fdata.filter_weight(cfg.options.get("filter_weight"))
+        extra = spectrum_filter_penalty(weight, data, filt)
+        if extra is None or penalty is None:
+            return penalty if extra is None else extra
+        if getattr(penalty, "paired", False):
+            raise DataError("spectral_filter cannot be combined with a paired observable score")
+        return _Sum(penalty, extra)
+
+    def _matching_penalty(
+        self,
+        cfg: TrainConfig,
+        encoder: AbstractEncoder,
+        data: Tensor | None,
+        cond: Tensor | None,
+    ) -> Callable[..., Tensor] | None:
         enc = _field_encoder(encoder)
         if data is None:
             return None

@@ -59,6 +59,8 @@ MODEL_OPTIONS = (
     "split",
     "split_d",
     "spectral_noise",
+    "spectral_filter",
+    "filter_weight",
     "obs_cond",
     "cond_batches",
 )
@@ -71,6 +73,7 @@ BOOL_MODEL_OPTIONS = (
     "film",
     "equivariant",
     "spectral_noise",
+    "spectral_filter",
     "split",
     "split_d",
     "obs_cond",
@@ -88,6 +91,16 @@ def match_weight(value: Any, kind: str, defaults: Mapping[str, float] | None = N
     if value is None:
         return (WEIGHTS if defaults is None else defaults).get(kind, 0.0)
     return _float("match", value, 0.0, 1e4)
+
+
+def filter_weight(value: Any) -> float:
+    """The weight of the spectral filter's penalty (``filter_weight`` option, checked);
+    default :data:`matching.FILTER_WEIGHT`."""
+    from scigan.domains.fields.matching import FILTER_WEIGHT
+
+    if value is None:
+        return FILTER_WEIGHT
+    return _float("filter_weight", value, 0.0, 1e4)
 
 
 def bool_option(name: str, value: Any) -> bool:
@@ -478,6 +491,8 @@ def _model_options(model: dict[str, Any], options: Mapping[str, Any]) -> dict[st
     for name in BOOL_MODEL_OPTIONS:
         if name in options:
             model[name] = _bool(name, options[name])
+    if "filter_weight" in options:
+        filter_weight(options["filter_weight"])  # checked here; read by the penalty
     if "full_depth" in options:
         model["full_depth"] = _int("full_depth", options["full_depth"], 0, 8)
     if "sweeps" in options:

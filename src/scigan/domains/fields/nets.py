@@ -43,6 +43,7 @@ def build_generator(cfg: TrainConfig, enc: FieldEncoder) -> nn.Module:
             cut=enc.sparse_cut,
             full_depth=enc.full_depth_,
             spectral_noise=enc.spectral_noise_,
+            spectral_filter=enc.spectral_filter_,
         )
 
     if not split:
