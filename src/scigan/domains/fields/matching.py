@@ -421,7 +421,7 @@ FILTER_WEIGHT = 10.0
 FILTER_MOMENTUM = 0.9
 #: Bins whose training power is below this fraction of the mean bin's (the mean mode of maps
 #: with a fixed mean, P(0) = 0) are scored in units of it.
-FILTER_FLOOR = 1e-3
+FILTER_FLOOR = 0.1
 
 
 class SpectrumFilterPenalty(nn.Module):
@@ -461,13 +461,18 @@ class SpectrumFilterPenalty(nn.Module):
         filt = self._filter[0]
         bins = len(self.target)
         h2 = torch.exp(2.0 * filt.log_gain())[:bins]
+        # the network's power this batch (live: its gradient reaches the network) and its
+        # moving average (constant)
+        q = _bin_power(fake, filt.radius, bins).mean(dim=0) / h2.detach()
         with torch.no_grad():
-            q = _bin_power(fake.detach(), filt.radius, bins).mean(dim=0) / h2.detach()
-            self.avg.mul_(self.momentum).add_((1.0 - self.momentum) * q)
+            self.avg.mul_(self.momentum).add_((1.0 - self.momentum) * q.detach())
             self.seen.add_(1.0)
             q_bar = self.avg / (1.0 - self.momentum ** self.seen)
         gap = (h2 * q_bar - self.target) / self.scale
-        return self.weight * (gap * gap).mean()
+        # value: the averaged squared gap; gradient: that of the squared gap through the gains
+        # and, through this batch's power, the network's (2 g H² ∇q), with g averaged
+        live = 2.0 * gap.detach() * h2.detach() * (q - q.detach()) / self.scale
+        return self.weight * (gap * gap + live).mean()
 
 
 def _bin_power(x: Tensor, radius: Tensor, bins: int) -> Tensor:
