@@ -411,68 +411,44 @@ class ObservableScore(nn.Module):
 
 # ------------------------------------------------------------- spectral filter (maps)
 
-#: Default weight of the spectral filter's penalty (``--set filter_weight=W``; ``match`` is the
-#: observable matching's, not this).
+#: Default weight of the spectral filter's penalty (``--set filter_weight=W``).
 FILTER_WEIGHT = 10.0
-#: Moving average of the network's power per bin (~1 / (1 − β) batches): the filter is
-#: trained against it, not against one batch's estimate (at 32 maps the lowest bins scatter by
-#: ~10 % per batch, and Adam, which moves each gain by about its rate per step whatever the
-#: gradient's size, turned that noise into a random walk of the gains: 0.6–1.4 bin to bin).
-FILTER_MOMENTUM = 0.9
-#: Bins whose training power is below this fraction of the mean bin's (the mean mode of maps
-#: with a fixed mean, P(0) = 0) are scored in units of it.
-FILTER_FLOOR = 0.1
 
 
 class SpectrumFilterPenalty(nn.Module):
     """Trains G's radial filter (:class:`scigan.core.nets.SpectralFilter`) towards the
-    training maps' mean power per integer |k| (every bin, the mean mode and the corners
-    |k| > S/2 included), in the networks' (encoded) space:
+    training maps' mean power per integer |k| ≥ 1, in the networks' (encoded) space:
 
-        penalty = weight · mean_k ((H_k² · Q̄_k − P_k) / max(P_k, ε P̄))²,
+        penalty = weight · mean_k (P̂¹_k / P_k − 1) · (P̂²_k / P_k − 1),
 
-    P_k the training maps' mean power in bin k (computed once), H_k the filter's gain and Q̄_k
-    a bias-corrected moving average (momentum :data:`FILTER_MOMENTUM`) of the power the
-    convolutional network puts into bin k *before* the filter, held constant: the penalty's
-    gradient reaches only the gains, the network is trained by the critic alone, and the
-    filter corrects the power it draws at each wavenumber. Averaging the network's power over
-    batches, rather than the filtered power of one batch, keeps the gains' gradient free of
-    the batch's noise (the squared gap of an average of ~19 batches has a bias of ~0.05 % of
-    P at the lowest bin); the moving average is training state (saved in checkpoints). The
-    target is the training sample's spectrum, never the validation or test sample's or the
-    simulator's exact one. ε = :data:`FILTER_FLOOR`: a bin without training power (the mean
-    mode of maps whose mean is fixed) is pushed to zero in units of ε times the mean bin's.
+    P_k the training maps' mean power in bin k (computed once), P̂¹, P̂² that of two disjoint
+    halves of the generated batch (the product of independent halves is an unbiased estimate
+    of the squared relative gap, as in :class:`ObservableMatching`). Its gradient reaches only
+    the filter's gains: the generated power enters as sg(P̂) · H²/sg(H²), so the convolutional
+    network is trained by the critic alone. The target is the training sample's spectrum.
+    Opt-in and not adopted (fields README, "Maps: a learned radial filter").
     """
 
-    def __init__(
-        self, weight: float, target: Tensor, filt: nn.Module, momentum: float = FILTER_MOMENTUM
-    ) -> None:
+    def __init__(self, weight: float, target: Tensor, filt: nn.Module) -> None:
         super().__init__()
-        self.weight, self.momentum = float(weight), float(momentum)
+        self.weight = float(weight)
         self._filter = [filt]  # G's module, not this penalty's state (a list: not registered)
-        target = target.float()
-        scale = torch.clamp(target, min=FILTER_FLOOR * float(target.mean()))
-        self.register_buffer("target", target, persistent=False)
-        self.register_buffer("scale", scale, persistent=False)
-        self.register_buffer("avg", torch.zeros_like(target))
-        self.register_buffer("seen", torch.zeros(()))
+        self.register_buffer("target", target.float(), persistent=False)
 
     def forward(self, fake: Tensor, fake_cond: Tensor | None = None) -> Tensor:
+        n = len(fake) // 2
+        if n < 1:
+            return fake.new_zeros(())
         filt = self._filter[0]
-        bins = len(self.target)
-        h2 = torch.exp(2.0 * filt.log_gain())[:bins]
-        # the network's power this batch (live: its gradient reaches the network) and its
-        # moving average (constant)
-        q = _bin_power(fake, filt.radius, bins).mean(dim=0) / h2.detach()
-        with torch.no_grad():
-            self.avg.mul_(self.momentum).add_((1.0 - self.momentum) * q.detach())
-            self.seen.add_(1.0)
-            q_bar = self.avg / (1.0 - self.momentum ** self.seen)
-        gap = (h2 * q_bar - self.target) / self.scale
-        # value: the averaged squared gap; gradient: that of the squared gap through the gains
-        # and, through this batch's power, the network's (2 g H² ∇q), with g averaged
-        live = 2.0 * gap.detach() * h2.detach() * (q - q.detach()) / self.scale
-        return self.weight * (gap * gap + live).mean()
+        power = _bin_power(fake.detach(), filt.radius, len(self.target) + 1)
+        lg = filt.log_gain()
+        live = torch.exp(2.0 * (lg - lg.detach()))[1 : len(self.target) + 1]
+        p1 = power[0 : 2 * n : 2].mean(dim=0)[1:] * live
+        p2 = power[1 : 2 * n : 2].mean(dim=0)[1:] * live
+        ok = self.target > 0
+        gap1 = (p1[ok] / self.target[ok]) - 1.0
+        gap2 = (p2[ok] / self.target[ok]) - 1.0
+        return self.weight * (gap1 * gap2).mean()
 
 
 def _bin_power(x: Tensor, radius: Tensor, bins: int) -> Tensor:
@@ -490,12 +466,12 @@ def spectrum_filter_penalty(
     weight: float, data: Tensor, filt: nn.Module
 ) -> SpectrumFilterPenalty | None:
     """The filter's penalty for training maps ``data`` (encoded, (N, C, S, S)), or None at
-    weight 0."""
+    weight 0. Bins 1 … S/2 (the evaluation's)."""
     if weight <= 0:
         return None
-    bins = int(filt.radius.max()) + 1
+    bins = data.shape[-1] // 2 + 1
     with torch.no_grad():
         total = torch.zeros(bins, dtype=torch.float64)
         for b in torch.split(data, 512):
             total += _bin_power(b, filt.radius, bins).double().sum(dim=0)
-    return SpectrumFilterPenalty(weight, total / len(data), filt)
+    return SpectrumFilterPenalty(weight, (total / len(data))[1:], filt)
