@@ -46,10 +46,10 @@ import pandas as pd
 import torch
 
 import scigan
+from scigan.domains.latent import auto_adapt_steps
 from scigan.domains.molecules import metrics as M
 from scigan.domains.molecules.baselines import NGramModel
 from scigan.domains.molecules.data import moses_smiles, moses_train_canonical
-from scigan.domains.latent import auto_adapt_steps
 
 # MOSES paper Table 2 (mean over 3 runs, 30k samples); the repository README lists the same.
 PUBLISHED = {

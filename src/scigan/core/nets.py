@@ -384,8 +384,9 @@ class SpectralFilter(nn.Module):
     which the convolutions' up-sampling cannot do bin by bin (nearest up-sampling leaves dips
     at the periods of its blocks). The gains are parametrised as ``log H = GAIN_SCALE · θ`` so
     that Adam, which moves each θ by about the learning rate per step, can move a gain by a
-    factor of e in ~100 steps at rate 1e-4 (it has to follow the network's power as the network trains); :func:`scigan.domains.fields.matching.spectrum_filter_penalty`
-    trains them towards the training maps' mean power per bin.
+    factor of e in ~100 steps at rate 1e-4 (it has to follow the network's power as the
+    network trains); ``matching.SpectrumFilterPenalty`` trains them towards the training
+    maps' mean power per bin. Opt-in (fields ``spectral_filter``), not adopted.
     """
 
     GAIN_SCALE = 100.0
