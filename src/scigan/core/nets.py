@@ -349,6 +349,14 @@ class NoiseInjection(nn.Module):
         return h + self.strength.reshape(1, -1, *([1] * (h.dim() - 2))) * eps
 
 
+def rfft_radius(size: int) -> Tensor:
+    """(S, S // 2 + 1) integer |k| = round(√(k_x² + k_y²)) of each rfft2 mode of an S × S map
+    (the radial bins of the power-spectrum metrics)."""
+    ky = torch.fft.fftfreq(size) * size
+    kx = torch.fft.rfftfreq(size) * size
+    return torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+
+
 class SpectralNoise(nn.Module):
     """White noise filtered by a learned radial gain: irfft2(g(|k|) · rfft2(ε)) for square
     periodic maps (B, 1, S, S), one gain per integer |k| = 0 … ⌈S/√2⌉, starting at 0.
@@ -362,9 +370,7 @@ class SpectralNoise(nn.Module):
 
     def __init__(self, size: int) -> None:
         super().__init__()
-        ky = torch.fft.fftfreq(size) * size
-        kx = torch.fft.rfftfreq(size) * size
-        k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+        k = rfft_radius(size)
         self.register_buffer("radius", k, persistent=False)
         self.size = size
         self.gain = nn.Parameter(torch.zeros(int(k.max()) + 1))
@@ -393,9 +399,7 @@ class SpectralFilter(nn.Module):
 
     def __init__(self, size: int) -> None:
         super().__init__()
-        ky = torch.fft.fftfreq(size) * size
-        kx = torch.fft.rfftfreq(size) * size
-        k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+        k = rfft_radius(size)
         self.register_buffer("radius", k, persistent=False)
         self.size = size
         self.theta = nn.Parameter(torch.zeros(int(k.max()) + 1))
