@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> dict:
         "run": str(out),
         "scigan": scigan.__version__,
         "machine": platform.processor() or platform.machine(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     sample_seed = 1000 + args.seed
     result["rows"]["training mix"] = score(gan.sample(args.n, seed=sample_seed))
