@@ -2,7 +2,7 @@
 
 One model conditioned on QED, Crippen logP and SA together, trained with the shipped defaults
 (``scigan train --data moses --set conditions=[QED,logP,SA] --seed S``), then sampled at two
-targets of each property (the others left at their training values, as ``--condition`` does)
+targets of each property (the others at their training means, as ``--condition`` sets them)
 and without a condition (the training mix). Every sample is scored by RDKit:
 
     python benchmarks/molecules_conditional.py --seed S --threads 1 --out runs/cond-S --json cS.json
