@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import hashlib
 import importlib.util
 import io
 import zipfile
@@ -42,6 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scigan import progress
+from scigan.core.checkpoint import atomic_write_bytes
 from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.base import cache_dir as shared_cache_dir
@@ -665,10 +668,51 @@ def novelty_set(ds: MoleculeDataset) -> set[str]:
     return ds.novelty_train
 
 
-def molecule_properties(smiles: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
-    """``(N, P)`` property table (invalid molecules are an error: the data are canonical)."""
-    with chem.quiet_rdkit():
-        mols = [chem.get_mol(s) for s in smiles]
-    if any(m is None for m in mols):
-        raise DataError("cannot compute properties of an invalid molecule")
-    return pd.DataFrame(chem.properties(mols, names))
+#: Property tables of at least this many molecules are cached (``cache_dir()/properties``):
+#: RDKit's QED, logP and SA of MOSES' 1.58 M training molecules take ~40 min on one core.
+PROPERTY_CACHE_MIN = 10_000
+_PROPERTY_CHUNK = 5_000
+
+
+def molecule_properties(
+    smiles: Sequence[str], names: Sequence[str], *, cache: bool = True
+) -> pd.DataFrame:
+    """``(N, P)`` property table (invalid molecules are an error: the data are canonical).
+
+    Tables of :data:`PROPERTY_CACHE_MIN` or more molecules are computed once (with a progress
+    bar) and cached under a hash of the SMILES, the property names and the RDKit version; a
+    damaged cache entry is recomputed.
+    """
+    names = list(names)
+    path = None
+    if cache and len(smiles) >= PROPERTY_CACHE_MIN:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{_rdkit_version()}|{','.join(names)}|{len(smiles)}|".encode())
+        for s in smiles:
+            h.update(s.encode())
+            h.update(b"\n")
+        path = cache_dir() / "properties" / f"{h.hexdigest()}.npz"
+        if path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    values = np.asarray(z["values"], dtype=np.float64)
+                if values.shape == (len(smiles), len(names)):
+                    return pd.DataFrame(values, columns=names)
+            except (OSError, ValueError, KeyError, EOFError):
+                pass  # damaged: computed again and rewritten
+    parts = []
+    with chem.quiet_rdkit(), progress.bar(len(smiles), "molecule properties", "mol") as bar:
+        for i in range(0, len(smiles), _PROPERTY_CHUNK):
+            mols = [chem.get_mol(s) for s in smiles[i : i + _PROPERTY_CHUNK]]
+            if any(m is None for m in mols):
+                raise DataError("cannot compute properties of an invalid molecule")
+            props = chem.properties(mols, names)
+            parts.append(np.stack([props[n] for n in names], axis=1))
+            bar.update(len(mols))
+    values = np.concatenate(parts) if parts else np.zeros((0, len(names)))
+    if path is not None:
+        buf = io.BytesIO()
+        np.savez(buf, values=values)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buf.getvalue())
+    return pd.DataFrame(values, columns=names)
