@@ -806,11 +806,20 @@ def octave_bins(length: int, per_octave: int = 1) -> tuple[Tensor, Tensor]:
 def spectrum_bins(size: int) -> tuple[Tensor, Tensor]:
     """Radial bin (|k| rounded, 1 … size/2; 0 = excluded) of every rfft2 mode, flattened, and
     the number of modes per bin. Cached: D computes the spectrum on every forward pass."""
-    ky = torch.fft.fftfreq(size) * size
-    kx = torch.fft.rfftfreq(size) * size
-    k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2).round().long()
+    k = rfft_radius(size)
     bins = torch.where((k >= 1) & (k <= size // 2), k, torch.zeros_like(k)).reshape(-1)
     return bins, torch.bincount(bins, minlength=size // 2 + 1)
+
+
+def binned_power(f: Tensor) -> Tensor:
+    """(B, S/2) mean power |rfft2|² (orthonormal) of square periodic fields f (B, S, S) in the
+    radial bins |k| = 1 … S/2 (:func:`spectrum_bins`)."""
+    size = f.shape[-1]
+    power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)
+    bins, count = (t.to(f.device) for t in spectrum_bins(size))
+    total = torch.zeros(len(f), size // 2 + 1, dtype=f.dtype, device=f.device)
+    total.index_add_(1, bins, power.reshape(len(f), -1))
+    return total[:, 1:] / count[1:].to(f.dtype)
 
 
 def observables(x: Tensor, kind: str) -> Tensor:
@@ -868,12 +877,7 @@ def observables(x: Tensor, kind: str) -> Tensor:
         m = f.mean(dim=(1, 2))
         return torch.stack([b.mean(dim=(1, 2)) for b in bonds] + [m.abs(), m * m], dim=1)
     if kind == "spectrum":
-        size = f.shape[-1]
-        power = torch.fft.rfft2(f, norm="ortho").abs() ** 2  # (B, H, W//2+1)
-        bins, count = (t.to(f.device) for t in spectrum_bins(size))
-        total = torch.zeros(len(f), size // 2 + 1, dtype=f.dtype, device=f.device)
-        total.index_add_(1, bins, power.reshape(len(f), -1))
-        return torch.log(total[:, 1:] / count[1:].to(f.dtype) + 1e-8)
+        return torch.log(binned_power(f) + 1e-8)
     raise ValueError(f"unknown observables {kind!r}; choose one of {OBSERVABLES}")
 
 

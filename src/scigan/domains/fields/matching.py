@@ -54,7 +54,7 @@ import torch
 from scipy.special import betainc
 from torch import Tensor, nn
 
-from scigan.core.nets import anscombe_counts, observables
+from scigan.core.nets import anscombe_counts, binned_power, observables
 from scigan.core.step import MAX_CONDITION_GROUPS
 from scigan.domains.arrays import ArrayEncoder
 
@@ -439,27 +439,21 @@ class SpectrumFilterPenalty(nn.Module):
         n = len(fake) // 2
         if n < 1:
             return fake.new_zeros(())
-        filt = self._filter[0]
-        power = _bin_power(fake.detach(), filt.radius, len(self.target) + 1)
-        lg = filt.log_gain()
+        power = _power(fake.detach())
+        lg = self._filter[0].log_gain()
         live = torch.exp(2.0 * (lg - lg.detach()))[1 : len(self.target) + 1]
-        p1 = power[0 : 2 * n : 2].mean(dim=0)[1:] * live
-        p2 = power[1 : 2 * n : 2].mean(dim=0)[1:] * live
+        p1 = power[0 : 2 * n : 2].mean(dim=0) * live
+        p2 = power[1 : 2 * n : 2].mean(dim=0) * live
         ok = self.target > 0
         gap1 = (p1[ok] / self.target[ok]) - 1.0
         gap2 = (p2[ok] / self.target[ok]) - 1.0
         return self.weight * (gap1 * gap2).mean()
 
 
-def _bin_power(x: Tensor, radius: Tensor, bins: int) -> Tensor:
-    """(B, bins) mean power |rfft2|² (orthonormal, summed over channels) per integer |k|."""
-    spec = torch.fft.rfft2(x.float(), norm="ortho")
-    p = (spec.real**2 + spec.imag**2).sum(dim=1).flatten(1)  # (B, modes)
-    r = radius.flatten()
-    keep = r < bins
-    out = p.new_zeros(len(x), bins).index_add_(1, r[keep], p[:, keep])
-    counts = torch.bincount(r[keep], minlength=bins).clamp_min(1).to(p.dtype)
-    return out / counts
+def _power(x: Tensor) -> Tensor:
+    """(B, S/2) mean power per radial bin |k| = 1 … S/2 of maps (B, C, S, S), summed over C."""
+    b, c = x.shape[:2]
+    return binned_power(x.float().flatten(0, 1)).reshape(b, c, -1).sum(dim=1)
 
 
 def spectrum_filter_penalty(
@@ -469,9 +463,6 @@ def spectrum_filter_penalty(
     weight 0. Bins 1 … S/2 (the evaluation's)."""
     if weight <= 0:
         return None
-    bins = data.shape[-1] // 2 + 1
     with torch.no_grad():
-        total = torch.zeros(bins, dtype=torch.float64)
-        for b in torch.split(data, 512):
-            total += _bin_power(b, filt.radius, bins).double().sum(dim=0)
-    return SpectrumFilterPenalty(weight, (total / len(data))[1:], filt)
+        total = sum(_power(b).double().sum(dim=0) for b in torch.split(data, 512))
+    return SpectrumFilterPenalty(weight, total / len(data), filt)

@@ -687,12 +687,9 @@ def molecule_properties(
     names = list(names)
     path = None
     if cache and len(smiles) >= PROPERTY_CACHE_MIN:
-        h = hashlib.blake2b(digest_size=16)
-        h.update(f"{_rdkit_version()}|{','.join(names)}|{len(smiles)}|".encode())
-        for s in smiles:
-            h.update(s.encode())
-            h.update(b"\n")
-        path = cache_dir() / "properties" / f"{h.hexdigest()}.npz"
+        text = f"{_rdkit_version()}|{','.join(names)}\n" + "\n".join(smiles)
+        key = hashlib.sha256(text.encode()).hexdigest()[:32]  # as the reference statistics'
+        path = cache_dir() / "properties" / f"{key}.npz"
         if path.is_file():
             try:
                 with np.load(path, allow_pickle=False) as z:
