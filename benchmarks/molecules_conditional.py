@@ -145,9 +145,7 @@ def main() -> None:
     result = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
-    summarize_one = Path(args.json) if args.json else None
-    if summarize_one:
-        summarize([str(summarize_one)])
+        summarize([args.json])
 
 
 if __name__ == "__main__":
