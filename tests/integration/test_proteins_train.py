@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from scigan import Synthesizer
+from scigan.cli import main
 from scigan.domains.proteins import collection as pdata
 from scigan.domains.proteins.io import read_structure
 
@@ -26,12 +27,21 @@ def _data_or_skip() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
+    """The console command as a user runs it (a fresh process: imports, exit code)."""
     return subprocess.run(
         [sys.executable, "-m", "scigan", *args], capture_output=True, text=True, timeout=600
     )
 
 
-def test_fragments_train_evaluate_and_write_pdb(tmp_path):
+def _main(capsys, *args: str) -> tuple[int, str]:
+    """The same command in this process (no second start-up of torch and the protein
+    readers): (exit code, stderr)."""
+    capsys.readouterr()
+    rc = main(list(args))
+    return rc, capsys.readouterr().err
+
+
+def test_fragments_train_evaluate_and_write_pdb(tmp_path, capsys):
     _data_or_skip()
     run = tmp_path / "run"
     r = _cli("train", "--data", "protein_fragments", "--set", "n=200", "--set", "stride=16",
@@ -52,41 +62,53 @@ def test_fragments_train_evaluate_and_write_pdb(tmp_path):
     assert metrics["valid_backbone"]["floor"] >= 0.7
     assert metrics["triangle_violation"]["floor"] < 0.01
 
-    r = _cli("sample", str(run), "-n", "3", "--seed", "1", "--out", str(tmp_path / "s.pdb"))
-    assert r.returncode == 0, r.stderr[-2000:]
+    rc, err = _main(
+        capsys, "sample", str(run), "-n", "3", "--seed", "1", "--out", str(tmp_path / "s.pdb")
+    )
+    assert rc == 0, err[-2000:]
     models = read_structure(tmp_path / "s.pdb")
     assert len(models) == 3 and all(len(c) == 64 for c in models)
-    r = _cli("sample", str(run), "-n", "2", "--out", str(tmp_path / "pdbs"))
-    assert r.returncode == 0, r.stderr[-2000:]
+    rc, err = _main(capsys, "sample", str(run), "-n", "2", "--out", str(tmp_path / "pdbs"))
+    assert rc == 0, err[-2000:]
     files = sorted((tmp_path / "pdbs").glob("*.pdb"))
     assert [f.name for f in files] == ["sample_1.pdb", "sample_2.pdb"]
     assert len(read_structure(files[0])[0]) == 64
     # the same folder again: refused, nothing changed
-    r = _cli("sample", str(run), "-n", "2", "--out", str(tmp_path / "pdbs"))
-    assert r.returncode == 2 and "not empty" in r.stderr
+    rc, err = _main(capsys, "sample", str(run), "-n", "2", "--out", str(tmp_path / "pdbs"))
+    assert rc == 2 and "not empty" in err
     assert sorted((tmp_path / "pdbs").glob("*.pdb")) == files
 
-    r = _cli("sample", str(run), "-n", "4", "--out", str(tmp_path / "maps.npy"))
-    assert r.returncode == 0, r.stderr[-2000:]
+    rc, err = _main(capsys, "sample", str(run), "-n", "4", "--out", str(tmp_path / "maps.npy"))
+    assert rc == 0, err[-2000:]
     maps = np.load(tmp_path / "maps.npy")
     assert maps.shape == (4, 64, 64)
     assert np.array_equal(maps, np.swapaxes(maps, 1, 2)) and (maps >= 0).all()
 
 
-def test_adk_ensemble_is_conditional_on_progress(tmp_path):
+def test_adk_ensemble_is_conditional_on_progress(tmp_path, capsys):
     _data_or_skip()
     run = tmp_path / "adk"
     r = _cli("train", "--data", "adk_ensemble", "--eval-n", "6", "--out", str(run), *TINY)
     assert r.returncode == 0, r.stderr[-2000:]
     final = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()][-1]
     assert any("rmsd" in k for k in final["metrics"]), sorted(final["metrics"])
-    r = _cli("sample", str(run), "-n", "2", "--condition", "progress=0.5",
+    rc, err = _main(capsys, "sample", str(run), "-n", "2", "--condition", "progress=0.5",
              "--out", str(tmp_path / "adk.npz"))  # fmt: skip
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert rc == 0, err[-2000:]
     z = np.load(tmp_path / "adk.npz")
     assert z["maps"].shape == (2, 214, 214) and np.allclose(z["cond"], 0.5)
-    r = _cli("sample", str(run), "-n", "2", "--condition", "T=1", "--out", str(tmp_path / "x.npy"))
-    assert r.returncode == 2 and "progress=VALUE" in r.stderr
+    rc, err = _main(
+        capsys,
+        "sample",
+        str(run),
+        "-n",
+        "2",
+        "--condition",
+        "T=1",
+        "--out",
+        str(tmp_path / "x.npy"),
+    )
+    assert rc == 2 and "progress=VALUE" in err
 
 
 def test_user_coordinates_in_memory(tmp_path):
