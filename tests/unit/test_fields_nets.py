@@ -153,6 +153,40 @@ def test_series_observables_against_numpy():
     np.testing.assert_allclose(fine[:, 2:], want, rtol=1e-10)
 
 
+def test_series_lags_means_give_the_pooled_variance_and_autocorrelation():
+    """``series-lags``: x̄ and ⟨x_t x_{t+l}⟩_t per series (l = 0 … 16); their means over the
+    series, minus the squared pooled mean, are the pooled autocovariances that
+    :func:`scigan.domains.fields.metrics.series_statistics` divides into ρ(l)."""
+    from scigan.domains.fields.metrics import series_statistics
+
+    rng = np.random.default_rng(3)
+    # stationary AR(1) series, ρ(l) = 0.9^l, started in the stationary distribution
+    e = rng.normal(0, 1, (2000, 1, 64))
+    e[:, :, 0] /= np.sqrt(1 - 0.81)
+    for t in range(1, 64):
+        e[:, :, t] += 0.9 * e[:, :, t - 1]
+    x = 10.0 + e
+    got = observables(torch.tensor(x), "series-lags").numpy()
+    assert got.shape == (2000, 18)
+    s = x[:, 0]
+    np.testing.assert_allclose(got[:, 0], s.mean(axis=1), rtol=1e-12)
+    for lag in (0, 1, 7, 16):
+        want = (s[:, : 64 - lag] * s[:, lag:]).mean(axis=1)
+        np.testing.assert_allclose(got[:, 1 + lag], want, rtol=1e-12)
+    mu = got[:, 0].mean()
+    var = got[:, 1].mean() - mu**2
+    st = series_statistics(x, 16)
+    np.testing.assert_allclose(var, st["variance"], rtol=1e-10)
+    # the pooled autocovariance at lag l centres by the mean over all points where the
+    # products' means centre by the same mean: the two agree up to the edge terms, small
+    # for stationary series (and both near the exact 0.9^l)
+    rho = (got[:, 2:].mean(axis=0) - mu**2) / var
+    np.testing.assert_allclose(rho, st["autocorr"][1:], atol=0.01)
+    np.testing.assert_allclose(rho, 0.9 ** np.arange(1, 17), atol=0.04)
+    # a short series stops at its last lag
+    assert observables(torch.tensor(x[:, :, :5]), "series-lags").shape == (2000, 6)
+
+
 def test_series_observables_of_anscombe_counts_are_those_of_the_counts():
     from scigan.core.nets import anscombe_counts
     from scigan.domains.arrays import ArrayEncoder

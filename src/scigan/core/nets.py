@@ -784,9 +784,13 @@ OBSERVABLES = (
     "projections",
     "series",
     "series-fine",
+    "series-lags",
 )
-#: The observables of single-channel series (B, 1, L): one or two frequency bins per octave.
-SERIES_OBSERVABLES = ("series", "series-fine")
+#: The observables of single-channel series (B, 1, L): one or two frequency bins per octave,
+#: or the lagged products whose means make the pooled autocorrelation.
+SERIES_OBSERVABLES = ("series", "series-fine", "series-lags")
+#: ``series-lags`` reads lags 0 … SERIES_MAX_LAG (the series metrics' autocorrelation lags).
+SERIES_MAX_LAG = 16
 
 
 @functools.lru_cache(maxsize=8)
@@ -841,6 +845,10 @@ def observables(x: Tensor, kind: str) -> Tensor:
     time and the log periodogram of the centred series averaged in octaves of frequency
     (k = 1, 2, 3–4, …, L/2): a series' level, its spread and the shape of its autocorrelation
     (Wiener–Khinchin), per sample. ``series-fine``: the same with two bins per octave.
+    ``series-lags``: the mean over time x̄ and the lagged products ⟨x_t x_{t+l}⟩_t for l = 0 …
+    16, per series: their means over series are the pooled mean, second moment and lagged
+    moments from which the stationary variance and autocorrelation ρ(l) are computed (the
+    quantities the series metrics test), so matching them pins those exactly in expectation.
     Differentiable, so the generator gets gradients through them.
     """
     if kind == "layers":
@@ -851,6 +859,11 @@ def observables(x: Tensor, kind: str) -> Tensor:
         sums = [x.sum(dim=[b for b in axes if b != a]) for a in axes]  # (B, size of axis a)
         return torch.log1p(torch.cat([*sums, x.flatten(1).sum(dim=1, keepdim=True)], dim=1))
     f = x[:, 0]
+    if kind == "series-lags":
+        length = f.shape[1]
+        lags = range(min(SERIES_MAX_LAG, length - 1) + 1)
+        prods = [(f[:, : length - k] * f[:, k:]).mean(dim=1) for k in lags]
+        return torch.stack([f.mean(dim=1), *prods], dim=1)
     if kind in SERIES_OBSERVABLES:
         mean = f.mean(dim=1, keepdim=True)
         c = f - mean
