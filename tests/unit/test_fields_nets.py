@@ -124,6 +124,89 @@ def test_total_head_generates_the_deposited_fraction_exactly():
         ArrayEncoder().fit(Dataset(name="t", samples=showers, conditions=None, info=info))
 
 
+def test_exact_deposit_holds_lit_voxels_at_the_cut_and_deposits_exactly():
+    """``exact_deposit``: every lit voxel stays at or above the threshold c, unlit ones stay
+    0, the sum is the deposit, the free voxels share one factor, and gradients reach the
+    held voxels (straight through) and the deposit."""
+    from scigan.core.nets import CUT_MARGIN, exact_deposit
+
+    rng = np.random.default_rng(4)
+    cut = 0.05
+    c = np.expm1(cut) * (1 + CUT_MARGIN)
+    d = rng.gamma(0.7, 1.0, (6, 40)) + np.expm1(cut)
+    d[rng.random((6, 40)) < 0.5] = 0.0
+    lit = d > 0
+    n = lit.sum(1)
+    # deposits from "every lit voxel barely above the cut" to "none held"
+    deposit = np.array([1.0, 1.5, 2.0, 4.0, 10.0, 50.0]) * c * n
+    x = torch.tensor(d, requires_grad=True)
+    t = torch.tensor(deposit, requires_grad=True)
+    out = exact_deposit(x, t, cut)
+    o = out.detach().numpy()
+    np.testing.assert_allclose(o.sum(1), deposit, rtol=1e-10)
+    assert (o[lit] >= c * (1 - 1e-12)).all() and (o[~lit] == 0).all()
+    for i in range(6):
+        free = lit[i] & (o[i] > c * (1 + 1e-9))
+        if i == 0:  # deposit n · c: every lit voxel at c
+            assert not free.any()
+            continue
+        k = o[i, free] / d[i, free]
+        np.testing.assert_allclose(k, k[0], rtol=1e-10)
+        # the held ones are exactly those the common factor would take below c
+        assert (d[i, lit[i] & ~free] * k[0] < c * (1 + 1e-9)).all()
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all() and (x.grad[torch.tensor(lit)] != 0).any()
+    # d Σ out / d deposit: 1 through the free voxels, plus the held ones' straight-through
+    # share, Σ_lit d / Σ_free d; with nothing held (the last rows) exactly 1
+    free = lit & (o > c * (1 + 1e-9))
+    want = (d * lit).sum(1)[1:] / (d * free).sum(1)[1:]
+    np.testing.assert_allclose(t.grad.numpy()[1:], want, rtol=1e-9)
+    assert t.grad[-1] == pytest.approx(1.0)
+    # a deposit below n · c: all lit voxels at c, the deposit exceeded
+    low = exact_deposit(torch.tensor(d[:1]), torch.tensor([0.5 * c * n[0]]), cut).numpy()
+    np.testing.assert_allclose(low[0][lit[0]], c, rtol=1e-12)
+
+
+def test_total_head_with_the_cut_deposits_exactly_after_decoding():
+    """``total`` with ``cut``: D sees what the decoding returns (sub-threshold voxels as the
+    encoded zero) and the decoded shower deposits exactly r · E_inc even when the common
+    factor would push drawn voxels below the threshold (they are held at it)."""
+    from scigan.core.nets import ConvGenerator
+    from scigan.domains.arrays import ArrayEncoder
+    from scigan.domains.base import Dataset
+
+    rng = np.random.default_rng(1)
+    e_inc = np.exp(rng.uniform(0.0, np.log(100.0), 60))
+    raw = np.where(rng.random((60, 3, 4, 2)) < 0.3, rng.gamma(2.0, 1.0, (60, 3, 4, 2)), 0.0)
+    raw[:, 0, 0, 0] += 1.0
+    showers = raw * (0.3 * e_inc / raw.reshape(60, -1).sum(1))[:, None, None, None]
+    info = {"model": {"transform": "energy", "cond_transform": "log", "total": True, "cut": True}}
+    enc = ArrayEncoder().fit(
+        Dataset(name="toy", samples=showers, conditions=e_inc[:, None], info=info)
+    )
+    torch.manual_seed(0)
+    g = ConvGenerator(
+        8, (3, 4, 2), cond_dim=1, width=8, total=enc.total_head, cut=enc.sparse_cut
+    ).double()
+    t_out: list[torch.Tensor] = []
+    g.total_fc.register_forward_hook(lambda m, i, o: t_out.append(o.detach()))
+    with torch.no_grad():  # a small deposit: the common factor < 1 pushes voxels below c
+        g.total_fc.bias.fill_(-3.0)
+    cond = enc.encode_conditions(e_inc[:8, None]).double()
+    y = g(torch.randn(8, 8, dtype=torch.float64), cond)
+    r = torch.exp(t_out[0][:, 0] * enc.logr_std_ + enc.logr_mean_).numpy()
+    decoded = enc.decode(y.float())
+    lit = (decoded > 0).reshape(8, -1).sum(1)
+    feasible = r * e_inc[:8] > lit * enc.threshold_ * (1 + 1e-3)
+    assert feasible.sum() >= 4
+    np.testing.assert_allclose(
+        decoded.reshape(8, -1).sum(1)[feasible], (r * e_inc[:8])[feasible], rtol=1e-4
+    )
+    # what D sees is what is decoded: unlit voxels are exactly the encoded zero
+    zero = enc.sparse_cut[1]
+    np.testing.assert_allclose(y.detach().numpy()[decoded == 0], zero, atol=1e-12)
+
+
 def test_series_observables_against_numpy():
     # [mean, log variance, log periodogram averaged in octaves k = 1, 2, 3-4, 5-8, ...]
     rng = np.random.default_rng(0)

@@ -534,7 +534,10 @@ class ConvGenerator(nn.Module):
             energies it draws at or above the decoding's sparsity cut (``cut``, in log(1 + E /
             scale)) so that they sum to r · E_inc; the incident energy E_inc = exp(c₀ ·
             cond_std + cond_mean) is read from the encoded condition. Voxels below the cut are
-            left as drawn (the decoding zeroes them). The output is in the encoder's space,
+            left as drawn (the decoding zeroes them). With ``cut`` as well, the deposit is
+            exact after the decoding: voxels that the common factor would take below the cut
+            are held at it (:func:`exact_deposit`), and D sees the unlit ones as the encoded
+            zero. The output is in the encoder's space,
             (log(1 + E_voxel / scale) − mean) / std, so D and the decoding are unchanged.
         upsample: "nearest" (repeat each cell) or "linear" (linear / bilinear interpolation,
             wrapped round on periodic axes) between stages. Nearest up-sampling leaves
@@ -733,11 +736,55 @@ class ConvGenerator(nn.Module):
         kept = (u >= cut).detach()
         drawn = torch.where(kept, torch.expm1(u.clamp_min(cut)), torch.zeros_like(u))
         shape = (len(y),) + (1,) * (y.dim() - 1)
+        if self.cut is not None:
+            u = torch.where(kept, torch.log1p(exact_deposit(drawn, e_dep[:, 0] / scale, cut)), u)
+            return (u - mean) / std
         total = scale * drawn.flatten(1).sum(1)
         k = torch.where(total > 0, e_dep[:, 0] / total.clamp_min(1e-30), torch.ones_like(total))
         # voxels below the cut stay as drawn (the decoding zeroes them); kept ones are rescaled
         u = torch.where(kept, torch.log1p(drawn * k.reshape(shape)), u)
         return (u - mean) / std
+
+
+#: The lit voxels that the exact deposit holds at the cut sit this far above it (relative), so
+#: that float rounding in the decoding cannot drop them.
+CUT_MARGIN = 1e-4
+
+
+def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> Tensor:
+    """Voxel energies (B, …), in units of the energy scale, that keep the lit voxels of
+    ``drawn`` (> 0; the others are 0) lit and sum to ``deposit`` (B,) per sample: the lit
+    voxels are scaled by one factor k, and those that k would take below the decoding's
+    threshold c = expm1(``cut``) are held at c (a hair above), i.e. k solves
+    Σ_i max(k d_i, c) = deposit. The function is increasing and piecewise linear in k, so k
+    is found exactly: with the lit voxels sorted, d_(1) ≥ d_(2) ≥ …, k = (deposit − c (n −
+    j)) / (d_(1) + … + d_(j)) for the one j at which d_(j) k ≥ c > d_(j+1) k. A sample whose
+    n lit voxels at c already exceed its deposit gets all n at c. Gradients: through k (the
+    deposit and the free voxels), and straight through the held voxels as if they were
+    scaled, so G can still raise them."""
+    c = math.expm1(cut) * (1.0 + CUT_MARGIN)
+    b = len(drawn)
+    d = drawn.flatten(1)
+    lit = d > 0
+    n = lit.sum(1, keepdim=True)  # (B, 1)
+    with torch.no_grad():
+        ds = torch.sort(d, dim=1, descending=True).values
+        sums = torch.cumsum(ds.double(), dim=1)
+        j = torch.arange(1, d.shape[1] + 1, device=d.device).expand(b, -1)
+        k = (deposit.double()[:, None] - c * (n - j)) / sums.clamp_min(1e-300)
+        nxt = torch.cat([ds[:, 1:], torch.zeros_like(ds[:, :1])], dim=1).double()
+        ok = (j <= n) & (k * ds >= c) & ((j == n) | (k * nxt < c))
+        has = ok.any(dim=1)
+        first = torch.where(has, ok.double().argmax(dim=1), torch.zeros_like(n[:, 0]))
+        edge = ds.gather(1, first[:, None])  # the smallest free voxel's drawn value
+        free = lit & (d >= edge) & has[:, None]
+        held = (n - free.sum(1, keepdim=True)).to(d.dtype)
+    free_sum = torch.where(free, d, torch.zeros_like(d)).sum(1, keepdim=True)
+    k = (deposit[:, None] - c * held) / free_sum.clamp_min(1e-30)
+    k = torch.where(has[:, None], k, torch.zeros_like(k))
+    scaled = k * d
+    out = scaled + (torch.where(free, scaled, torch.full_like(d, c)) - scaled).detach()
+    return torch.where(lit, out, torch.zeros_like(d)).reshape(drawn.shape)
 
 
 class SplitByCondition(nn.Module):
