@@ -254,3 +254,25 @@ def test_an_explicit_option_in_the_run_config_wins_over_an_unrecorded_encoder(
     bare = TrainConfig().replace({"options": opts})
     pen = domain.generator_penalty(bare, plain, data, None, cond)
     assert pen.stat == "moments"
+
+
+def test_means_matches_the_first_moments_alone():
+    """``stat="means"``: targets are E[φ] only, the penalty is the split-half product of the
+    first-moment gaps (the same number as the ``moments`` penalty's first half)."""
+    data = _lattices(400, 0.7, 0)
+    means = observable_matching("ising", 1.0, data, None, MEAN, STD, stat="means")
+    both = observable_matching("ising", 1.0, data, None, MEAN, STD, stat="moments")
+    assert means.targets.shape == (1, 3)
+    np.testing.assert_allclose(means.targets.numpy(), both.targets[:, :3].numpy(), rtol=1e-6)
+    fake = _lattices(64, 0.9, 3)
+    e, m = ising_observables(fake[:, 0].numpy())
+    phi = (np.stack([e, np.abs(m), m * m], 1) - MEAN) / STD
+    t = means.targets[0].numpy()
+    want = ((phi[0::2].mean(0) - t) * (phi[1::2].mean(0) - t)).sum()
+    assert means(fake, None).item() == pytest.approx(float(want), rel=1e-4)
+    # with a moving average of the generated means (momentum): the squared gap of the first
+    with torch.no_grad():
+        avg = observable_matching("ising", 1.0, data, None, MEAN, STD, momentum=0.9, stat="means")
+        got = avg(fake, None).item()
+    gap = phi.mean(0) - t
+    assert got == pytest.approx(float((gap * gap).sum()), rel=1e-4)

@@ -140,7 +140,8 @@ def match_scale(value: Any) -> str:
 def match_stat(value: Any) -> str:
     """What of the observables' distribution is matched (``match_stat`` option, checked):
     ``quantiles`` (default: every rank of each observable's distribution), ``moments`` (E[φ]
-    and E[φ²], the default before session 17) or ``both`` (see :mod:`matching`)."""
+    and E[φ²], the default before session 17), ``both``, or ``means`` (E[φ] alone; see
+    :mod:`matching`)."""
     from scigan.domains.fields.matching import STAT, STATS
 
     if value is None:
