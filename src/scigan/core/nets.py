@@ -734,7 +734,9 @@ class ConvGenerator(nn.Module):
         e_dep = torch.exp(cond[:, :1] * c_std + c_mean + t * r_std + r_mean)  # r · E_inc
         u = y * std + mean  # log(1 + E / scale) as G drew it
         kept = (u >= cut).detach()
-        drawn = torch.where(kept, torch.expm1(u.clamp_min(cut)), torch.zeros_like(u))
+        # capped at e^30 times the scale (as the observable score's energies): an overflow to
+        # inf would make the common factor 0 and the voxels inf · 0 = NaN
+        drawn = torch.where(kept, torch.expm1(u.clamp(cut, 30.0)), torch.zeros_like(u))
         shape = (len(y),) + (1,) * (y.dim() - 1)
         if self.cut is not None:
             u = torch.where(kept, torch.log1p(exact_deposit(drawn, e_dep[:, 0] / scale, cut)), u)
@@ -780,8 +782,11 @@ def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> Tensor:
         free = lit & (d >= edge) & has[:, None]
         held = (n - free.sum(1, keepdim=True)).to(d.dtype)
     free_sum = torch.where(free, d, torch.zeros_like(d)).sum(1, keepdim=True)
-    k = (deposit[:, None] - c * held) / free_sum.clamp_min(1e-30)
-    k = torch.where(has[:, None], k, torch.zeros_like(k))
+    # no free voxel: k = 0 (every lit voxel at c); the denominator is kept away from 0 there,
+    # since a masked-out inf still sends NaN through the backward pass
+    ok_rows = has[:, None] & (free_sum > 0)
+    k = (deposit[:, None] - c * held) / torch.where(ok_rows, free_sum, torch.ones_like(free_sum))
+    k = torch.where(ok_rows, k, torch.zeros_like(k))
     scaled = k * d
     out = scaled + (torch.where(free, scaled, torch.full_like(d, c)) - scaled).detach()
     return torch.where(lit, out, torch.zeros_like(d)).reshape(drawn.shape)
