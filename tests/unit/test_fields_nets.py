@@ -163,8 +163,12 @@ def test_exact_deposit_holds_lit_voxels_at_the_cut_and_deposits_exactly():
     np.testing.assert_allclose(t.grad.numpy()[1:], want, rtol=1e-9)
     assert t.grad[-1] == pytest.approx(1.0)
     # a deposit below n · c: all lit voxels at c, the deposit exceeded
-    low = exact_deposit(torch.tensor(d[:1]), torch.tensor([0.5 * c * n[0]]), cut).numpy()
-    np.testing.assert_allclose(low[0][lit[0]], c, rtol=1e-12)
+    x1 = torch.tensor(d[:1], requires_grad=True)
+    low = exact_deposit(x1, torch.tensor([0.5 * c * n[0]]), cut)
+    np.testing.assert_allclose(low.detach().numpy()[0][lit[0]], c, rtol=1e-12)
+    # ... and G still gets a gradient there (through deposit / Σ d), not a dead zero
+    (low * torch.linspace(-1, 1, 40, dtype=torch.float64)).sum().backward()
+    assert (x1.grad[0][torch.tensor(lit[0])].abs() > 0).all()
 
 
 def test_total_head_with_the_cut_deposits_exactly_after_decoding():

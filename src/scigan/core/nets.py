@@ -763,7 +763,7 @@ def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> Tensor:
     j)) / (d_(1) + … + d_(j)) for the one j at which d_(j) k ≥ c > d_(j+1) k. A sample whose
     n lit voxels at c already exceed its deposit gets all n at c. Gradients: through k (the
     deposit and the free voxels), and straight through the held voxels as if they were
-    scaled, so G can still raise them."""
+    scaled (by deposit / Σ d where all are held), so G can still move them."""
     c = math.expm1(cut) * (1.0 + CUT_MARGIN)
     b = len(drawn)
     d = drawn.flatten(1)
@@ -782,11 +782,15 @@ def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> Tensor:
         free = lit & (d >= edge) & has[:, None]
         held = (n - free.sum(1, keepdim=True)).to(d.dtype)
     free_sum = torch.where(free, d, torch.zeros_like(d)).sum(1, keepdim=True)
-    # no free voxel: k = 0 (every lit voxel at c); the denominator is kept away from 0 there,
-    # since a masked-out inf still sends NaN through the backward pass
+    lit_sum = d.sum(1, keepdim=True)
+    # no free voxel (every lit voxel at c): the gradient still goes through the plain common
+    # factor deposit / Σ d, so that G learns to light fewer voxels (with k = 0 it would get
+    # none and stay there). Denominators are kept away from 0, since a masked-out inf still
+    # sends NaN through the backward pass.
     ok_rows = has[:, None] & (free_sum > 0)
     k = (deposit[:, None] - c * held) / torch.where(ok_rows, free_sum, torch.ones_like(free_sum))
-    k = torch.where(ok_rows, k, torch.zeros_like(k))
+    plain = deposit[:, None] / torch.where(lit_sum > 0, lit_sum, torch.ones_like(lit_sum))
+    k = torch.where(ok_rows, k, plain)
     scaled = k * d
     out = scaled + (torch.where(free, scaled, torch.full_like(d, c)) - scaled).detach()
     return torch.where(lit, out, torch.zeros_like(d)).reshape(drawn.shape)
