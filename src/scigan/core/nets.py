@@ -535,10 +535,11 @@ class ConvGenerator(nn.Module):
             scale)) so that they sum to r · E_inc; the incident energy E_inc = exp(c₀ ·
             cond_std + cond_mean) is read from the encoded condition. Voxels below the cut are
             left as drawn (the decoding zeroes them). With ``cut`` as well, the deposit is
-            exact after the decoding: voxels that the common factor would take below the cut
-            are held at it (:func:`exact_deposit`), and D sees the unlit ones as the encoded
-            zero. The output is in the encoder's space,
-            (log(1 + E_voxel / scale) − mean) / std, so D and the decoding are unchanged.
+            exact after the decoding: G's positive draws are shares, a voxel is lit when its
+            share of r · E_inc reaches the threshold, and the lit ones share the deposit
+            (:func:`exact_deposit`); D sees the unlit ones as the encoded zero. The output is
+            in the encoder's space, (log(1 + E_voxel / scale) − mean) / std, so D and the
+            decoding are unchanged.
         upsample: "nearest" (repeat each cell) or "linear" (linear / bilinear interpolation,
             wrapped round on periodic axes) between stages. Nearest up-sampling leaves
             images of the coarse spectrum at high frequency that the 3-tap convolutions only
@@ -733,14 +734,18 @@ class ConvGenerator(nn.Module):
         t = self.total_fc(torch.cat([h.flatten(2).mean(2), e], dim=1))  # (B, 1)
         e_dep = torch.exp(cond[:, :1] * c_std + c_mean + t * r_std + r_mean)  # r · E_inc
         u = y * std + mean  # log(1 + E / scale) as G drew it
+        if self.cut is not None:
+            # lit or not by the rescaled shares (:func:`exact_deposit`); draws at or below
+            # zero energy stay as drawn (the cut zeroes them)
+            pos = (u > 0).detach()
+            d = torch.where(pos, torch.expm1(u.clamp(0.0, 30.0)), torch.zeros_like(u))
+            v, _ = exact_deposit(d, e_dep[:, 0] / scale, cut)
+            return (torch.where(pos, torch.log1p(v), u) - mean) / std
         kept = (u >= cut).detach()
         # capped at e^30 times the scale (as the observable score's energies): an overflow to
         # inf would make the common factor 0 and the voxels inf · 0 = NaN
         drawn = torch.where(kept, torch.expm1(u.clamp(cut, 30.0)), torch.zeros_like(u))
         shape = (len(y),) + (1,) * (y.dim() - 1)
-        if self.cut is not None:
-            u = torch.where(kept, torch.log1p(exact_deposit(drawn, e_dep[:, 0] / scale, cut)), u)
-            return (u - mean) / std
         total = scale * drawn.flatten(1).sum(1)
         k = torch.where(total > 0, e_dep[:, 0] / total.clamp_min(1e-30), torch.ones_like(total))
         # voxels below the cut stay as drawn (the decoding zeroes them); kept ones are rescaled
@@ -748,52 +753,32 @@ class ConvGenerator(nn.Module):
         return (u - mean) / std
 
 
-#: The lit voxels that the exact deposit holds at the cut sit this far above it (relative), so
+#: Voxels lit by :func:`exact_deposit` sit at least this far above the threshold (relative), so
 #: that float rounding in the decoding cannot drop them.
 CUT_MARGIN = 1e-4
 
 
-def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> Tensor:
-    """Voxel energies (B, …), in units of the energy scale, that keep the lit voxels of
-    ``drawn`` (> 0; the others are 0) lit and sum to ``deposit`` (B,) per sample: the lit
-    voxels are scaled by one factor k, and those that k would take below the decoding's
-    threshold c = expm1(``cut``) are held at c (a hair above), i.e. k solves
-    Σ_i max(k d_i, c) = deposit. The function is increasing and piecewise linear in k, so k
-    is found exactly: with the lit voxels sorted, d_(1) ≥ d_(2) ≥ …, k = (deposit − c (n −
-    j)) / (d_(1) + … + d_(j)) for the one j at which d_(j) k ≥ c > d_(j+1) k. A sample whose
-    n lit voxels at c already exceed its deposit gets all n at c. Gradients: through k (the
-    deposit and the free voxels), and straight through the held voxels as if they were
-    scaled (by deposit / Σ d where all are held), so G can still move them."""
+def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> tuple[Tensor, Tensor]:
+    """Shares ``drawn`` (B, …; ≥ 0, in units of the energy scale) turned into voxel energies
+    that deposit exactly ``deposit`` (B,) per sample after the decoding's threshold
+    c = expm1(``cut``): with k₀ = deposit / Σ d (the plain rescaling) a voxel is lit when
+    k₀ d ≥ c, and the lit voxels are scaled by k₁ = deposit / Σ_lit d ≥ k₀, so every lit
+    voxel stays above c and they sum to the deposit. Which voxels are lit depends on the
+    shares alone, not on the scale of ``drawn`` (G cannot light more voxels by drawing larger
+    values). Returns (energies, lit): unlit voxels carry k₀ d (< c; the generator's cut sets
+    them to the encoded zero, with a straight-through gradient), so G's gradient reaches
+    every voxel. A sample with no lit voxel returns k₀ d throughout (deposit 0 once decoded)."""
     c = math.expm1(cut) * (1.0 + CUT_MARGIN)
-    b = len(drawn)
     d = drawn.flatten(1)
-    lit = d > 0
-    n = lit.sum(1, keepdim=True)  # (B, 1)
-    with torch.no_grad():
-        ds = torch.sort(d, dim=1, descending=True).values
-        sums = torch.cumsum(ds.double(), dim=1)
-        j = torch.arange(1, d.shape[1] + 1, device=d.device).expand(b, -1)
-        k = (deposit.double()[:, None] - c * (n - j)) / sums.clamp_min(1e-300)
-        nxt = torch.cat([ds[:, 1:], torch.zeros_like(ds[:, :1])], dim=1).double()
-        ok = (j <= n) & (k * ds >= c) & ((j == n) | (k * nxt < c))
-        has = ok.any(dim=1)
-        first = torch.where(has, ok.double().argmax(dim=1), torch.zeros_like(n[:, 0]))
-        edge = ds.gather(1, first[:, None])  # the smallest free voxel's drawn value
-        free = lit & (d >= edge) & has[:, None]
-        held = (n - free.sum(1, keepdim=True)).to(d.dtype)
-    free_sum = torch.where(free, d, torch.zeros_like(d)).sum(1, keepdim=True)
-    lit_sum = d.sum(1, keepdim=True)
-    # no free voxel (every lit voxel at c): the gradient still goes through the plain common
-    # factor deposit / Σ d, so that G learns to light fewer voxels (with k = 0 it would get
-    # none and stay there). Denominators are kept away from 0, since a masked-out inf still
-    # sends NaN through the backward pass.
-    ok_rows = has[:, None] & (free_sum > 0)
-    k = (deposit[:, None] - c * held) / torch.where(ok_rows, free_sum, torch.ones_like(free_sum))
-    plain = deposit[:, None] / torch.where(lit_sum > 0, lit_sum, torch.ones_like(lit_sum))
-    k = torch.where(ok_rows, k, plain)
-    scaled = k * d
-    out = scaled + (torch.where(free, scaled, torch.full_like(d, c)) - scaled).detach()
-    return torch.where(lit, out, torch.zeros_like(d)).reshape(drawn.shape)
+    total = d.sum(1, keepdim=True)
+    k0 = deposit[:, None] / torch.where(total > 0, total, torch.ones_like(total))
+    lit = (k0 * d >= c).detach() & (d > 0)
+    lit_sum = torch.where(lit, d, torch.zeros_like(d)).sum(1, keepdim=True)
+    # denominators kept away from 0: a masked-out inf still sends NaN through the backward pass
+    k1 = deposit[:, None] / torch.where(lit_sum > 0, lit_sum, torch.ones_like(lit_sum))
+    k1 = torch.where(lit_sum > 0, k1, k0)
+    out = torch.where(lit, k1 * d, k0 * d)
+    return out.reshape(drawn.shape), lit.reshape(drawn.shape)
 
 
 class SplitByCondition(nn.Module):
