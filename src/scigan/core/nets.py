@@ -535,9 +535,10 @@ class ConvGenerator(nn.Module):
             scale)) so that they sum to r · E_inc; the incident energy E_inc = exp(c₀ ·
             cond_std + cond_mean) is read from the encoded condition. Voxels below the cut are
             left as drawn (the decoding zeroes them). With ``cut`` as well, the deposit is
-            exact after the decoding: G's positive draws are shares, a voxel is lit when its
-            share of r · E_inc reaches the threshold, and the lit ones share the deposit
-            (:func:`exact_deposit`); D sees the unlit ones as the encoded zero. The output is
+            exact after the decoding: G's draws are log shares (softmax over the voxels), a
+            voxel is lit when its share of r · E_inc reaches the threshold (the largest always
+            is), and the lit ones share the deposit (:func:`exact_deposit`); D sees the unlit
+            ones as the encoded zero. The output is
             in the encoder's space, (log(1 + E_voxel / scale) − mean) / std, so D and the
             decoding are unchanged.
         upsample: "nearest" (repeat each cell) or "linear" (linear / bilinear interpolation,
@@ -735,12 +736,11 @@ class ConvGenerator(nn.Module):
         e_dep = torch.exp(cond[:, :1] * c_std + c_mean + t * r_std + r_mean)  # r · E_inc
         u = y * std + mean  # log(1 + E / scale) as G drew it
         if self.cut is not None:
-            # lit or not by the rescaled shares (:func:`exact_deposit`); draws at or below
-            # zero energy stay as drawn (the cut zeroes them)
-            pos = (u > 0).detach()
-            d = torch.where(pos, torch.expm1(u.clamp(0.0, 30.0)), torch.zeros_like(u))
+            # G's draws are log shares of the deposit (a softmax over the voxels: positive,
+            # with a gradient everywhere); lit or not by :func:`exact_deposit`
+            d = torch.softmax(u.flatten(1).clamp(max=30.0), dim=1).reshape(u.shape)
             v, _ = exact_deposit(d, e_dep[:, 0] / scale, cut)
-            return (torch.where(pos, torch.log1p(v), u) - mean) / std
+            return (torch.log1p(v) - mean) / std
         kept = (u >= cut).detach()
         # capped at e^30 times the scale (as the observable score's energies): an overflow to
         # inf would make the common factor 0 and the voxels inf · 0 = NaN
@@ -763,16 +763,20 @@ def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> tuple[Tensor, T
     that deposit exactly ``deposit`` (B,) per sample after the decoding's threshold
     c = expm1(``cut``): with k₀ = deposit / Σ d (the plain rescaling) a voxel is lit when
     k₀ d ≥ c, and the lit voxels are scaled by k₁ = deposit / Σ_lit d ≥ k₀, so every lit
-    voxel stays above c and they sum to the deposit. Which voxels are lit depends on the
-    shares alone, not on the scale of ``drawn`` (G cannot light more voxels by drawing larger
-    values). Returns (energies, lit): unlit voxels carry k₀ d (< c; the generator's cut sets
-    them to the encoded zero, with a straight-through gradient), so G's gradient reaches
-    every voxel. A sample with no lit voxel returns k₀ d throughout (deposit 0 once decoded)."""
+    voxel stays above c and they sum to the deposit. The largest share is lit in any case
+    (it alone carries a deposit below c). Which voxels are lit depends on the shares alone,
+    not on the scale of ``drawn`` (G cannot light more voxels by drawing larger values).
+    Returns (energies, lit): unlit voxels carry k₀ d (< c; the generator's cut sets them to
+    the encoded zero, with a straight-through gradient), so G's gradient reaches every voxel.
+    A sample with no positive draw returns zeros."""
     c = math.expm1(cut) * (1.0 + CUT_MARGIN)
     d = drawn.flatten(1)
     total = d.sum(1, keepdim=True)
     k0 = deposit[:, None] / torch.where(total > 0, total, torch.ones_like(total))
-    lit = (k0 * d >= c).detach() & (d > 0)
+    # the largest share is always lit, so a deposit above c is never decoded as an empty
+    # sample (whose zero total would give the generator's score no gradient back)
+    top = d >= d.max(dim=1, keepdim=True).values
+    lit = ((k0 * d >= c) | top).detach() & (d > 0)
     lit_sum = torch.where(lit, d, torch.zeros_like(d)).sum(1, keepdim=True)
     # denominators kept away from 0: a masked-out inf still sends NaN through the backward pass
     k1 = deposit[:, None] / torch.where(lit_sum > 0, lit_sum, torch.ones_like(lit_sum))
