@@ -538,9 +538,8 @@ class ConvGenerator(nn.Module):
             exact after the decoding: G's draws are log shares (softmax over the voxels), a
             voxel is lit when its share of r · E_inc reaches the threshold (the largest always
             is), and the lit ones share the deposit (:func:`exact_deposit`); D sees the unlit
-            ones as the encoded zero. The output is
-            in the encoder's space, (log(1 + E_voxel / scale) − mean) / std, so D and the
-            decoding are unchanged.
+            ones as the encoded zero. The output is in the encoder's space, (log(1 + E_voxel /
+            scale) − mean) / std, so D and the decoding are unchanged.
         upsample: "nearest" (repeat each cell) or "linear" (linear / bilinear interpolation,
             wrapped round on periodic axes) between stages. Nearest up-sampling leaves
             images of the coarse spectrum at high frequency that the 3-tap convolutions only
@@ -764,8 +763,9 @@ def exact_deposit(drawn: Tensor, deposit: Tensor, cut: float) -> tuple[Tensor, T
     c = expm1(``cut``): with k₀ = deposit / Σ d (the plain rescaling) a voxel is lit when
     k₀ d ≥ c, and the lit voxels are scaled by k₁ = deposit / Σ_lit d ≥ k₀, so every lit
     voxel stays above c and they sum to the deposit. The largest share is lit in any case
-    (it alone carries a deposit below c). Which voxels are lit depends on the shares alone,
-    not on the scale of ``drawn`` (G cannot light more voxels by drawing larger values).
+    (then alone with the whole deposit, when no share reaches c). Which voxels are lit
+    depends on the shares alone, not on the scale of ``drawn`` (G cannot light more voxels
+    by drawing larger values).
     Returns (energies, lit): unlit voxels carry k₀ d (< c; the generator's cut sets them to
     the encoded zero, with a straight-through gradient), so G's gradient reaches every voxel.
     A sample with no positive draw returns zeros."""
