@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+from hostile import cli
 
 from scigan import Synthesizer
-from scigan.cli import main
 from scigan.domains.proteins import collection as pdata
 from scigan.domains.proteins.io import read_structure
 
@@ -36,9 +36,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def _main(capsys, *args: str) -> tuple[int, str]:
     """The same command in this process (no second start-up of torch and the protein
     readers): (exit code, stderr)."""
-    capsys.readouterr()
-    rc = main(list(args))
-    return rc, capsys.readouterr().err
+    rc, lines = cli(capsys, *args)
+    return rc, "\n".join(lines)
 
 
 def test_fragments_train_evaluate_and_write_pdb(tmp_path, capsys):

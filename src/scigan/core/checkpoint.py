@@ -15,6 +15,7 @@ unpickled.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
@@ -68,6 +70,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_npz(path: str | Path, **arrays: Any) -> None:
+    """``arrays`` as an uncompressed ``.npz`` at ``path`` (folders made as needed), written
+    atomically (:func:`atomic_write_bytes`): a cache entry is either whole or absent."""
+    path = Path(path)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -10,7 +10,6 @@ half-written cache entry.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from scigan.core.checkpoint import atomic_write_bytes
+from scigan.core.checkpoint import atomic_write_npz
 from scigan.core.nets import OBSERVABLES, UPSAMPLE
 from scigan.domains.arrays import check_array_path, check_h5_dataset, check_npy_file, check_npz_file
 from scigan.domains.base import Dataset, check_finite
@@ -375,13 +374,10 @@ def _cached(
     x, cond = spec.generate(params, np.random.default_rng(seed))
     seconds = time.perf_counter() - t0
     if use_cache:
-        buf = io.BytesIO()
         arrays = {"x": x, "seconds": np.float64(seconds)}
         if cond is not None:
             arrays["cond"] = cond
-        np.savez(buf, **arrays)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write_npz(path, **arrays)
     return x, cond, seconds
 
 

@@ -74,6 +74,8 @@ SCALES = ("pooled", "group")
 SCALE = "group"
 #: ``match_stat``: what of each observable's distribution per condition value is matched.
 STATS = ("moments", "quantiles", "both", "means")
+#: The ``match_stat`` values that match ranks (and need the training values per condition).
+RANKED = ("quantiles", "both")
 #: Default ``match_stat`` (fields README, "Ising: matching the observables' distributions"):
 #: chosen on the validation sample, the largest |z| over ⟨e⟩ and C at the three Ising
 #: temperatures fell from 4.11 / 3.32 (moments) to 3.83 / 1.38 at seeds 0 / 1, χ at T_c rose
@@ -182,7 +184,7 @@ def observable_matching(
     if stat == "means":  # E[φ] only
         targets = targets[:, : targets.shape[1] // 2].contiguous()
     values = None  # the standardised training observables per condition value, for ranks
-    if stat in ("quantiles", "both"):
+    if stat in RANKED:
         half = feats.shape[1] // 2
         values = [feats[index == c, :half].numpy() for c in range(len(groups))]
     return ObservableMatching(
@@ -221,7 +223,7 @@ class ObservableMatching(nn.Module):
         super().__init__()
         self.kind, self.weight, self.obs_counts = kind, float(weight), obs_counts
         self.momentum, self.stat = float(momentum), stat
-        if stat in ("quantiles", "both") and values is None:
+        if stat in RANKED and values is None:
             raise ValueError(f"stat={stat!r} needs the training values per condition value")
         self.values = values or []
         self._order: dict[tuple[int, int], Tensor] = {}
@@ -268,7 +270,7 @@ class ObservableMatching(nn.Module):
             rows = torch.nonzero(g == c).flatten()
             t = self.targets[c]
             share = len(rows) / len(fake)
-            if self.stat in ("quantiles", "both") and len(rows) >= 2:
+            if self.stat in RANKED and len(rows) >= 2:
                 total = total + share * self._quantile_gap(phi[rows, : phi.shape[1] // 2], c)
                 if self.stat == "quantiles":
                     continue

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from scigan import progress
-from scigan.core.checkpoint import atomic_write_bytes
+from scigan.core.checkpoint import atomic_write_npz
 from scigan.data_wheels import wheel_dir
 from scigan.domains.base import Dataset
 from scigan.domains.base import cache_dir as shared_cache_dir
@@ -709,8 +709,5 @@ def molecule_properties(
             bar.update(len(mols))
     values = np.concatenate(parts) if parts else np.zeros((0, len(names)))
     if path is not None:
-        buf = io.BytesIO()
-        np.savez(buf, values=values)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write_npz(path, values=values)
     return pd.DataFrame(values, columns=names)
